@@ -65,7 +65,9 @@ class Event:
                 NOT_JSON, f"the body is not UTF-8 JSON ({exc}): expected a Stripe event object"
             ) from None
         except RecursionError:
-            raise InvalidEvent(NOT_JSON, "the body is JSON nested too deeply to be an event") from None
+            raise InvalidEvent(
+                NOT_JSON, "the body is JSON nested too deeply to be an event"
+            ) from None
         return cls.from_dict(document, raw)
 
     @classmethod
@@ -88,9 +90,13 @@ class Event:
         if not event_type or len(event_type) > 255:
             raise _not_an_event(f'"type" {event_type[:80]!r} is not an event type')
         created = _required(document, "created", int)
+        if not 0 <= created < 10**11:
+            raise _not_an_event(f'"created" {created!r} is not a Unix time in seconds')
         livemode = _required(document, "livemode", bool)
         account = document.get("account")
-        if account is not None and (not isinstance(account, str) or not account.startswith("acct_")):
+        if account is not None and (
+            not isinstance(account, str) or not account.startswith("acct_")
+        ):
             raise _not_an_event(f'"account" {account!r} is not an acct_... id or null')
         api_version = document.get("api_version")
         if api_version is not None and not isinstance(api_version, str):

@@ -1,0 +1,150 @@
+"""Handler registration and matching: which functions run for an event type.
+
+Patterns are an exact type (``payment_intent.succeeded``), a prefix wildcard
+(``payment_intent.*``, which also matches ``payment_intent.partially_funded`` and, for
+``charge.*``, ``charge.dispute.created``) or ``*`` for every type.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigurationError
+from ..event import Event
+
+if TYPE_CHECKING:
+    from .installations import Installation
+
+__all__ = ["Context", "Handler", "HandlerFunction", "HandlerRegistry", "check_pattern"]
+
+HandlerFunction = Callable[..., Any]
+"""``fn(event, ctx)`` or ``fn(event)``; plain or ``async def``."""
+
+
+@dataclass(slots=True)
+class Context:
+    """What a handler gets beside the event."""
+
+    event: Event
+    account: str | None
+    """The connected account, or None for the platform's own events."""
+    livemode: bool
+    installation: Installation | None
+    """The account's installation after this event's lifecycle effect (None: platform)."""
+    previous: Installation | None
+    """The installation before this event: None in ``on_install`` means a first install."""
+    transaction: Any
+    """The store's database connection, inside the transaction that marks the event done.
+
+    Write your effects through it and they happen exactly once per event: they commit
+    with the outcome or roll back with a failure. SQLite: a ``sqlite3.Connection``;
+    PostgreSQL: a ``psycopg.AsyncConnection``; the memory store: None.
+    """
+    attempt: int
+    """1 for the first attempt at this event."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    pattern: str
+    function: HandlerFunction
+    is_async: bool
+    wants_context: bool
+
+    @classmethod
+    def wrap(cls, pattern: str, function: HandlerFunction) -> Handler:
+        if not callable(function):
+            raise ConfigurationError(f"handler for {pattern!r} is not callable: {function!r}")
+        return cls(
+            pattern=pattern,
+            function=function,
+            is_async=inspect.iscoroutinefunction(function)
+            or inspect.iscoroutinefunction(getattr(function, "__call__", None)),  # noqa: B004
+            wants_context=_positional_arity(function) >= 2,
+        )
+
+    @property
+    def name(self) -> str:
+        return getattr(self.function, "__qualname__", repr(self.function))
+
+    def arguments(self, event: Event, ctx: Context) -> tuple[Any, ...]:
+        return (event, ctx) if self.wants_context else (event,)
+
+    def call_async(self, event: Event, ctx: Context) -> Awaitable[Any]:
+        result: Awaitable[Any] = self.function(*self.arguments(event, ctx))
+        return result
+
+
+def check_pattern(pattern: str) -> str:
+    """Return ``pattern`` if it is an event type, ``prefix.*`` or ``*``; else raise."""
+    if not isinstance(pattern, str) or not pattern or pattern != pattern.strip():
+        raise ConfigurationError(
+            f"event pattern {pattern!r} is not valid: use an event type like "
+            "'payment_intent.succeeded', a prefix like 'payment_intent.*', or '*'"
+        )
+    if pattern == "*":
+        return pattern
+    head = pattern[:-2] if pattern.endswith(".*") else pattern
+    if "*" in head or not head or head.startswith(".") or head.endswith(".") or ".." in head:
+        raise ConfigurationError(
+            f"event pattern {pattern!r} is not valid: '*' may only stand alone or as a "
+            "last '.*' segment, as in 'payment_intent.*'"
+        )
+    return pattern
+
+
+def matches(pattern: str, event_type: str) -> bool:
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        return event_type.startswith(pattern[:-1])
+    return pattern == event_type
+
+
+class HandlerRegistry:
+    """Handlers by pattern, in registration order, with a per-type lookup cache."""
+
+    def __init__(self) -> None:
+        self._handlers: list[Handler] = []
+        self._cache: dict[str, tuple[Handler, ...]] = {}
+
+    def add(self, pattern: str, function: HandlerFunction) -> None:
+        self._handlers.append(Handler.wrap(check_pattern(pattern), function))
+        self._cache.clear()
+
+    def for_type(self, event_type: str) -> tuple[Handler, ...]:
+        found = self._cache.get(event_type)
+        if found is None:
+            found = tuple(h for h in self._handlers if matches(h.pattern, event_type))
+            self._cache[event_type] = found
+        return found
+
+    def patterns(self) -> list[str]:
+        """Every distinct pattern, in registration order."""
+        return list(dict.fromkeys(h.pattern for h in self._handlers))
+
+    def __len__(self) -> int:
+        return len(self._handlers)
+
+
+def _positional_arity(function: HandlerFunction) -> int:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: assume (event, ctx)
+        return 2
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return 2
+    positional = [
+        p
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    if not 1 <= len(positional) <= 2:
+        raise ConfigurationError(
+            f"handler {getattr(function, '__qualname__', function)!r} takes "
+            f"{len(positional)} positional parameters: a handler is fn(event) or fn(event, ctx)"
+        )
+    return len(positional)

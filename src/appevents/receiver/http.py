@@ -1,0 +1,212 @@
+"""The webhook endpoint over HTTP: a raw ASGI app and a WSGI shell around ``Runtime``.
+
+The ASGI side is written against the ASGI spec directly rather than through a
+framework's Request: it is the hot path, and all it needs is one path, one method, one
+header and a bounded body. Mount it in any Starlette/FastAPI app, or serve it alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from .runtime import Reply, Runtime, error_reply
+
+if TYPE_CHECKING:
+    from .app import App
+
+__all__ = ["ASGIEndpoint", "WSGIEndpoint"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_JSON = (b"content-type", b"application/json")
+
+
+def _too_large(limit: int) -> Reply:
+    return error_reply(413, "body_too_large", f"the body is larger than the limit of {limit} bytes")
+
+
+def _not_found(path: str, expected: str) -> Reply:
+    return error_reply(404, "not_found", f"no endpoint at {path!r}; webhooks go to {expected!r}")
+
+
+def _method_not_allowed(method: str) -> Reply:
+    return error_reply(
+        405, "method_not_allowed", f"{method} is not allowed: Stripe delivers events with POST"
+    )
+
+
+def _same_path(path: str, expected: str) -> bool:
+    return path == expected or path.rstrip("/") == expected.rstrip("/")
+
+
+class ASGIEndpoint:
+    """ASGI application serving the app's webhook path; handles lifespan if sent."""
+
+    def __init__(self, app: App, runtime: Runtime | None = None) -> None:
+        self.app = app
+        self._runtime = runtime
+        self._starting: asyncio.Lock | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = self.app.runtime()
+        return self._runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        # websocket scopes are not ours: returning without accepting closes them.
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.runtime.start()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.runtime.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.app.max_body_bytes
+        if not _same_path(scope["path"], self.app.path):
+            return await _respond(send, _not_found(scope["path"], self.app.path))
+        if scope["method"] != "POST":
+            return await _respond(send, _method_not_allowed(scope["method"]), allow=True)
+        signature: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"stripe-signature":
+                signature = value
+            elif name == b"content-length" and value.isdigit() and int(value) > limit:
+                return await _respond(send, _too_large(limit))
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return await _respond(send, _too_large(limit))
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        runtime = self.runtime
+        if not runtime.started:
+            await self._start_lazily(runtime)
+        reply = await runtime.receive(b"".join(chunks), signature)
+        await _respond(send, reply)
+
+    async def _start_lazily(self, runtime: Runtime) -> None:
+        # Servers without lifespan support: start on the first request, once.
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            await runtime.start()
+
+
+async def _respond(send: Send, reply: Reply, *, allow: bool = False) -> None:
+    headers = [_JSON, (b"content-length", str(len(reply.body)).encode())]
+    if allow:
+        headers.append((b"allow", b"POST"))
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    503: "Service Unavailable",
+}
+
+
+class WSGIEndpoint:
+    """WSGI application for Flask, Django or any WSGI server.
+
+    The store, group committer and worker live on an event loop in a background thread;
+    each WSGI request thread hands its delivery over and waits for the commit. Call
+    :meth:`close` at shutdown. :meth:`deliver` serves frameworks that prefer a view
+    function (Django): pass the raw body and the Stripe-Signature header.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runtime: Runtime | None = None
+        self._lock = threading.Lock()
+
+    def _ensure_started(self) -> tuple[asyncio.AbstractEventLoop, Runtime]:
+        with self._lock:
+            if self._loop is None or self._runtime is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="appevents-wsgi-loop", daemon=True
+                )
+                thread.start()
+                runtime = self.app.runtime()
+                asyncio.run_coroutine_threadsafe(runtime.start(), loop).result()
+                self._loop, self._thread, self._runtime = loop, thread, runtime
+            return self._loop, self._runtime
+
+    def deliver(self, body: bytes, signature: str | None) -> Reply:
+        loop, runtime = self._ensure_started()
+        return asyncio.run_coroutine_threadsafe(runtime.receive(body, signature), loop).result()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._loop is None or self._runtime is None:
+                return
+            asyncio.run_coroutine_threadsafe(self._runtime.stop(), self._loop).result()
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join(10)
+            self._loop.close()
+            self._loop = self._thread = self._runtime = None
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        limit = self.app.max_body_bytes
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        allow = False
+        if not _same_path(path, self.app.path):
+            reply = _not_found(path, self.app.path)
+        elif method != "POST":
+            reply, allow = _method_not_allowed(method), True
+        else:
+            length_text = environ.get("CONTENT_LENGTH") or ""
+            length = int(length_text) if length_text.isdigit() else None
+            if length is not None and length > limit:
+                reply = _too_large(limit)
+            else:
+                stream = environ["wsgi.input"]
+                body = stream.read(length) if length is not None else stream.read(limit + 1)
+                if len(body) > limit:
+                    reply = _too_large(limit)
+                else:
+                    reply = self.deliver(body, environ.get("HTTP_STRIPE_SIGNATURE"))
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(reply.body)))]
+        if allow:
+            headers.append(("Allow", "POST"))
+        start_response(f"{reply.status} {_REASONS.get(reply.status, '')}".rstrip(), headers)
+        return [reply.body]

@@ -1,0 +1,399 @@
+"""The SQLite store: the embedded default (WAL, ``synchronous=FULL``: committed means on disk).
+
+Two connections, each on its own lane (thread): one ingests (group-committed batches
+of inserts), one processes. Processing runs a whole batch of due events in one
+``BEGIN IMMEDIATE`` transaction with a savepoint per event, so the worker group-commits
+too, and a crash mid-batch rolls every effect back with the outcomes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote
+
+from ...errors import ConfigurationError, NotFound, StoreError, StoreUnavailable
+from ...event import Event
+from ..inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_replayable
+from ..installations import Installation
+from .lane import Lane
+from .queries import load_queries, load_script
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+Q = load_queries("sqlite_queries.sql")
+SCHEMA_VERSION = 1
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self.busy_timeout = busy_timeout
+        self._ingest: _Connection | None = None
+        self._work: _Connection | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        rest = url.split("://", 1)[1]
+        if not rest.startswith("/") or rest == "/":
+            raise ConfigurationError(
+                f"SQLite store URL {url!r} has no path: write sqlite:///relative/inbox.db "
+                "or sqlite:////absolute/inbox.db"
+            )
+        path = unquote(rest[1:].split("?", 1)[0])
+        if not path:
+            raise ConfigurationError(f"SQLite store URL {url!r} has an empty path")
+        return cls(path)
+
+    async def open(self) -> None:
+        if self._work is not None:
+            return
+        if self.path.parent and not self.path.parent.exists():
+            raise ConfigurationError(
+                f"SQLite store {str(self.path)!r}: folder {str(self.path.parent)!r} does not "
+                "exist; create it or choose another path"
+            )
+        work = _Connection(self.path, "appevents-sqlite-work", self.busy_timeout)
+        await work.lane.run(work.connect)
+        await work.lane.run(work.migrate)
+        ingest = _Connection(self.path, "appevents-sqlite-ingest", self.busy_timeout)
+        await ingest.lane.run(ingest.connect)
+        self._work, self._ingest = work, ingest
+
+    async def close(self) -> None:
+        for connection in (self._ingest, self._work):
+            if connection is not None:
+                await connection.lane.run(connection.close)
+                connection.lane.shutdown()
+        self._ingest = self._work = None
+
+    @property
+    def _w(self) -> _Connection:
+        if self._work is None:
+            raise StoreError(f"store {self.url} is not open: call `await store.open()` first")
+        return self._work
+
+    async def setup(self, function: Callable[[Any], Any]) -> None:
+        work = self._w
+
+        def run() -> None:
+            with work.transaction("BEGIN IMMEDIATE"):
+                function(work.db)
+
+        await work.lane.run(run)
+
+    async def insert_events(self, events: Sequence[Event], received_at: float) -> list[bool]:
+        if self._ingest is None:
+            raise StoreUnavailable(f"store {self.url} is not open")
+        ingest = self._ingest
+
+        def insert() -> list[bool]:
+            query = Q["insert_event"]
+            with ingest.transaction("BEGIN IMMEDIATE"):
+                execute = ingest.db.execute
+                return [
+                    execute(
+                        query,
+                        (
+                            e.id,
+                            e.account or "",
+                            e.livemode,
+                            e.type,
+                            e.created,
+                            _order_key(e.created, e.id),
+                            received_at,
+                            received_at,
+                            e.raw,
+                        ),
+                    ).rowcount
+                    == 1
+                    for e in events
+                ]
+
+        try:
+            return await ingest.lane.run(insert)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} could not commit: {exc}") from exc
+
+    async def process_due(
+        self, *, now: float, limit: int, work: Work, time_budget: float = 0.25
+    ) -> list[tuple[StoredEvent, Outcome]]:
+        w = self._w
+        tx = _Transaction(w)
+        results: list[tuple[StoredEvent, Outcome]] = []
+
+        def begin() -> list[StoredEvent]:
+            w.db.execute("BEGIN IMMEDIATE")
+            return [_stored(row) for row in w.db.execute(Q["due_heads"], (now, limit))]
+
+        try:
+            heads = await w.lane.run(begin)
+        except sqlite3.Error as exc:
+            await w.lane.run(w.rollback)
+            raise StoreUnavailable(f"SQLite store {self.path} could not start work: {exc}") from exc
+        if not heads:
+            await w.lane.run(w.rollback)
+            return results
+        started = time.monotonic()
+        try:
+            for head in heads:
+                if results and time.monotonic() - started > time_budget:
+                    break
+                claimed = head.next_attempt()
+                await w.lane.run(w.db.execute, "SAVEPOINT event")
+                outcome = await work(claimed, tx)
+                await w.lane.run(_settle, w.db, claimed, outcome)
+                results.append((claimed, outcome))
+            await w.lane.run(w.db.execute, "COMMIT")
+        except BaseException as exc:
+            await w.lane.run(w.rollback)
+            if isinstance(exc, sqlite3.Error):
+                raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+            raise
+        return results
+
+    async def next_due_at(self) -> float | None:
+        row = await self._w.lane.run(self._w.fetchone, Q["next_due_at"], ())
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def get_event(self, event_id: str) -> StoredEvent:
+        row = await self._w.lane.run(self._w.fetchone, Q["get_event"], (event_id,))
+        if row is None:
+            raise NotFound(f"no event {event_id!r} in the inbox at {self.path}")
+        return _stored(row)
+
+    async def list_events(
+        self, *, status: Status | None = None, account: str | None = None, limit: int = 100
+    ) -> list[StoredEvent]:
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(str(status))
+        if account is not None:
+            clauses.append("account = ?")
+            params.append(account)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            "SELECT id, account, livemode, type, created, status, attempts, received_at, "
+            "available_at, completed_at, last_error, erased_at, payload FROM events "
+            f"{where} ORDER BY received_at DESC, order_key DESC LIMIT ?"
+        )
+        rows = await self._w.lane.run(self._w.fetchall, sql, (*params, limit))
+        return [_stored(r) for r in rows]
+
+    async def attempts(self, event_id: str) -> list[Attempt]:
+        await self.get_event(event_id)
+        rows = await self._w.lane.run(self._w.fetchall, Q["list_attempts"], (event_id,))
+        return [Attempt(r[0], r[1], r[2], r[3], Status(r[4]), r[5]) for r in rows]
+
+    async def replay(self, event_ids: Sequence[str], *, now: float) -> list[str]:
+        events = [await self.get_event(i) for i in event_ids]
+        for event in events:
+            check_replayable(event)
+        w = self._w
+
+        def replay() -> list[str]:
+            with w.transaction("BEGIN IMMEDIATE"):
+                for event in events:
+                    w.db.execute(Q["replay_event"], (now, event.id))
+            return [e.id for e in events]
+
+        return await w.lane.run(replay)
+
+    async def replay_dead(self, *, now: float) -> list[str]:
+        rows = await self._w.lane.run(self._w.fetchall, Q["dead_ids"], ())
+        return await self.replay([r[0] for r in rows], now=now)
+
+    async def list_installations(self) -> list[Installation]:
+        rows = await self._w.lane.run(self._w.fetchall, Q["list_installations"], ())
+        return [_installation(r) for r in rows]
+
+    async def counts(self) -> dict[Status, int]:
+        rows = await self._w.lane.run(self._w.fetchall, Q["counts"], ())
+        result = dict.fromkeys(Status, 0)
+        result.update({Status(status): n for status, n in rows})
+        return result
+
+
+class _Connection:
+    """A sqlite3 connection and the lane it lives on."""
+
+    def __init__(self, path: Path, name: str, busy_timeout: float) -> None:
+        self.path = path
+        self.lane = Lane(name)
+        self.busy_timeout = busy_timeout
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        assert self._db is not None
+        return self._db
+
+    def connect(self) -> None:
+        try:
+            db = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
+        self._db = db
+
+    def migrate(self) -> None:
+        (version,) = self.db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"SQLite store {self.path} has schema version {version}, newer than this "
+                f"appevents understands ({SCHEMA_VERSION}): upgrade appevents"
+            )
+        if version < SCHEMA_VERSION:
+            self.db.executescript(f"BEGIN IMMEDIATE;\n{load_script('sqlite_schema.sql')}\nCOMMIT;")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def rollback(self) -> None:
+        if self._db is not None and self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def transaction(self, begin: str = "BEGIN") -> Any:
+        self.db.execute(begin)
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        self.db.execute("COMMIT")
+
+    def fetchone(self, sql: str, params: Sequence[Any]) -> Any:
+        return self.db.execute(sql, params).fetchone()
+
+    def fetchall(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self.db.execute(sql, params).fetchall()
+
+
+class _Transaction:
+    """The processing transaction as ``work`` sees it."""
+
+    def __init__(self, connection: _Connection) -> None:
+        self._c = connection
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._c.db
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        return await self._c.lane.run(function, *args)
+
+    async def get_installation(self, account: str, livemode: bool) -> Installation | None:
+        row = await self._c.lane.run(self._c.fetchone, Q["get_installation"], (account, livemode))
+        return None if row is None else _installation(row)
+
+    async def save_installation(self, installation: Installation, now: float) -> None:
+        i = installation
+        params = (
+            i.account,
+            i.livemode,
+            i.status,
+            i.source,
+            i.application_id,
+            i.application_name,
+            i.installed_at,
+            i.uninstalled_at,
+            i.lifecycle_created,
+            i.lifecycle_event_id,
+            i.last_deauthorized_at,
+            i.active_since_evidence,
+            now,
+        )
+        await self._c.lane.run(self._c.db.execute, Q["save_installation"], params)
+
+    async def erase_account(
+        self, account: str, livemode: bool, *, through_created: int, now: float
+    ) -> int:
+        params = (now, account, livemode, through_created)
+        cursor = await self._c.lane.run(self._c.db.execute, Q["erase_account"], params)
+        return int(cursor.rowcount)
+
+
+def _settle(db: sqlite3.Connection, claimed: StoredEvent, outcome: Outcome) -> None:
+    if outcome.succeeded:
+        db.execute("RELEASE event")
+    else:
+        db.execute("ROLLBACK TO event")
+        db.execute("RELEASE event")
+    erase = outcome.erase_payload
+    db.execute(
+        Q["settle_event"],
+        (
+            str(outcome.status),
+            claimed.attempts,
+            outcome.retry_at,
+            outcome.finished_at if outcome.succeeded else None,
+            outcome.error,
+            erase,
+            outcome.finished_at,
+            erase,
+            claimed.id,
+        ),
+    )
+    db.execute(
+        Q["insert_attempt"],
+        (
+            claimed.id,
+            claimed.attempts,
+            outcome.started_at,
+            outcome.finished_at,
+            str(outcome.status),
+            outcome.error,
+        ),
+    )
+
+
+def _order_key(created: int, event_id: str) -> str:
+    return f"{created:012d}{event_id}"
+
+
+def _stored(row: Sequence[Any]) -> StoredEvent:
+    return StoredEvent(
+        id=row[0],
+        account=row[1] or None,
+        livemode=bool(row[2]),
+        type=row[3],
+        created=row[4],
+        status=Status(row[5]),
+        attempts=row[6],
+        received_at=row[7],
+        available_at=row[8],
+        completed_at=row[9],
+        last_error=row[10],
+        erased_at=row[11],
+        payload=row[12],
+    )
+
+
+def _installation(row: Sequence[Any]) -> Installation:
+    return Installation(
+        account=row[0],
+        livemode=bool(row[1]),
+        status=row[2],
+        source=row[3],
+        application_id=row[4],
+        application_name=row[5],
+        installed_at=row[6],
+        uninstalled_at=row[7],
+        lifecycle_created=row[8],
+        lifecycle_event_id=row[9],
+        last_deauthorized_at=row[10],
+        active_since_evidence=row[11],
+    )

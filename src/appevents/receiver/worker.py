@@ -1,0 +1,201 @@
+"""The worker: processes due events with the app's handlers, retries, dead-letters.
+
+Each event is processed inside the store's transaction (see ``inbox``): the
+installation lifecycle is applied, ``on_install`` / ``on_uninstall`` and the business
+handlers run, and the outcome is recorded with their effects. A handler that raises
+rolls its effects back; the pure :class:`RetryPolicy` decides when to try again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import StoreError
+from ..event import Event
+from .handlers import Context, Handler, HandlerRegistry
+from .inbox import Outcome, Status, Store, StoredEvent, Transaction
+from .installations import Installation, plan
+from .retry import DeadLetter, RetryPolicy
+
+__all__ = ["Handlers", "Worker", "WorkerStats"]
+
+log = logging.getLogger("appevents.worker")
+
+_MAX_ERROR_LENGTH = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Handlers:
+    """The app's handlers, as the worker needs them."""
+
+    business: HandlerRegistry
+    install: Sequence[Handler]
+    uninstall: Sequence[Handler]
+
+
+@dataclass
+class WorkerStats:
+    processed: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: Outcome) -> None:
+        self.processed += 1
+        self.by_status[outcome.status] = self.by_status.get(outcome.status, 0) + 1
+        if outcome.status == Status.FAILED:
+            self.failed += 1
+        elif outcome.status == Status.DEAD:
+            self.dead += 1
+        elif outcome.status == Status.SKIPPED:
+            self.skipped += 1
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        handlers: Handlers,
+        *,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        random_fraction: Callable[[], float] = random.random,
+        batch_size: int = 64,
+        poll_interval: float = 1.0,
+        handler_timeout: float | None = 60.0,
+    ) -> None:
+        self.store = store
+        self.handlers = handlers
+        self.retry = retry or RetryPolicy()
+        self.clock = clock
+        self.random_fraction = random_fraction
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.handler_timeout = handler_timeout
+        self.stats = WorkerStats()
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+
+    def notify(self) -> None:
+        """Wake the worker now: something was just received (same process)."""
+        self._wakeup.set()
+
+    async def run_once(self) -> list[tuple[StoredEvent, Outcome]]:
+        """Process one batch of due events; returns what happened to each."""
+        results = await self.store.process_due(
+            now=self.clock(), limit=self.batch_size, work=self._work
+        )
+        for event, outcome in results:
+            self.stats.count(outcome)
+            if outcome.status in (Status.FAILED, Status.DEAD):
+                log.warning(
+                    "event %s (%s) attempt %d %s: %s",
+                    event.id,
+                    event.type,
+                    event.attempts,
+                    outcome.status,
+                    (outcome.error or "").splitlines()[-1:] or "",
+                )
+        return results
+
+    async def drain(self, *, max_batches: int = 10_000) -> int:
+        """Process until nothing is due now; returns the number of attempts made."""
+        total = 0
+        for _ in range(max_batches):
+            done = await self.run_once()
+            if not done:
+                break
+            total += len(done)
+        return total
+
+    async def run(self) -> None:
+        """Process forever (until :meth:`stop`), sleeping until the next due time."""
+        while not self._stopping:
+            try:
+                if await self.run_once():
+                    continue
+                next_due = await self.store.next_due_at()
+            except StoreError as exc:
+                log.error("worker: store error, retrying in %.1fs: %s", self.poll_interval, exc)
+                next_due = None
+            timeout = self.poll_interval
+            if next_due is not None:
+                timeout = max(0.0, min(timeout, next_due - self.clock()))
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    async def _work(self, stored: StoredEvent, tx: Transaction) -> Outcome:
+        started = self.clock()
+        try:
+            dispatched = await self._apply(stored, tx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return self._failure(stored, started, exc)
+        return Outcome(Status.DONE if dispatched else Status.SKIPPED, started, self.clock())
+
+    async def _apply(self, stored: StoredEvent, tx: Transaction) -> bool:
+        """Apply the lifecycle and run the handlers; False if the event was not dispatched."""
+        event = stored.event()
+        if event.account is None:
+            ctx = Context(event, None, event.livemode, None, None, tx.connection, stored.attempts)
+            await self._run_all(self.handlers.business.for_type(event.type), event, ctx, tx)
+            return True
+        current = await tx.get_installation(event.account, event.livemode)
+        decision = plan(event, current)
+        installation: Installation | None = decision.installation or current
+        if decision.installation is not None:
+            await tx.save_installation(decision.installation, self.clock())
+        ctx = Context(
+            event, event.account, event.livemode, installation, current, tx.connection,
+            stored.attempts,
+        )  # fmt: skip
+        if decision.run_install:
+            await self._run_all(self.handlers.install, event, ctx, tx)
+        if decision.dispatch:
+            await self._run_all(self.handlers.business.for_type(event.type), event, ctx, tx)
+        if decision.run_uninstall:
+            await self._run_all(self.handlers.uninstall, event, ctx, tx)
+        if decision.erase_through is not None:
+            await tx.erase_account(
+                event.account, event.livemode, through_created=decision.erase_through,
+                now=self.clock(),
+            )  # fmt: skip
+        return decision.dispatch
+
+    async def _run_all(
+        self, handlers: Sequence[Handler], event: Event, ctx: Context, tx: Transaction
+    ) -> None:
+        for handler in handlers:
+            if handler.is_async:
+                if self.handler_timeout is None:
+                    await handler.call_async(event, ctx)
+                else:
+                    async with asyncio.timeout(self.handler_timeout):
+                        await handler.call_async(event, ctx)
+            else:
+                await tx.call(handler.function, *handler.arguments(event, ctx))
+
+    def _failure(self, stored: StoredEvent, started: float, exc: Exception) -> Outcome:
+        finished = self.clock()
+        error = "".join(traceback.format_exception(exc))[-_MAX_ERROR_LENGTH:]
+        decision = self.retry.decide(stored.attempts, finished, self.random_fraction())
+        if isinstance(decision, DeadLetter):
+            return Outcome(Status.DEAD, started, finished, error=error)
+        return Outcome(Status.FAILED, started, finished, error=error, retry_at=decision.at)
