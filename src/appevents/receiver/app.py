@@ -31,6 +31,7 @@ from .inbox import Store
 from .retry import RetryPolicy
 from .runtime import Runtime
 from .stores import open_store_url
+from .worker import Handlers, Worker
 
 __all__ = ["App"]
 
@@ -143,6 +144,21 @@ class App:
 
     def open_store(self) -> Store:
         return self.store if isinstance(self.store, Store) else open_store_url(self.store)
+
+    def worker(self, store: Store, **options: Any) -> Worker:
+        """A worker running this app's handlers against ``store`` (open it first)."""
+        handlers = Handlers(
+            self.registry, tuple(self.install_handlers), tuple(self.uninstall_handlers)
+        )
+        return Worker(
+            store,
+            handlers,
+            retry=self.retry,
+            clock=self.clock,
+            random_fraction=self.random_fraction,
+            poll_interval=self.poll_interval,
+            **options,
+        )
 
     def runtime(self, *, run_worker: bool = True) -> Runtime:
         """A new, not yet started, running instance of this receiver."""

@@ -18,7 +18,6 @@ from ..event import Event
 from ..signature import Verifier
 from .inbox import Store
 from .ingest import GroupCommitter
-from .worker import Handlers, Worker
 
 if TYPE_CHECKING:
     from .app import App
@@ -47,14 +46,7 @@ class Runtime:
         self.app = app
         self.store = store
         self.verifier = Verifier(app.secrets, tolerance=app.tolerance, clock=app.clock)
-        self.worker = Worker(
-            store,
-            Handlers(app.registry, tuple(app.install_handlers), tuple(app.uninstall_handlers)),
-            retry=app.retry,
-            clock=app.clock,
-            random_fraction=app.random_fraction,
-            poll_interval=app.poll_interval,
-        )
+        self.worker = app.worker(store)
         self.committer = GroupCommitter(
             store.insert_events, clock=app.clock, on_commit=lambda _: self.worker.notify()
         )
