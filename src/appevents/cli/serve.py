@@ -107,7 +107,8 @@ def serve(
         f"(store {runtime.store.url}, worker {'off' if no_worker else 'on'})",
         err=True,
     )
-    uvicorn.Server(config).run()
+    with contextlib.suppress(KeyboardInterrupt):  # ^C is how one stops it: no "Aborted!"
+        uvicorn.Server(config).run()
 
 
 @click.command()

@@ -83,8 +83,14 @@ class SQLiteStore(Store):
         work = self._w
 
         def run() -> None:
-            with work.transaction("BEGIN IMMEDIATE"):
+            work.db.execute("BEGIN IMMEDIATE")
+            try:
                 function(work.db)
+            except BaseException:
+                work.rollback()
+                raise
+            if work.db.in_transaction:  # executescript() commits by itself
+                work.db.execute("COMMIT")
 
         await work.lane.run(run)
 
