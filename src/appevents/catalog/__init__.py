@@ -5,6 +5,7 @@ schema and fixtures, notices beside them); nothing here reads the reference mate
 
 from __future__ import annotations
 
+from ._data import closest as closest_names
 from .events import (
     EventInfo,
     event_info,
@@ -22,15 +23,26 @@ from .permissions import (
     permission_sources,
 )
 from .samples import sample_object, sample_resources
+from .schemas import (
+    LOCAL_MANIFEST_SCHEMA_ID,
+    MANIFEST_SCHEMA_ID,
+    local_manifest_schema,
+    manifest_schema,
+)
 
 __all__ = [
+    "LOCAL_MANIFEST_SCHEMA_ID",
+    "MANIFEST_SCHEMA_ID",
     "EventInfo",
     "canonical_permission",
+    "closest_names",
     "event_info",
     "event_types",
     "is_known_event_type",
     "is_known_permission",
     "is_pattern",
+    "local_manifest_schema",
+    "manifest_schema",
     "object_type_for",
     "permission_aliases",
     "permission_names",
