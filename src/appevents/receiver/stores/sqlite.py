@@ -59,12 +59,15 @@ class SQLiteStore(Store):
                 f"SQLite store {str(self.path)!r}: folder {str(self.path.parent)!r} does not "
                 "exist; create it or choose another path"
             )
-        work = _Connection(self.path, "appevents-sqlite-work", self.busy_timeout)
-        await work.lane.run(work.connect)
-        await work.lane.run(work.migrate)
-        ingest = _Connection(self.path, "appevents-sqlite-ingest", self.busy_timeout)
-        await ingest.lane.run(ingest.connect)
-        self._work, self._ingest = work, ingest
+        self._work = _Connection(self.path, "appevents-sqlite-work", self.busy_timeout)
+        self._ingest = _Connection(self.path, "appevents-sqlite-ingest", self.busy_timeout)
+        try:
+            await self._work.lane.run(self._work.connect)
+            await self._work.lane.run(self._work.migrate)
+            await self._ingest.lane.run(self._ingest.connect)
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         for connection in (self._ingest, self._work):
