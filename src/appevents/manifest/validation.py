@@ -186,7 +186,9 @@ def _explain(error: ValidationError) -> list[Issue]:
         return [_error(path, "must not be empty", _EMPTY_FIXES.get(key, "give it a value"), value)]
     if kind == "type":
         expected = _json_types(rule)
-        return [_error(path, f"must be {expected}, not {_json_type(value)}", f"use {expected}")]
+        return [
+            _error(path, f"must be {expected}, not {_json_type(value)}", f"use {expected}", value)
+        ]
     if kind == "enum":
         return [_explain_enum(path, key, value, rule)]
     if kind == "format":
