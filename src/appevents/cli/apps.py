@@ -201,7 +201,8 @@ def app_event_types(reference: str) -> list[str]:
     event_types: Callable[[], Any] | None = getattr(target, "event_types", None)
     if not callable(event_types):
         raise click.ClickException(
-            f"{reference} is a {type(target).__name__}, not an app: it has no event_types()"
+            f"{reference} ({type(target).__name__}) has no event_types(): "
+            "pass the receiver's App object, e.g. myapp:app"
         )
     return [str(pattern) for pattern in event_types()]
 
