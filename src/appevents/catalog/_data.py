@@ -6,6 +6,7 @@ never touches the reference material the data was generated from.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 from importlib import resources
@@ -22,6 +23,4 @@ def load(name: str) -> dict[str, Any]:
 
 def closest(name: str, candidates: list[str] | tuple[str, ...], limit: int = 3) -> list[str]:
     """The known names nearest to a misspelt one, best first (for UnknownName suggestions)."""
-    import difflib
-
     return difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
