@@ -101,7 +101,9 @@ def test_reauthorization_updates_and_reactivates():
 
 def test_stale_authorization_changes_nothing():
     uninstalled = run([ev(AUTH, 1), ev(DEAUTH, 5)])[0]
-    assert plan(ev(AUTH, 3), uninstalled) == Plan(None, dispatch=False)
+    assert plan(ev(AUTH, 3), uninstalled) == Plan(None, dispatch=False, erase_through=3)
+    reinstalled = run([ev(AUTH, 1), ev(AUTH, 4)])[0]
+    assert plan(ev(AUTH, 3), reinstalled) == Plan(None, dispatch=False)
 
 
 def test_business_event_for_an_unknown_account_implies_an_installation():

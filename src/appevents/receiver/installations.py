@@ -95,7 +95,13 @@ def _newer_than_lifecycle(event: Event, current: Installation | None) -> bool:
 
 def _authorized(event: Event, current: Installation | None) -> Plan:
     if not _newer_than_lifecycle(event, current):
-        return Plan(None, dispatch=False)
+        assert current is not None
+        past = (
+            current.last_deauthorized_at is not None
+            and event.created <= current.last_deauthorized_at
+        )
+        # An authorization from an installation period that has ended: its payload goes too.
+        return Plan(None, dispatch=False, erase_through=event.created if past else None)
     app_id, app_name = event.object.get("id"), event.object.get("name")
     base = current or Installation(event.account or "", event.livemode, "active", "authorized")
     installation = replace(

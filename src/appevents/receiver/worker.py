@@ -105,7 +105,7 @@ class Worker:
                     event.type,
                     event.attempts,
                     outcome.status,
-                    (outcome.error or "").splitlines()[-1:] or "",
+                    (outcome.error or "").strip().rpartition("\n")[2],
                 )
         return results
 
