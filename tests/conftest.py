@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from appevents import Event
 
 pytest_plugins = ["anyio"]
-
-POSTGRES_ENV = "APPEVENTS_TEST_POSTGRES_URL"
 
 
 @pytest.fixture
@@ -43,7 +40,3 @@ def build_event(
 @pytest.fixture
 def make_event():
     return build_event
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
