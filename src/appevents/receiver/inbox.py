@@ -134,7 +134,11 @@ class Transaction(Protocol):
 
     @property
     def connection(self) -> Any:
-        """The database connection handlers write their own effects through."""
+        """The database connection async handlers write their own effects through."""
+
+    @property
+    def sync_connection(self) -> Any:
+        """The connection sync handlers get (run by :meth:`call`, maybe on another thread)."""
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run sync code (a sync handler) where the connection may be used."""

@@ -17,7 +17,7 @@ import socket
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import StoreError
 from ..event import Event
@@ -190,7 +190,8 @@ class Worker:
                     async with asyncio.timeout(self.handler_timeout):
                         await handler.call_async(event, ctx)
             else:
-                await tx.call(handler.function, *handler.arguments(event, ctx))
+                sync_ctx = replace(ctx, transaction=tx.sync_connection)
+                await tx.call(handler.function, *handler.arguments(event, sync_ctx))
 
     def _failure(self, stored: StoredEvent, started: float, exc: Exception) -> Outcome:
         finished = self.clock()

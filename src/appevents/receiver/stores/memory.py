@@ -44,6 +44,10 @@ class _Staged:
     def connection(self) -> Any:
         return None
 
+    @property
+    def sync_connection(self) -> Any:
+        return None
+
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         return function(*args)
 

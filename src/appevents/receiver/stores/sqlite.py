@@ -301,6 +301,10 @@ class _Transaction:
     def connection(self) -> sqlite3.Connection:
         return self._c.db
 
+    @property
+    def sync_connection(self) -> sqlite3.Connection:
+        return self._c.db
+
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         return await self._c.lane.run(function, *args)
 
