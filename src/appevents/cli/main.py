@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "inbox": "appevents.cli.inbox:inbox",
     "installations": "appevents.cli.inbox:installations",
     "apps": "appevents.cli.apps:apps",
+    "db": "appevents.cli.db:db",
 }
 
 

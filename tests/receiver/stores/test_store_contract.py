@@ -8,19 +8,12 @@ from dataclasses import replace
 import pytest
 
 from appevents import NotFound, StoreError
-from appevents.receiver import MemoryStore, SQLiteStore
+from appevents.receiver import SQLiteStore
 from appevents.receiver.inbox import Outcome, Status
 from appevents.receiver.installations import Installation
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request, tmp_path):
-    store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "inbox.db")
-    async with store:
-        yield store
 
 
 def done(status=Status.DONE, **kw):
