@@ -71,8 +71,13 @@ def scenario(t0: int) -> list[bytes]:
     add(
         "customer.subscription.created", bakery, 40, object={"id": "sub_bakery", "status": "active"}
     )
-    add("customer.subscription.updated", bakery, 41, object={"id": "sub_bakery", "status": "past_due"},
-        previous_attributes={"status": "active"})  # fmt: skip
+    add(
+        "customer.subscription.updated",
+        bakery,
+        41,
+        object={"id": "sub_bakery", "status": "past_due"},
+        previous_attributes={"status": "active"},
+    )
     add("customer.subscription.created", books, 42, object={"id": "sub_books", "status": "active"})
     add("account.application.deauthorized", books, 60, object=APP)
     return events

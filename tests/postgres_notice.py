@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).parent))
-from environment import POSTGRES_ENV, in_ci, postgres_url  # noqa: E402
+from environment import POSTGRES_ENV, in_ci, postgres_url
 
 
 def reachable(url: str) -> bool:

@@ -48,7 +48,7 @@ def asgi_server(app: Any) -> Iterator[str]:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -85,7 +85,9 @@ def serve_process(args: list[str], *, cwd: Path, port: int, env: dict[str, str] 
             process.stderr.close()
 
 
-def wait_http(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 20) -> None:
+def wait_http(
+    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 20
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

@@ -95,7 +95,10 @@ BAD = [
     (json.dumps(document(api_version=2024)).encode(), "body_not_an_event"),
     (json.dumps(document(data=[])).encode(), "body_not_an_event"),
     (json.dumps(document(data={})).encode(), "body_not_an_event"),
-    (json.dumps(document(data={"object": {}, "previous_attributes": 1})).encode(), "body_not_an_event"),
+    (
+        json.dumps(document(data={"object": {}, "previous_attributes": 1})).encode(),
+        "body_not_an_event",
+    ),
     (json.dumps(document(request=[1])).encode(), "body_not_an_event"),
     (json.dumps(document(request={"id": 1})).encode(), "body_not_an_event"),
 ]

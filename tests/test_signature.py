@@ -104,9 +104,12 @@ def test_custom_tolerance_and_injected_clock():
     verifier = Verifier([SECRET], tolerance=10, clock=lambda: NOW + 11)
     with pytest.raises(SignatureError, match="tolerance of 10 s"):
         verifier.verify(BODY, sign(BODY, SECRET, NOW))
-    assert Verifier([SECRET], tolerance=10, clock=lambda: NOW + 10).verify(
-        BODY, sign(BODY, SECRET, NOW)
-    ) == NOW
+    assert (
+        Verifier([SECRET], tolerance=10, clock=lambda: NOW + 10).verify(
+            BODY, sign(BODY, SECRET, NOW)
+        )
+        == NOW
+    )
 
 
 @pytest.mark.parametrize("tolerance", [0, None, -1, float("nan"), float("inf"), False, "300"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from environment import in_ci
 
 REPO = Path(__file__).resolve().parents[2]

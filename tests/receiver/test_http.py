@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import asgi_server
 
 from appevents import sign
 from appevents.receiver import App, SQLiteStore
 from appevents.testing import make_event, signed_headers
+from servers import asgi_server
 
 SECRET = "whsec_http_test"
 
@@ -91,7 +91,9 @@ BODY = make_event("customer.created", account="acct_1")
 )
 def test_400_names_the_problem_and_stores_nothing(receiver, body, header, code):
     url, db_path = receiver
-    headers = {} if header is None else {"Stripe-Signature": header(body) if callable(header) else header}
+    headers = (
+        {} if header is None else {"Stripe-Signature": header(body) if callable(header) else header}
+    )
     response = httpx.post(url, content=body, headers=headers)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
@@ -160,7 +162,9 @@ def test_concurrent_duplicate_deliveries_store_one_row_and_run_once(receiver):
     wait_until(lambda: row(db_path, event_id)[1] == "done")
     with sqlite3.connect(db_path) as db:
         assert db.execute("SELECT COUNT(*) FROM events").fetchone() == (1,)
-        assert db.execute("SELECT COUNT(*) FROM handled WHERE event_id = ?", (event_id,)).fetchone() == (1,)
+        assert db.execute(
+            "SELECT COUNT(*) FROM handled WHERE event_id = ?", (event_id,)
+        ).fetchone() == (1,)
 
 
 LIFECYCLE = ["account.application.authorized", "payment_intent.succeeded",

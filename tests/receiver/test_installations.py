@@ -75,7 +75,7 @@ def test_every_arrival_order_reaches_the_created_order_state(events):
 @pytest.mark.parametrize("events", SCENARIOS[:1])
 def test_install_use_uninstall_runs_each_hook_exactly_once_in_any_order(events):
     for permutation in itertools.permutations(events):
-        final, installs, uninstalls, _, erased = run(permutation)
+        final, _, uninstalls, _, erased = run(permutation)
         assert final.status == "uninstalled"
         assert uninstalls == 1
         assert max(erased) == 3  # everything up to the uninstall is erased

@@ -157,7 +157,9 @@ async def test_lifecycle_hooks_and_dispatch(clock, make_event):
     assert installation.status == "uninstalled"
 
 
-async def test_sqlite_effects_happen_exactly_once_through_the_transaction(clock, tmp_path, make_event):
+async def test_sqlite_effects_happen_exactly_once_through_the_transaction(
+    clock, tmp_path, make_event
+):
     path = tmp_path / "inbox.db"
     app = App("whsec_x", store=SQLiteStore(path), clock=clock, random_fraction=lambda: 0.0,
               retry=RetryPolicy(base_delay=1, jitter=0))  # fmt: skip
@@ -184,7 +186,11 @@ async def test_sqlite_effects_happen_exactly_once_through_the_transaction(clock,
         await store.setup(hook)
     worker = app.worker(store)
     await store.insert_events(
-        [make_event(1), make_event(2, account="acct_2"), make_event(3, event_type="customer.created")],
+        [
+            make_event(1),
+            make_event(2, account="acct_2"),
+            make_event(3, event_type="customer.created"),
+        ],
         clock.now,
     )
     await worker.drain()

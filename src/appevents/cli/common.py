@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
+from rich.console import Console
 
 from ..errors import AppEventsError
 from ..receiver.app import DEFAULT_STORE, App
@@ -103,3 +104,9 @@ def secrets_from(values: tuple[str, ...]) -> list[str]:
 
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+def console() -> Console:
+    """A rich console; piped output gets wide lines instead of rich's 80 columns."""
+    out = Console()
+    return out if out.is_terminal else Console(width=200)

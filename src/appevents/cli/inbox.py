@@ -8,11 +8,10 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from ..receiver.inbox import Attempt, Status, Store, StoredEvent
-from .common import open_store, print_json, run, store_option
+from .common import console, open_store, print_json, run, store_option
 
 T = TypeVar("T")
 FORMATS = click.Choice(["table", "json"])
@@ -70,7 +69,7 @@ def list_events(
             str(r.attempts),
             error[0][:60],
         )
-    Console().print(table)
+    console().print(table)
 
 
 @inbox.command("show")
@@ -99,14 +98,14 @@ def show(event_id: str, fmt: str, store_url: str | None) -> None:
     if fmt == "json":
         print_json(data)
         return
-    console = Console()
+    out = console()
     for key in ("id", "type", "account", "livemode", "status", "attempts", "last_error"):
-        console.print(f"[bold]{key}[/bold]: {data[key]}")
-    console.print(f"[bold]created[/bold]: {_when(data['created'])}")
-    console.print(f"[bold]received[/bold]: {_when(data['received_at'])}")
+        out.print(f"[bold]{key}[/bold]: {data[key]}")
+    out.print(f"[bold]created[/bold]: {_when(data['created'])}")
+    out.print(f"[bold]received[/bold]: {_when(data['received_at'])}")
     for a in data["attempts_log"]:
-        console.print(f"  attempt {a['number']}: {a['status']} at {_when(a['finished_at'])}")
-    console.print(data["payload"] if data["payload"] is not None else "(payload erased)")
+        out.print(f"  attempt {a['number']}: {a['status']} at {_when(a['finished_at'])}")
+    out.print(data["payload"] if data["payload"] is not None else "(payload erased)")
 
 
 @inbox.command("replay")
@@ -151,4 +150,4 @@ def list_installations(fmt: str, store_url: str | None) -> None:
             _when(r.installed_at),
             _when(r.uninstalled_at),
         )
-    Console().print(table)
+    console().print(table)

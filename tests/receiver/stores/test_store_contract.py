@@ -198,7 +198,9 @@ async def test_nothing_due_returns_nothing(store, make_event):
 # -- SQLite only -------------------------------------------------------------------------
 
 
-async def test_sqlite_handler_writes_commit_with_done_and_roll_back_with_failure(tmp_path, make_event):
+async def test_sqlite_handler_writes_commit_with_done_and_roll_back_with_failure(
+    tmp_path, make_event
+):
     store = SQLiteStore(tmp_path / "inbox.db")
     async with store:
         await store.setup(lambda db: db.execute("CREATE TABLE effects (event_id TEXT)"))

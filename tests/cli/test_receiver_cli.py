@@ -1,0 +1,177 @@
+"""`appevents serve | worker | inbox | installations` as a user runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from appevents import Event
+from appevents.cli.main import cli
+from appevents.receiver import App, RetryPolicy, SQLiteStore
+from appevents.testing import make_event
+
+NOW = time.time()
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def store_url(tmp_path):
+    """A store with done, dead and uninstalled-account events, made by the real worker."""
+    path = tmp_path / "inbox.db"
+    app = App("whsec_x", store=SQLiteStore(path), retry=RetryPolicy(max_attempts=1))
+
+    @app.on("invoice.*")
+    def broken(event):
+        raise RuntimeError("invoice handler is broken")
+
+    async def fill():
+        store = app.open_store()
+        async with store:
+            events = [
+                make_event("account.application.authorized", account="acct_A", created=100,
+                           event_id="evt_auth", object={"id": "ca_1", "name": "Demo"}),
+                make_event("payment_intent.succeeded", account="acct_A", created=101,
+                           event_id="evt_paid"),
+                make_event("invoice.paid", account="acct_B", created=102, event_id="evt_inv"),
+                make_event("customer.created", account="acct_C", created=103, event_id="evt_c1"),
+                make_event("account.application.deauthorized", account="acct_C", created=104,
+                           event_id="evt_bye"),
+            ]  # fmt: skip
+            await store.insert_events([Event.parse(b) for b in events], NOW)
+            await app.worker(store).drain()
+
+    asyncio.run(fill())
+    return f"sqlite:///{path}"
+
+
+def test_inbox_list_as_table_and_json_with_filters(store_url):
+    table = run("inbox", "list", "--store", store_url)
+    assert table.exit_code == 0
+    for text in ("evt_paid", "acct_A", "dead", "invoice handler is broken", "(erased)"):
+        assert text in table.output
+    rows = json.loads(run("inbox", "list", "--store", store_url, "--format", "json").output)
+    assert {r["id"]: r["status"] for r in rows} == {
+        "evt_auth": "done", "evt_paid": "done", "evt_inv": "dead", "evt_c1": "done",
+        "evt_bye": "done",
+    }  # fmt: skip
+    dead = json.loads(run("inbox", "list", "--store", store_url, "--status", "dead",
+                          "--format", "json").output)  # fmt: skip
+    assert [r["id"] for r in dead] == ["evt_inv"]
+    only_a = run("inbox", "list", "--account", "acct_A", "--format", "json",
+                 env={"APPEVENTS_STORE": store_url})  # fmt: skip
+    assert sorted(r["id"] for r in json.loads(only_a.output)) == ["evt_auth", "evt_paid"]
+
+
+def test_inbox_show_has_attempts_and_payload(store_url):
+    shown = json.loads(
+        run("inbox", "show", "evt_inv", "--store", store_url, "--format", "json").output
+    )
+    assert shown["status"] == "dead"
+    assert [a["status"] for a in shown["attempts_log"]] == ["dead"]
+    assert "invoice handler is broken" in shown["attempts_log"][0]["error"]
+    assert json.loads(shown["payload"])["id"] == "evt_inv"
+    erased = run("inbox", "show", "evt_c1", "--store", store_url)
+    assert "(payload erased)" in erased.output
+
+
+def test_inbox_replay(store_url):
+    assert run("inbox", "replay", "--store", store_url).exit_code == 2
+    replayed = run("inbox", "replay", "--dead", "--store", store_url)
+    assert replayed.output.strip() == "1 event(s) queued for replay: evt_inv"
+    missing = CliRunner().invoke(cli, ["inbox", "replay", "evt_nope", "--store", store_url])
+    assert missing.exit_code == 1 and "no event 'evt_nope'" in missing.output
+    erased = CliRunner().invoke(cli, ["inbox", "replay", "evt_c1", "--store", store_url])
+    assert erased.exit_code == 1 and "erased" in erased.output
+
+
+def test_installations_list(store_url):
+    rows = json.loads(run("installations", "list", "--store", store_url, "--format", "json").output)
+    # acct_B's only event failed: its implied installation rolled back with the attempt.
+    assert [(r["account"], r["status"], r["source"]) for r in rows] == [
+        ("acct_A", "active", "authorized"), ("acct_C", "uninstalled", "implied"),
+    ]  # fmt: skip
+    assert "ca_1" in run("installations", "list", "--store", store_url).output
+
+
+def test_serve_explains_a_missing_secret_and_a_bad_target(tmp_path):
+    (tmp_path / "myapp.py").write_text(
+        "from appevents.receiver import App\napp = App()\nnot_app = 1\n"
+    )
+    no_secret = CliRunner().invoke(
+        cli,
+        ["serve", "myapp:app", "--app-dir", str(tmp_path)],
+        env={"APPEVENTS_WEBHOOK_SECRET": ""},
+    )
+    assert no_secret.exit_code == 2 and "APPEVENTS_WEBHOOK_SECRET" in no_secret.output
+    for target, message in [
+        ("myapp", "is not MODULE:APP"),
+        ("nomodule:app", "cannot import module 'nomodule'"),
+        ("myapp:missing", "has no attribute 'missing'"),
+        ("myapp:not_app", "not an appevents.App"),
+    ]:
+        result = CliRunner().invoke(cli, ["serve", target, "--app-dir", str(tmp_path),
+                                          "--secret", "whsec_x"])  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+
+
+def test_help_lists_the_environment_variables():
+    assert "APPEVENTS_WEBHOOK_SECRET" in run("serve", "--help").output
+    assert "APPEVENTS_STORE" in run("worker", "--help").output
+    assert "APPEVENTS_STORE" in run("inbox", "list", "--help").output
+
+
+def test_worker_process_drains_and_stops_on_sigterm(tmp_path):
+    path = tmp_path / "inbox.db"
+    (tmp_path / "workapp.py").write_text(
+        "from appevents.receiver import App\napp = App()\n"
+        "@app.on_setup\ndef s(db):\n    db.execute('CREATE TABLE IF NOT EXISTS seen (id TEXT)')\n"
+        "@app.on('*')\ndef h(event, ctx):\n"
+        "    ctx.transaction.execute('INSERT INTO seen VALUES (?)', (event.id,))\n"
+    )
+
+    async def fill():
+        async with SQLiteStore(path) as store:
+            await store.insert_events(
+                [
+                    Event.parse(make_event("charge.succeeded", account=f"acct_{i}"))
+                    for i in range(5)
+                ],
+                NOW,
+            )
+
+    asyncio.run(fill())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "appevents.cli.main", "worker", "workapp:app", "--app-dir",
+         str(tmp_path), "--store", f"sqlite:///{path}"],
+        stderr=subprocess.PIPE, env={**os.environ, "APPEVENTS_STORE": ""},
+    )  # fmt: skip
+    try:
+        import sqlite3
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with sqlite3.connect(path) as db:
+                    if db.execute("SELECT COUNT(*) FROM seen").fetchone() == (5,):
+                        break
+            except sqlite3.OperationalError:
+                pass  # the worker has not created the table yet
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+        assert b"worker stopped after 5 attempts" in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
