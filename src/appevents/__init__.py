@@ -15,25 +15,36 @@ from .errors import (
     UnknownName,
 )
 from .event import Event, EventRequest
+from .manifest import Manifest, check_app_permissions, missing_permissions, required_permissions
+from .receiver import App, Context, Installation, RetryPolicy, Status
 from .signature import DEFAULT_TOLERANCE, Verifier, sign, verify
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "App",
     "AppEventsError",
     "ConfigurationError",
+    "Context",
     "Event",
     "EventRequest",
+    "Installation",
     "InvalidEvent",
+    "Manifest",
     "ManifestError",
     "NotFound",
+    "RetryPolicy",
     "SignatureError",
+    "Status",
     "StoreError",
     "StoreUnavailable",
     "UnknownName",
     "Verifier",
     "__version__",
+    "check_app_permissions",
+    "missing_permissions",
+    "required_permissions",
     "sign",
     "verify",
 ]
