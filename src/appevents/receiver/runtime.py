@@ -7,7 +7,6 @@ by the ASGI lifespan, the WSGI background loop, or ``appevents serve``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -72,8 +71,12 @@ class Runtime:
         self.started = False
         if self._worker_task is not None:
             self.worker.stop()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await asyncio.wait_for(self._worker_task, 10)
+            except TimeoutError:
+                log.warning("the worker did not stop within 10 s; its batch rolls back")
+            except asyncio.CancelledError:
+                pass
             self._worker_task = None
         await self.store.close()
 

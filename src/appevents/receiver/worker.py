@@ -73,6 +73,7 @@ class Worker:
         batch_size: int = 64,
         poll_interval: float = 1.0,
         handler_timeout: float | None = 60.0,
+        batch_time_budget: float = 0.05,
     ) -> None:
         self.store = store
         self.handlers = handlers
@@ -82,6 +83,9 @@ class Worker:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.handler_timeout = handler_timeout
+        # SQLite holds its write lock for a whole batch; a short budget keeps the
+        # receiver's commits (and so its latency) from waiting behind slow handlers.
+        self.batch_time_budget = batch_time_budget
         self.stats = WorkerStats()
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._wakeup = asyncio.Event()
@@ -94,7 +98,10 @@ class Worker:
     async def run_once(self) -> list[tuple[StoredEvent, Outcome]]:
         """Process one batch of due events; returns what happened to each."""
         results = await self.store.process_due(
-            now=self.clock(), limit=self.batch_size, work=self._work
+            now=self.clock(),
+            limit=self.batch_size,
+            work=self._work,
+            time_budget=self.batch_time_budget,
         )
         for event, outcome in results:
             self.stats.count(outcome)
@@ -128,6 +135,10 @@ class Worker:
                 next_due = await self.store.next_due_at()
             except StoreError as exc:
                 log.error("worker: store error, retrying in %.1fs: %s", self.poll_interval, exc)
+                next_due = None
+            except Exception:
+                # A bug must not silently end the worker task: log it and keep going.
+                log.exception("worker: unexpected error, retrying in %.1fs", self.poll_interval)
                 next_due = None
             timeout = self.poll_interval
             if next_due is not None:
