@@ -15,11 +15,11 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from servers import asgi_server
 
 from appevents import sign
 from appevents.receiver import App, SQLiteStore
 from appevents.testing import make_event
+from servers import asgi_server
 
 SECRET = "whsec_fuzz"
 LIMIT = 32 * 1024
