@@ -1,0 +1,113 @@
+"""Several `appevents serve` and `appevents worker` processes on one store, for the
+reliability suite. Every process binds 127.0.0.1, lives in its own process group, and is
+killed when the cluster closes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from servers import free_port, wait_http
+
+SECRET = "whsec_reliability"
+
+# The app under test: every handler run leaves one row in `effects` through the worker's
+# transaction, with no unique constraint, so a second run of an effect would be counted.
+APP_MODULE = textwrap.dedent(
+    """
+    import sqlite3
+
+    from appevents.receiver import App
+
+    app = App()
+
+
+    def _sql(connection, statement):
+        return statement if isinstance(connection, sqlite3.Connection) else statement.replace("?", "%s")
+
+
+    @app.on_setup
+    def schema(db):
+        db.execute("CREATE TABLE IF NOT EXISTS effects (event_id TEXT NOT NULL, account TEXT NOT NULL)")
+
+
+    @app.on("*")
+    def effect(event, ctx):
+        ctx.transaction.execute(
+            _sql(ctx.transaction, "INSERT INTO effects (event_id, account) VALUES (?, ?)"),
+            (event.id, ctx.account or ""),
+        )
+
+
+    @app.on_uninstall
+    def forget(event, ctx):
+        ctx.transaction.execute(
+            _sql(ctx.transaction, "DELETE FROM effects WHERE account = ?"), (ctx.account,)
+        )
+    """
+)
+
+
+@dataclass
+class Cluster:
+    workdir: Path
+    store_url: str
+    receivers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        (self.workdir / "reliability_app.py").write_text(APP_MODULE)
+
+    def _spawn(self, *args: str) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "appevents.cli.main", *args, "reliability_app:app",
+                   "--app-dir", str(self.workdir), "--store", self.store_url,
+                   "--log-level", "warning"]  # fmt: skip
+        return subprocess.Popen(
+            command, cwd=self.workdir, start_new_session=True, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, env={**os.environ, "APPEVENTS_WEBHOOK_SECRET": SECRET},
+        )  # fmt: skip
+
+    def start_receiver(self, *, worker: bool = True) -> str:
+        port = free_port()
+        process = self._spawn("serve", "--port", str(port), *([] if worker else ["--no-worker"]))
+        url = f"http://127.0.0.1:{port}/webhook"
+        wait_http(url, process)
+        self.receivers[url] = process
+        return url
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        process = self._spawn("worker")
+        self.workers.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+        if process.stderr:
+            process.stderr.close()
+
+    def kill_receiver(self, url: str) -> None:
+        self.kill(self.receivers.pop(url))
+
+    def close(self) -> None:
+        for process in [*self.receivers.values(), *self.workers]:
+            self.kill(process)
+        self.receivers.clear()
+        self.workers.clear()
+
+
+@contextlib.contextmanager
+def cluster(workdir: Path, store_url: str) -> Iterator[Cluster]:
+    running = Cluster(workdir, store_url)
+    try:
+        yield running
+    finally:
+        running.close()

@@ -1,0 +1,36 @@
+"""Read a store's tables from the test process, whatever the store (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def query(store_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if store_url.startswith("sqlite:///"):
+        with sqlite3.connect(store_url.removeprefix("sqlite:///")) as db:
+            return db.execute(sql, params).fetchall()
+    import psycopg
+
+    with psycopg.connect(store_url, autocommit=True) as db:
+        return db.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # the table may not exist yet while processes start
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{what} not reached within {timeout} s")
+
+
+def unfinished(store_url: str) -> int:
+    return int(
+        query(store_url, "SELECT COUNT(*) FROM events WHERE status IN ('pending', 'failed')")[0][0]
+    )
