@@ -1,0 +1,57 @@
+"""Errors as the sandbox's HTTP API answers them, in Stripe's shape.
+
+``{"error": {"type": ..., "message": ..., "param": ..., "code": ...}}`` with the status
+Stripe uses, so the official ``stripe`` library raises its own classes for them
+(``AuthenticationError`` for 401, ``PermissionError`` for 403, ``InvalidRequestError``
+for 400 and 404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "AuthenticationFailed",
+    "InvalidRequest",
+    "PermissionDenied",
+    "ResourceMissing",
+]
+
+
+class ApiError(Exception):
+    status = 400
+    type = "invalid_request_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+    def to_dict(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"type": self.type, "message": self.message}
+        if self.param is not None:
+            error["param"] = self.param
+        if self.code is not None:
+            error["code"] = self.code
+        return {"error": error}
+
+
+class InvalidRequest(ApiError):
+    """400: a parameter is missing or wrong."""
+
+
+class AuthenticationFailed(ApiError):
+    status = 401
+
+
+class PermissionDenied(ApiError):
+    status = 403
+
+
+class ResourceMissing(ApiError):
+    status = 404
+
+    def __init__(self, kind: str, object_id: str, *, param: str = "id") -> None:
+        super().__init__(f"No such {kind}: '{object_id}'", param=param, code="resource_missing")
