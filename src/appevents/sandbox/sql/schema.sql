@@ -1,0 +1,118 @@
+-- The sandbox's state: a local Stripe's accounts, apps, endpoints, events and deliveries.
+
+CREATE TABLE IF NOT EXISTS accounts (
+    id          TEXT PRIMARY KEY,
+    platform    TEXT REFERENCES accounts (id),  -- the platform that created it (Connect)
+    created     INTEGER NOT NULL,
+    body        TEXT NOT NULL                    -- the account object, as the API returns it
+);
+
+CREATE TABLE IF NOT EXISTS api_keys (
+    key         TEXT PRIMARY KEY,
+    account     TEXT NOT NULL REFERENCES accounts (id),
+    livemode    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS apps (
+    id           TEXT PRIMARY KEY,               -- ca_...
+    owner        TEXT NOT NULL REFERENCES accounts (id),
+    manifest_id  TEXT NOT NULL UNIQUE,           -- stripe-app.json "id"
+    name         TEXT NOT NULL,
+    created      INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS app_versions (
+    app          TEXT NOT NULL REFERENCES apps (id),
+    version      TEXT NOT NULL,
+    permissions  TEXT NOT NULL,                  -- JSON list of granted permission names
+    manifest     TEXT NOT NULL,
+    created      INTEGER NOT NULL,
+    PRIMARY KEY (app, version)
+);
+
+CREATE TABLE IF NOT EXISTS installs (
+    account         TEXT NOT NULL REFERENCES accounts (id),
+    app             TEXT NOT NULL REFERENCES apps (id),
+    mode            TEXT NOT NULL CHECK (mode IN ('live', 'test', 'live+test', 'sandbox')),
+    version         TEXT NOT NULL,
+    active          INTEGER NOT NULL,
+    installed_at    INTEGER NOT NULL,
+    uninstalled_at  INTEGER,
+    PRIMARY KEY (account, app)
+);
+
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    id           TEXT PRIMARY KEY,
+    account      TEXT NOT NULL REFERENCES accounts (id),
+    livemode     INTEGER NOT NULL,
+    connect      INTEGER NOT NULL,
+    application  TEXT,
+    url          TEXT NOT NULL,
+    enabled_events TEXT NOT NULL,                -- JSON list
+    status       TEXT NOT NULL CHECK (status IN ('enabled', 'disabled')),
+    secret       TEXT NOT NULL,
+    api_version  TEXT,
+    description  TEXT,
+    metadata     TEXT NOT NULL,                  -- JSON object
+    created      INTEGER NOT NULL,
+    failing_since REAL,                          -- start of the current failure streak
+    deleted      INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order, for listing
+    id           TEXT NOT NULL UNIQUE,
+    account      TEXT NOT NULL,                  -- the account it happened on
+    livemode     INTEGER NOT NULL,
+    type         TEXT NOT NULL,
+    created      INTEGER NOT NULL,
+    body         TEXT NOT NULL                   -- the event object without pending_webhooks
+);
+
+CREATE INDEX IF NOT EXISTS events_by_account ON events (account, livemode, seq);
+
+CREATE TABLE IF NOT EXISTS objects (
+    account      TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    livemode     INTEGER NOT NULL,
+    object       TEXT NOT NULL,                  -- "payment_intent", "checkout.session", ...
+    body         TEXT NOT NULL,
+    updated      INTEGER NOT NULL,
+    PRIMARY KEY (account, id)
+);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    event            TEXT NOT NULL REFERENCES events (id),
+    endpoint         TEXT NOT NULL REFERENCES webhook_endpoints (id),
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  REAL,
+    first_attempt_at REAL,
+    last_attempt_at  REAL,
+    UNIQUE (event, endpoint)
+);
+
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+
+CREATE TABLE IF NOT EXISTS withheld (
+    event        TEXT NOT NULL REFERENCES events (id),
+    endpoint     TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    PRIMARY KEY (event, endpoint)
+);
+
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+    delivery     INTEGER NOT NULL REFERENCES deliveries (id),
+    number       INTEGER NOT NULL,
+    at           REAL NOT NULL,
+    duration_ms  REAL NOT NULL,
+    status_code  INTEGER,                        -- NULL: no HTTP answer (see error)
+    response     TEXT,                           -- first 5000 bytes of the answer
+    error        TEXT
+);
+
+CREATE INDEX IF NOT EXISTS attempts_by_delivery ON delivery_attempts (delivery);
+
+PRAGMA user_version = 1;

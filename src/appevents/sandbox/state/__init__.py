@@ -1,0 +1,1 @@
+"""The sandbox state: a local Stripe's data in SQLite, as plain functions over a connection."""

@@ -1,0 +1,86 @@
+"""Accounts (platforms and the connected accounts they create) and their API keys."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from ..stripe_errors import AuthenticationFailed, ResourceMissing
+from .db import dumps, loads
+
+__all__ = ["Key", "create_account", "get_account", "key_owner", "list_accounts", "keys_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """Who an API key acts as."""
+
+    account: str
+    livemode: bool
+
+
+def create_account(
+    db: sqlite3.Connection,
+    body: dict[str, Any],
+    *,
+    platform: str | None,
+    test_key: str,
+    live_key: str,
+) -> dict[str, Any]:
+    db.execute(
+        "INSERT INTO accounts (id, platform, created, body) VALUES (?, ?, ?, ?)",
+        (body["id"], platform, body["created"], dumps(body)),
+    )
+    db.executemany(
+        "INSERT INTO api_keys (key, account, livemode) VALUES (?, ?, ?)",
+        [(test_key, body["id"], 0), (live_key, body["id"], 1)],
+    )
+    return body
+
+
+def get_account(db: sqlite3.Connection, account_id: str) -> dict[str, Any]:
+    row = db.execute("SELECT body FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    if row is None:
+        raise ResourceMissing("account", account_id, param="account")
+    body: dict[str, Any] = loads(row["body"])
+    return body
+
+
+def platform_of(db: sqlite3.Connection, account_id: str) -> str | None:
+    row = db.execute("SELECT platform FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    return None if row is None else row["platform"]
+
+
+def list_accounts(db: sqlite3.Connection, *, platform: str | None) -> list[dict[str, Any]]:
+    """Connected accounts of ``platform``, newest first; every platform if None."""
+    if platform is None:
+        rows = db.execute("SELECT body FROM accounts WHERE platform IS NULL ORDER BY created DESC")
+    else:
+        rows = db.execute(
+            "SELECT body FROM accounts WHERE platform = ? ORDER BY created DESC, rowid DESC",
+            (platform,),
+        )
+    return [loads(r["body"]) for r in rows]
+
+
+def connections(db: sqlite3.Connection) -> dict[str, str]:
+    """Connected account -> the platform that created it."""
+    rows = db.execute("SELECT id, platform FROM accounts WHERE platform IS NOT NULL")
+    return {r["id"]: r["platform"] for r in rows}
+
+
+def key_owner(db: sqlite3.Connection, key: str) -> Key:
+    row = db.execute("SELECT account, livemode FROM api_keys WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        shown = f"{key[:8]}{'*' * 4}{key[-4:]}" if len(key) > 12 else "****"
+        raise AuthenticationFailed(
+            f"Invalid API Key provided: {shown}. Use a key `appevents sandbox` printed, "
+            "or `appevents accounts list` to see the sandbox's keys."
+        )
+    return Key(row["account"], bool(row["livemode"]))
+
+
+def keys_of(db: sqlite3.Connection, account_id: str) -> dict[str, str]:
+    rows = db.execute("SELECT key, livemode FROM api_keys WHERE account = ?", (account_id,))
+    return {("live" if r["livemode"] else "test"): r["key"] for r in rows}
