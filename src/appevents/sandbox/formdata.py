@@ -33,7 +33,8 @@ def decode_form(body: bytes | str) -> dict[str, Any]:
         if len(path) > _MAX_DEPTH:
             raise InvalidRequest(f"Parameter {key!r} is nested too deeply", param=key)
         _assign(root, path, value, key)
-    return _finalise(root)
+    decoded: dict[str, Any] = _finalise(root)
+    return decoded
 
 
 def _assign(root: dict[str, Any], path: list[str], value: str, key: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from ..stripe_errors import AuthenticationFailed, ResourceMissing
 from .db import dumps, loads
 
-__all__ = ["Key", "create_account", "get_account", "key_owner", "list_accounts", "keys_of"]
+__all__ = ["Key", "create_account", "get_account", "key_owner", "keys_of", "list_accounts"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,9 @@ class Install:
 
 
 def register_app(db: sqlite3.Connection, app: AppRecord) -> AppRecord:
-    existing = db.execute("SELECT id FROM apps WHERE manifest_id = ?", (app.manifest_id,)).fetchone()
+    existing = db.execute(
+        "SELECT id FROM apps WHERE manifest_id = ?", (app.manifest_id,)
+    ).fetchone()
     if existing is not None:
         raise InvalidRequest(
             f"An app with manifest id {app.manifest_id!r} is already registered as "
@@ -57,7 +59,8 @@ def add_version(
 ) -> None:
     permissions = sorted({p["permission"] for p in manifest.get("permissions", [])})
     db.execute(
-        "INSERT INTO app_versions (app, version, permissions, manifest, created) VALUES (?, ?, ?, ?, ?)"
+        "INSERT INTO app_versions (app, version, permissions, manifest, created)"
+        " VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (app, version) DO UPDATE SET permissions = excluded.permissions,"
         " manifest = excluded.manifest",
         (app_id, version, dumps(permissions), dumps(manifest), created),

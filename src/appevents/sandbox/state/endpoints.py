@@ -60,7 +60,8 @@ _COLUMNS = (
 
 def save_endpoint(db: sqlite3.Connection, e: Endpoint) -> Endpoint:
     db.execute(
-        f"INSERT INTO webhook_endpoints ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        f"INSERT INTO webhook_endpoints ({_COLUMNS})"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET url = excluded.url,"
         " enabled_events = excluded.enabled_events, status = excluded.status,"
         " description = excluded.description, metadata = excluded.metadata,"
@@ -72,7 +73,9 @@ def save_endpoint(db: sqlite3.Connection, e: Endpoint) -> Endpoint:
     return e
 
 
-def get_endpoint(db: sqlite3.Connection, endpoint_id: str, *, account: str | None = None) -> Endpoint:
+def get_endpoint(
+    db: sqlite3.Connection, endpoint_id: str, *, account: str | None = None
+) -> Endpoint:
     row = db.execute(
         f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE id = ? AND deleted = 0", (endpoint_id,)
     ).fetchone()
@@ -84,7 +87,8 @@ def get_endpoint(db: sqlite3.Connection, endpoint_id: str, *, account: str | Non
 def list_endpoints(
     db: sqlite3.Connection, *, account: str | None = None, livemode: bool | None = None
 ) -> list[Endpoint]:
-    clauses, params = ["deleted = 0"], []
+    clauses: list[str] = ["deleted = 0"]
+    params: list[object] = []
     if account is not None:
         clauses.append("account = ?")
         params.append(account)

@@ -28,7 +28,9 @@ def pending_webhooks(db: sqlite3.Connection, event_id: str) -> int:
     return int(count)
 
 
-def get_event(db: sqlite3.Connection, event_id: str, *, account: str, livemode: bool) -> dict[str, Any]:
+def get_event(
+    db: sqlite3.Connection, event_id: str, *, account: str, livemode: bool
+) -> dict[str, Any]:
     row = db.execute(
         "SELECT body FROM events WHERE id = ? AND account = ? AND livemode = ?",
         (event_id, account, livemode),
@@ -106,7 +108,8 @@ def save_object(
     db: sqlite3.Connection, account: str, livemode: bool, body: dict[str, Any], updated: int
 ) -> None:
     db.execute(
-        "INSERT INTO objects (account, id, livemode, object, body, updated) VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO objects (account, id, livemode, object, body, updated)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (account, id) DO UPDATE SET body = excluded.body, updated = excluded.updated",
         (account, body["id"], livemode, body.get("object", ""), dumps(body), updated),
     )
