@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "installations": "appevents.cli.inbox:installations",
     "apps": "appevents.cli.apps:apps",
     "db": "appevents.cli.db:db",
+    "sandbox": "appevents.cli.sandbox:sandbox",
 }
 
 

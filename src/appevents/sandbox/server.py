@@ -1,0 +1,64 @@
+"""The running sandbox: state on one lane, the HTTP API, and the delivery engine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from ..receiver.stores.lane import Lane
+from .api import build_api
+from .delivery import DeliveryEngine, DeliverySettings
+from .ids import IdFactory
+from .service import Sandbox
+from .state.db import connect
+
+__all__ = ["SandboxServer"]
+
+
+class SandboxServer:
+    """Owns the sandbox's database, lane, API and delivery engine.
+
+    ``asgi()`` is the application to serve; its lifespan starts and stops deliveries.
+    """
+
+    def __init__(
+        self,
+        data: str | Path,
+        *,
+        settings: DeliverySettings | None = None,
+        clock: Callable[[], float] = time.time,
+        ids: IdFactory | None = None,
+    ) -> None:
+        self.lane = Lane("appevents-sandbox")
+        self.db = self.lane.submit(connect, str(data))
+        self.engine = DeliveryEngine(self.db, self.lane, settings=settings, clock=clock)
+        self.sandbox = Sandbox(self.db, ids=ids, clock=clock, on_delivery_due=self.engine.notify)
+        self._task: asyncio.Task[None] | None = None
+
+    def platform(self) -> dict[str, object]:
+        """The platform account and its keys (created on first start)."""
+        return self.lane.submit(self.sandbox.platform)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self._task = asyncio.get_running_loop().create_task(self.engine.run())
+        try:
+            yield
+        finally:
+            self.engine.stop()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, 10)
+
+    def asgi(self) -> Starlette:
+        api = build_api(self.sandbox, self.lane)
+        api.router.lifespan_context = self.lifespan
+        return api
+
+    def close(self) -> None:
+        self.lane.submit(self.db.close)
+        self.lane.shutdown()

@@ -1,0 +1,391 @@
+"""The sandbox's operations, over its state: what the HTTP API and the CLI call.
+
+Synchronous and single-threaded by design: the server runs every call on one lane (a
+thread owning the SQLite connection), so operations never interleave, and each one that
+writes is one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .. import catalog
+from . import routing
+from .callers import Caller, identify
+from .ids import IdFactory
+from .state import accounts, apps, endpoints, events
+from .state.apps import INSTALL_MODES, AppRecord, Install
+from .state.endpoints import Endpoint
+from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing
+
+__all__ = ["API_VERSION", "Sandbox"]
+
+API_VERSION = "2024-06-20"
+MAX_ENDPOINTS = 16  # per account, as Stripe
+
+
+class Sandbox:
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        *,
+        ids: IdFactory | None = None,
+        clock: Callable[[], float] = time.time,
+        on_delivery_due: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.ids = ids or IdFactory()
+        self.clock = clock
+        self.on_delivery_due = on_delivery_due
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.db.in_transaction:  # nested operation: the outer one commits
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    # -- accounts and keys -------------------------------------------------------------------
+
+    def platform(self) -> dict[str, Any]:
+        """The platform account (created on first use) with its keys."""
+        existing = accounts.list_accounts(self.db, platform=None)
+        if existing:
+            platform = existing[-1]
+        else:
+            platform = self.create_account(None, {"business_profile": {"name": "Platform"}})
+        return {**platform, "keys": accounts.keys_of(self.db, platform["id"])}
+
+    def create_account(self, platform: str | None, params: dict[str, Any]) -> dict[str, Any]:
+        account_id = self.ids.new("acct", 16)
+        body = {
+            "id": account_id,
+            "object": "account",
+            "business_profile": {"name": None, **params.get("business_profile", {})},
+            "charges_enabled": True,
+            "country": params.get("country", "US"),
+            "created": self.now(),
+            "default_currency": params.get("default_currency", "usd"),
+            "details_submitted": True,
+            "email": params.get("email"),
+            "metadata": params.get("metadata", {}),
+            "payouts_enabled": True,
+            "type": params.get("type", "standard" if platform is None else "custom"),
+        }
+        with self.transaction() as db:
+            accounts.create_account(
+                db, body, platform=platform,
+                test_key=self.ids.new("sk_test", 32), live_key=self.ids.new("sk_live", 32),
+            )  # fmt: skip
+        return body
+
+    def caller(self, key: str, stripe_account: str | None) -> Caller:
+        return identify(self.db, key, stripe_account)
+
+    # -- webhook endpoints -------------------------------------------------------------------
+
+    def create_endpoint(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+        url = _required_url(params)
+        enabled = _enabled_events(params.get("enabled_events"))
+        connect = params.get("connect") in (True, "true")
+        existing = endpoints.list_endpoints(self.db, account=caller.account)
+        if len(existing) >= MAX_ENDPOINTS:
+            raise InvalidRequest(
+                f"You have reached the maximum of {MAX_ENDPOINTS} webhook endpoints on account "
+                f"{caller.account}: delete one first"
+            )
+        owner_apps = [a.id for a in apps.list_apps(self.db) if a.owner == caller.account]
+        endpoint = Endpoint(
+            id=self.ids.new("we"),
+            account=caller.account,
+            livemode=caller.livemode,
+            connect=connect,
+            application=owner_apps[0] if connect and owner_apps else None,
+            url=url,
+            enabled_events=enabled,
+            status="enabled",
+            secret=self.ids.secret(),
+            api_version=params.get("api_version") or None,
+            description=params.get("description") or None,
+            metadata=_metadata(params.get("metadata")),
+            created=self.now(),
+        )
+        with self.transaction() as db:
+            endpoints.save_endpoint(db, endpoint)
+        return endpoint.to_api(with_secret=True)
+
+    def update_endpoint(
+        self, caller: Caller, endpoint_id: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        endpoint = endpoints.get_endpoint(self.db, endpoint_id, account=caller.account)
+        changes: dict[str, Any] = {}
+        if "url" in params:
+            changes["url"] = _required_url(params)
+        if "enabled_events" in params:
+            changes["enabled_events"] = _enabled_events(params["enabled_events"])
+        if "description" in params:
+            changes["description"] = params["description"] or None
+        if "metadata" in params:
+            changes["metadata"] = {**endpoint.metadata, **_metadata(params["metadata"])}
+            changes["metadata"] = {k: v for k, v in changes["metadata"].items() if v != ""}
+        if "disabled" in params:
+            disabled = params["disabled"]
+            if disabled not in ("true", "false", True, False):
+                raise InvalidRequest(f"Invalid boolean: {disabled!r}", param="disabled")
+            changes["status"] = "disabled" if disabled in ("true", True) else "enabled"
+            if changes["status"] == "enabled":
+                changes["failing_since"] = None
+        updated = endpoint.changed(**changes)
+        with self.transaction() as db:
+            endpoints.save_endpoint(db, updated)
+        if updated.status == "enabled":
+            self.on_delivery_due()
+        return updated.to_api()
+
+    def delete_endpoint(self, caller: Caller, endpoint_id: str) -> dict[str, Any]:
+        endpoints.get_endpoint(self.db, endpoint_id, account=caller.account)
+        with self.transaction() as db:
+            endpoints.delete_endpoint(db, endpoint_id)
+            db.execute(
+                "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL"
+                " WHERE endpoint = ? AND status = 'pending'",
+                (endpoint_id,),
+            )
+        return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
+
+    # -- apps and installs (the merchant's side; sandbox-only API) -------------------------
+
+    def register_app(self, owner: str, manifest: dict[str, Any]) -> dict[str, Any]:
+        manifest_id, version = manifest.get("id"), manifest.get("version")
+        if not isinstance(manifest_id, str) or not manifest_id:
+            raise InvalidRequest('The manifest has no "id"', param="manifest")
+        if not isinstance(version, str) or not version:
+            raise InvalidRequest('The manifest has no "version"', param="manifest")
+        for grant in manifest.get("permissions", []):
+            name = grant.get("permission") if isinstance(grant, dict) else None
+            if not isinstance(name, str) or not catalog.is_known_permission(name):
+                raise InvalidRequest(
+                    f"Unknown permission {name!r} in the manifest", param="manifest"
+                )
+        try:
+            existing: AppRecord | None = apps.get_app(self.db, manifest_id)
+        except ResourceMissing:
+            existing = None
+        with self.transaction() as db:
+            app = existing or apps.register_app(
+                db,
+                AppRecord(self.ids.new("ca"), owner, manifest_id,
+                          str(manifest.get("name") or manifest_id), self.now()),
+            )  # fmt: skip
+            if app.owner != owner:
+                raise PermissionDenied(f"App {manifest_id} belongs to account {app.owner}")
+            apps.add_version(db, app.id, version, manifest, self.now())
+        return self.app_info(app.id)
+
+    def app_info(self, app_id: str) -> dict[str, Any]:
+        app = apps.get_app(self.db, app_id)
+        return {
+            "id": app.id,
+            "object": "application",
+            "name": app.name,
+            "manifest_id": app.manifest_id,
+            "owner": app.owner,
+            "versions": [
+                {"version": v, "permissions": p} for v, p in apps.versions(self.db, app.id)
+            ],
+            "installs": [i.to_dict() for i in apps.list_installs(self.db, app_id=app.id)],
+        }
+
+    def install(
+        self, app_id: str, account: str, *, mode: str, version: str | None = None
+    ) -> dict[str, Any]:
+        """Install (or upgrade) an app on an account: emits account.application.authorized."""
+        if mode not in INSTALL_MODES:
+            raise InvalidRequest(
+                f"Invalid mode {mode!r}: use one of {', '.join(INSTALL_MODES)}", param="mode"
+            )
+        app = apps.get_app(self.db, app_id)
+        accounts.get_account(self.db, account)
+        known = [v for v, _ in apps.versions(self.db, app.id)]
+        chosen = version or known[-1]
+        if chosen not in known:
+            raise InvalidRequest(
+                f"App {app.id} has no version {chosen!r}: {known}", param="version"
+            )
+        with self.transaction() as db:
+            install = apps.save_install(
+                db, Install(account, app.id, mode, chosen, True, self.now(), None)
+            )
+            for livemode in _modes_of(mode):
+                self.emit(account, livemode, "account.application.authorized", _application(app))
+        return install.to_dict()
+
+    def uninstall(self, app_id: str, account: str) -> dict[str, Any]:
+        app = apps.get_app(self.db, app_id)
+        current = apps.get_install(self.db, account, app.id)
+        if current is None or not current.active:
+            raise InvalidRequest(f"App {app.id} is not installed on {account}", param="account")
+        with self.transaction() as db:
+            # The event is routed while the install still counts, as Stripe sends it to the app.
+            for livemode in _modes_of(current.mode):
+                self.emit(account, livemode, "account.application.deauthorized", _application(app))
+            gone = Install(account, app.id, current.mode, current.version, False,
+                           current.installed_at, self.now())  # fmt: skip
+            apps.save_install(db, gone)
+        return gone.to_dict()
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def emit(
+        self,
+        account: str,
+        livemode: bool,
+        event_type: str,
+        obj: dict[str, Any],
+        *,
+        previous_attributes: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Record an event on ``account`` (and the object in it) and owe its deliveries."""
+        now = self.now()
+        data: dict[str, Any] = {"object": obj}
+        if previous_attributes is not None:
+            data["previous_attributes"] = previous_attributes
+        event: dict[str, Any] = {
+            "id": self.ids.new("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "context": None,
+            "created": now,
+            "data": data,
+            "livemode": livemode,
+            "pending_webhooks": 0,
+            "request": {"id": request_id, "idempotency_key": idempotency_key},
+            "type": event_type,
+        }
+        connected = accounts.platform_of(self.db, account) is not None
+        installs = [i for i in apps.list_installs(self.db) if i.account == account]
+        if connected or installs:
+            event = {"account": account, **event}
+        with self.transaction() as db:
+            if isinstance(obj.get("id"), str) and obj.get("object") != "application":
+                events.save_object(db, account, livemode, obj, now)
+            events.insert_event(db, event, account)
+            routes = self._route(event, account)
+            db.executemany(
+                "INSERT INTO deliveries (event, endpoint, status, next_attempt_at)"
+                " VALUES (?, ?, 'pending', ?)",
+                [(event["id"], r.endpoint_id, self.clock()) for r in routes.routes],
+            )
+            db.executemany(
+                "INSERT INTO withheld (event, endpoint, reason, message) VALUES (?, ?, ?, ?)",
+                [(event["id"], w.endpoint_id, w.reason_code, w.message) for w in routes.withheld],
+            )
+        event["pending_webhooks"] = len(routes.routes)
+        if routes.routes:
+            self.on_delivery_due()
+        return event
+
+    def _route(self, event: dict[str, Any], account: str) -> routing.Routing:
+        application = (
+            event["data"]["object"].get("id")
+            if event["type"].startswith("account.application.")
+            else None
+        )
+        world_installs = apps.list_installs(self.db)
+        app_records = apps.list_apps(self.db)
+        installed_versions = {(i.account, i.app): i.version for i in world_installs}
+        app_views = []
+        for app in app_records:
+            version = installed_versions.get((account, app.id))
+            granted = apps.permissions_of(self.db, app.id, version) if version else frozenset()
+            app_views.append(routing.App(app.id, app.owner, granted))
+        return routing.route_event(
+            routing.EventToRoute(
+                event["id"], event["type"], account, event["livemode"], application
+            ),
+            [
+                routing.WebhookEndpoint(
+                    e.id,
+                    e.account,
+                    e.url,
+                    e.enabled_events,
+                    e.connect,
+                    e.livemode,
+                    e.status,  # type: ignore[arg-type]
+                    e.application,
+                )
+                for e in endpoints.list_endpoints(self.db)
+            ],
+            installations=[
+                routing.Installation(i.account, i.app, i.mode, i.active)  # type: ignore[arg-type]
+                for i in world_installs
+            ],
+            apps=app_views,
+            connections=accounts.connections(self.db),
+        )
+
+
+def _modes_of(mode: str) -> tuple[bool, ...]:
+    """The livemodes an install emits its lifecycle events in."""
+    return {"live": (True,), "test": (False,), "live+test": (True, False), "sandbox": (False,)}[
+        mode
+    ]
+
+
+def _application(app: AppRecord) -> dict[str, Any]:
+    return {"id": app.id, "object": "application", "name": app.name}
+
+
+def _required_url(params: dict[str, Any]) -> str:
+    url = params.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidRequest(
+            f"Invalid URL: {url!r}. An endpoint URL must be an http(s) URL", param="url"
+        )
+    return url
+
+
+def _enabled_events(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise InvalidRequest(
+            "Missing required param: enabled_events. Pass a list of event types, or ['*']",
+            param="enabled_events",
+        )
+    for index, event_type in enumerate(value):
+        if not isinstance(event_type, str) or not (
+            event_type == "*"
+            or catalog.is_known_event_type(event_type)
+            or catalog.is_pattern(event_type)
+        ):
+            suggestion = ""
+            if isinstance(event_type, str):
+                close = catalog.closest_names(event_type, catalog.event_types("*"))
+                suggestion = f"; did you mean {', '.join(close)}?" if close else ""
+            raise InvalidRequest(
+                f"Invalid enabled_events[{index}]: {event_type!r} is not an event type{suggestion}",
+                param=f"enabled_events[{index}]",
+            )
+    return tuple(value)
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise InvalidRequest("Invalid metadata: pass metadata[key]=value pairs", param="metadata")
+    return dict(value)
