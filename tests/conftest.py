@@ -8,7 +8,7 @@ import pytest
 
 from appevents import Event
 
-pytest_plugins = ["anyio"]
+pytest_plugins = ["anyio", "sandbox_fixtures"]
 
 
 @pytest.fixture

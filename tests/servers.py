@@ -26,9 +26,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def asgi_server(app: Any) -> Iterator[str]:
+def asgi_server(app: Any, port: int = 0) -> Iterator[str]:
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
     server = uvicorn.Server(config)

@@ -1,0 +1,113 @@
+"""Deliveries against real local receivers: retries on Stripe's schedule (compressed),
+redirects are failures, failing endpoints get disabled, owed deliveries survive restarts."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import stripe
+
+from appevents.signature import verify
+from sandbox_fixtures import Receiver, start, wait_for
+from servers import asgi_server, free_port
+
+
+def emit(sandbox, n: int = 1) -> dict:
+    return sandbox.post("/_sandbox/events", {"type": "customer.created",
+                                             "object": {"id": f"cus_{n}", "object": "customer"}})  # fmt: skip
+
+
+def deliveries(sandbox, event_id: str) -> dict:
+    return sandbox.get(f"/_sandbox/events/{event_id}/deliveries")
+
+
+def test_down_then_500_then_200_gets_it_with_a_fresh_signature(sandbox):
+    port = free_port()
+    endpoint = sandbox.client().v1.webhook_endpoints.create(
+        {"url": f"http://127.0.0.1:{port}/webhook", "enabled_events": ["customer.created"]}
+    )
+    event = emit(sandbox)
+    assert event["pending_webhooks"] == 1
+    wait_for(lambda: deliveries(sandbox, event["id"])["deliveries"][0]["attempts"] == 1)
+    first = deliveries(sandbox, event["id"])["deliveries"][0]
+    assert first["status"] == "pending" and first["attempts_log"][0]["status_code"] is None
+    assert "ConnectError" in first["attempts_log"][0]["error"]
+    handler = Receiver(statuses=[500])
+    with asgi_server(handler, port=port):
+        wait_for(lambda: deliveries(sandbox, event["id"])["deliveries"][0]["status"] == "succeeded")
+    log = deliveries(sandbox, event["id"])["deliveries"][0]["attempts_log"]
+    assert [a["status_code"] for a in log] == [None, 500, 200]
+    assert log[1]["response"] == "answered 500"
+    # Test-mode schedule: +30 min, then +1 h, scaled to seconds.
+    assert 0.4 < log[1]["at"] - log[0]["at"] < 1.5
+    assert 0.9 < log[2]["at"] - log[1]["at"] < 2.5
+    signatures = [headers["stripe-signature"] for headers, _ in handler.received]
+    assert len(set(signatures)) == 2  # each attempt is signed anew
+    for headers, body in handler.received:
+        assert json.loads(body)["id"] == event["id"]
+        verify(body, headers["stripe-signature"], endpoint.secret, tolerance=300)
+    assert sandbox.client().v1.events.retrieve(event["id"]).pending_webhooks == 0
+
+
+def test_a_redirect_is_a_failure_and_is_not_followed(sandbox, receiver):
+    handler, url = receiver
+    handler.statuses[:] = [301]
+    sandbox.client().v1.webhook_endpoints.create({"url": url, "enabled_events": ["*"]})
+    event = emit(sandbox)
+    wait_for(lambda: deliveries(sandbox, event["id"])["deliveries"][0]["attempts"] >= 2)
+    log = deliveries(sandbox, event["id"])["deliveries"][0]["attempts_log"]
+    assert [a["status_code"] for a in log[:2]] == [301, 200]
+    assert len(handler.received) == 2  # the Location was never requested
+
+
+def test_an_endpoint_failing_for_the_period_is_disabled(tmp_path):
+    # Disable after 9 days scaled by 1/3600/24: a 9 s streak -> here ~0.1 s of failures.
+    server, running = start(str(tmp_path / "s.db"), disable_scale=1 / (3600 * 24 * 90))
+    key = server.platform()["keys"]["test"]  # type: ignore[index]
+    handler = Receiver(default=503)
+    with running as base, asgi_server(handler) as receiver_base:
+        client = stripe.StripeClient(key, base_addresses={"api": base}, max_network_retries=0)
+        endpoint = client.v1.webhook_endpoints.create(
+            {"url": receiver_base + "/w", "enabled_events": ["*"]}
+        )
+        import httpx
+
+        for n in range(3):
+            httpx.post(base + "/_sandbox/events", headers={"Authorization": f"Bearer {key}"},
+                       json={"type": "customer.created", "object": {"id": f"cus_{n}", "object": "customer"}})  # fmt: skip
+        wait_for(lambda: client.v1.webhook_endpoints.retrieve(endpoint.id).status == "disabled")
+        count = len(handler.received)
+        time.sleep(1.2)
+        assert len(handler.received) == count  # disabled: retries stop
+    server.close()
+
+
+def test_owed_deliveries_survive_a_sandbox_restart_without_duplicates(tmp_path):
+    data = str(tmp_path / "s.db")
+    port = free_port()
+    server, running = start(data)
+    key = server.platform()["keys"]["test"]  # type: ignore[index]
+    import httpx
+
+    with running as base:
+        client = stripe.StripeClient(key, base_addresses={"api": base}, max_network_retries=0)
+        client.v1.webhook_endpoints.create(
+            {"url": f"http://127.0.0.1:{port}/w", "enabled_events": ["*"]}
+        )
+        ids = [
+            httpx.post(base + "/_sandbox/events", headers={"Authorization": f"Bearer {key}"},
+                       json={"type": "customer.created",
+                             "object": {"id": f"cus_{n}", "object": "customer"}}).json()["id"]
+            for n in range(5)
+        ]  # fmt: skip
+        time.sleep(0.3)  # first attempts fail: nothing listens yet
+    server.close()
+    handler = Receiver()
+    server, running = start(data)
+    with asgi_server(handler, port=port), running:
+        wait_for(lambda: len(handler.received) >= 5, timeout=15)
+        time.sleep(1.0)
+    server.close()
+    delivered = [json.loads(body)["id"] for _, body in handler.received]
+    assert sorted(delivered) == sorted(ids)  # each exactly once
