@@ -275,6 +275,19 @@ def test_install_mode_message_names_the_modes_and_the_rule():
     )
 
 
+def test_several_installs_of_one_app_deliver_if_any_allows_and_explain_in_a_stable_order():
+    installs = [install("live"), install("sandbox")]
+    assert route(event(), [app_endpoint()], installs=installs).routes == (
+        Route("we_app", "connect"),
+    )
+    for order in (installs, installs[::-1]):
+        result = route(event(), [app_endpoint(livemode=True)], installs=order)
+        assert only_withheld(result).message == (
+            "install modes live, sandbox of app ca_app on acct_merchant do not deliver "
+            "test events to live-mode endpoint we_app"
+        )
+
+
 def test_live_plus_test_install_sends_a_test_event_to_both_endpoints():
     endpoints = [app_endpoint("we_live", livemode=True), app_endpoint("we_test", livemode=False)]
     result = route(event(livemode=False), endpoints, installs=[install("live+test")])
@@ -645,7 +658,7 @@ def test_connect_endpoints_only_get_events_of_related_accounts_they_are_permitte
         assert app.granted_permissions & set(permissions_for(evt.type))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(worlds(), st.randoms(use_true_random=False))
 def test_every_plausible_endpoint_is_answered_once_in_order_and_input_order_does_not_matter(
     world, rnd

@@ -331,11 +331,16 @@ def _app_refusal(
     if endpoint.status != "enabled":
         return "endpoint_disabled", f"endpoint {endpoint.id} is disabled"
     if not any(install_mode_allows(i.mode, event.livemode, endpoint.livemode) for i in installs):
-        mode = installs[0].mode
+        delivery = f"{_mode(event.livemode)} events to {_mode(endpoint.livemode)}-mode endpoint"
+        modes = sorted({install.mode for install in installs})
+        if len(modes) > 1:  # the store should keep one install per app and account
+            return "install_mode", (
+                f"install modes {', '.join(modes)} of app {app.id} on {event.account} do not "
+                f"deliver {delivery} {endpoint.id}"
+            )
         return "install_mode", (
-            f"install mode {mode} does not deliver {_mode(event.livemode)} events to "
-            f"{_mode(endpoint.livemode)}-mode endpoint {endpoint.id} "
-            f"(it delivers {_INSTALL_MODE_RULES[mode]})"
+            f"install mode {modes[0]} does not deliver {delivery} {endpoint.id} "
+            f"(it delivers {_INSTALL_MODE_RULES[modes[0]]})"
         )
     return _permission_refusal(event, app) or _selection_refusal(event, endpoint)
 
