@@ -39,9 +39,10 @@ def test_down_then_500_then_200_gets_it_with_a_fresh_signature(sandbox):
     log = deliveries(sandbox, event["id"])["deliveries"][0]["attempts_log"]
     assert [a["status_code"] for a in log] == [None, 500, 200]
     assert log[1]["response"] == "answered 500"
-    # Test-mode schedule: +30 min, then +1 h, scaled to seconds.
-    assert 0.4 < log[1]["at"] - log[0]["at"] < 1.5
-    assert 0.9 < log[2]["at"] - log[1]["at"] < 2.5
+    # Test-mode schedule: +30 min, then +1 h, scaled to seconds; never early (a busy
+    # machine may make it late).
+    assert 0.5 <= log[1]["at"] - log[0]["at"] < 5
+    assert 1.0 <= log[2]["at"] - log[1]["at"] < 6
     signatures = [headers["stripe-signature"] for headers, _ in handler.received]
     assert len(set(signatures)) == 2  # each attempt is signed anew
     for headers, body in handler.received:
