@@ -95,7 +95,10 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
     async def list_endpoints(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
         rows = await call(
             lambda: [
-                e.to_api() for e in endpoints.list_endpoints(sandbox.db, account=caller.account)
+                e.to_api()
+                for e in endpoints.list_endpoints(
+                    sandbox.db, account=caller.account, livemode=caller.livemode
+                )
             ]
         )
         return _page(rows, params, "/v1/webhook_endpoints")
@@ -103,7 +106,10 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
     async def get_endpoint(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
         found = await call(
             lambda: endpoints.get_endpoint(
-                sandbox.db, request.path_params["id"], account=caller.account
+                sandbox.db,
+                request.path_params["id"],
+                account=caller.account,
+                livemode=caller.livemode,
             )
         )
         return found.to_api()
@@ -173,6 +179,12 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
                 raise InvalidRequest(f"manifest is not JSON: {exc}", param="manifest") from None
         return await call(sandbox.register_app, caller.account, manifest)
 
+    async def create_standalone_account(
+        request: Request, caller: Caller, params: dict[str, Any]
+    ) -> Any:
+        """A merchant account of its own (not connected to the caller), with its keys."""
+        return await call(sandbox.create_standalone_account, params)
+
     async def get_app(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
         return await call(sandbox.app_info, request.path_params["app"])
 
@@ -229,6 +241,7 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
         Route("/v1/events", endpoint(list_events), methods=["GET"]),
         Route("/v1/events/{id}", endpoint(get_event), methods=["GET"]),
         Route("/v1/{resource:path}/{id}", endpoint(get_object), methods=["GET"]),
+        Route("/_sandbox/accounts", endpoint(create_standalone_account), methods=["POST"]),
         Route("/_sandbox/apps", endpoint(register_app), methods=["POST"]),
         Route("/_sandbox/apps/{app}", endpoint(get_app), methods=["GET"]),
         Route("/_sandbox/apps/{app}/installs", endpoint(install), methods=["POST"]),

@@ -92,6 +92,11 @@ class Sandbox:
             )  # fmt: skip
         return body
 
+    def create_standalone_account(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A merchant's own account (it may install apps), with its secret keys."""
+        account = self.create_account(None, params)
+        return {**account, "keys": accounts.keys_of(self.db, account["id"])}
+
     def caller(self, key: str, stripe_account: str | None) -> Caller:
         return identify(self.db, key, stripe_account)
 
@@ -101,7 +106,9 @@ class Sandbox:
         url = _required_url(params)
         enabled = _enabled_events(params.get("enabled_events"))
         connect = params.get("connect") in (True, "true")
-        existing = endpoints.list_endpoints(self.db, account=caller.account)
+        existing = endpoints.list_endpoints(
+            self.db, account=caller.account, livemode=caller.livemode
+        )
         if len(existing) >= MAX_ENDPOINTS:
             raise InvalidRequest(
                 f"You have reached the maximum of {MAX_ENDPOINTS} webhook endpoints on account "
@@ -130,7 +137,9 @@ class Sandbox:
     def update_endpoint(
         self, caller: Caller, endpoint_id: str, params: dict[str, Any]
     ) -> dict[str, Any]:
-        endpoint = endpoints.get_endpoint(self.db, endpoint_id, account=caller.account)
+        endpoint = endpoints.get_endpoint(
+            self.db, endpoint_id, account=caller.account, livemode=caller.livemode
+        )
         changes: dict[str, Any] = {}
         if "url" in params:
             changes["url"] = _required_url(params)
@@ -156,7 +165,9 @@ class Sandbox:
         return updated.to_api()
 
     def delete_endpoint(self, caller: Caller, endpoint_id: str) -> dict[str, Any]:
-        endpoints.get_endpoint(self.db, endpoint_id, account=caller.account)
+        endpoints.get_endpoint(
+            self.db, endpoint_id, account=caller.account, livemode=caller.livemode
+        )
         with self.transaction() as db:
             endpoints.delete_endpoint(db, endpoint_id)
             db.execute(

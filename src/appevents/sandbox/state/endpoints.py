@@ -74,12 +74,21 @@ def save_endpoint(db: sqlite3.Connection, e: Endpoint) -> Endpoint:
 
 
 def get_endpoint(
-    db: sqlite3.Connection, endpoint_id: str, *, account: str | None = None
+    db: sqlite3.Connection,
+    endpoint_id: str,
+    *,
+    account: str | None = None,
+    livemode: bool | None = None,
 ) -> Endpoint:
+    """The endpoint; 404 unless it belongs to ``account`` in ``livemode`` (when given)."""
     row = db.execute(
         f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE id = ? AND deleted = 0", (endpoint_id,)
     ).fetchone()
-    if row is None or (account is not None and row["account"] != account):
+    if (
+        row is None
+        or (account is not None and row["account"] != account)
+        or (livemode is not None and bool(row["livemode"]) != livemode)
+    ):
         raise ResourceMissing("webhook endpoint", endpoint_id)
     return _endpoint(row)
 
