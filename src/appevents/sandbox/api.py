@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..receiver.stores.lane import Lane
-from . import resources
+from . import objects, resources
 from .callers import Caller
 from .formdata import as_bool, as_int, decode_form
 from .service import API_VERSION, Sandbox
@@ -59,13 +59,15 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
 
     def endpoint(handler: Callable[[Request, Caller, dict[str, Any]], Awaitable[Any]]) -> Handler:
         async def wrapped(request: Request) -> Response:
+            request.state.request_id = sandbox.ids.new("req", 14)
+            headers = {"Stripe-Version": API_VERSION, "Request-Id": request.state.request_id}
             try:
                 caller = await caller_of(request)
                 params = await params_of(request)
                 result = await handler(request, caller, params)
             except ApiError as exc:
-                return _error(exc)
-            return JSONResponse(result, headers={"Stripe-Version": API_VERSION})
+                return _error(exc, headers=headers)
+            return JSONResponse(result, headers=headers)
 
         return wrapped
 
@@ -168,6 +170,39 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
             caller.require(permission)
         return await call(events.get_object, sandbox.db, caller.account, object_type, object_id)
 
+    async def create_object(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
+        path = request.path_params["resource"]
+        return await call(objects.create, sandbox, caller, path, params, request.state.request_id)
+
+    async def update_object(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
+        path, object_id = request.path_params["resource"], request.path_params["id"]
+        return await call(
+            objects.update, sandbox, caller, path, object_id, params, request.state.request_id
+        )
+
+    async def confirm_object(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
+        path, object_id = request.path_params["resource"], request.path_params["id"]
+        return await call(
+            objects.confirm, sandbox, caller, path, object_id, params, request.state.request_id
+        )
+
+    async def delete_object(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
+        path, object_id = request.path_params["resource"], request.path_params["id"]
+        return await call(
+            objects.delete, sandbox, caller, path, object_id, request.state.request_id
+        )
+
+    async def list_objects(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
+        path = request.path_params["resource"]
+        resource = objects.RESOURCES.get(path)
+        if resource is None:
+            raise InvalidRequest(f"Listing {path} is not supported by the sandbox")
+        permission = resources.read_permission_resource(resource.object_type)
+        if permission is not None:
+            caller.require(permission)
+        rows = await call(_objects_of, sandbox, caller, resource.object_type)
+        return _page(rows, params, f"/v1/{path}")
+
     # -- /_sandbox -----------------------------------------------------------------------------
 
     async def register_app(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
@@ -240,6 +275,11 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
         Route("/v1/webhook_endpoints/{id}", endpoint(delete_endpoint), methods=["DELETE"]),
         Route("/v1/events", endpoint(list_events), methods=["GET"]),
         Route("/v1/events/{id}", endpoint(get_event), methods=["GET"]),
+        Route("/v1/{resource}", endpoint(create_object), methods=["POST"]),
+        Route("/v1/{resource}", endpoint(list_objects), methods=["GET"]),
+        Route("/v1/{resource}/{id}", endpoint(update_object), methods=["POST"]),
+        Route("/v1/{resource}/{id}", endpoint(delete_object), methods=["DELETE"]),
+        Route("/v1/{resource}/{id}/confirm", endpoint(confirm_object), methods=["POST"]),
         Route("/v1/{resource:path}/{id}", endpoint(get_object), methods=["GET"]),
         Route("/_sandbox/accounts", endpoint(create_standalone_account), methods=["POST"]),
         Route("/_sandbox/apps", endpoint(register_app), methods=["POST"]),
@@ -269,8 +309,10 @@ def _api_key(request: Request) -> str:
     )
 
 
-def _error(error: ApiError, status: int | None = None) -> JSONResponse:
-    return JSONResponse(error.to_dict(), status_code=status or error.status)
+def _error(
+    error: ApiError, status: int | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error.to_dict(), status_code=status or error.status, headers=headers)
 
 
 def _limit(params: dict[str, Any]) -> int:
@@ -319,3 +361,12 @@ def _deliveries_of(sandbox: Sandbox, event_id: str) -> dict[str, Any]:
         "SELECT endpoint, reason, message FROM withheld WHERE event = ?", (event_id,)
     ).fetchall()
     return {"event": event_id, "deliveries": owed, "withheld": [dict(w) for w in withheld]}
+
+
+def _objects_of(sandbox: Sandbox, caller: Caller, object_type: str) -> list[dict[str, Any]]:
+    rows = sandbox.db.execute(
+        "SELECT body FROM objects WHERE account = ? AND livemode = ? AND object = ?"
+        " ORDER BY rowid DESC",
+        (caller.account, caller.livemode, object_type),
+    )
+    return [json.loads(r["body"]) for r in rows]
