@@ -39,7 +39,7 @@ def create_tables(db: Any) -> None:
             PRIMARY KEY (account, livemode, currency));
         CREATE TABLE IF NOT EXISTS app_subscriptions (
             id TEXT PRIMARY KEY, account TEXT NOT NULL, livemode INTEGER NOT NULL,
-            status TEXT NOT NULL);
+            status TEXT NOT NULL, as_of INTEGER NOT NULL);
         """
     )
 
@@ -85,10 +85,14 @@ def subtract_refund(event: Event, ctx: Context) -> None:
 def track_subscription(event: Event, ctx: Context) -> None:
     subscription = event.object
     status = "deleted" if event.type.endswith(".deleted") else subscription["status"]
+    # Stripe does not order deliveries: keep the state of the newest event, whatever
+    # arrives last (an older "created" must not overwrite a newer "updated").
     ctx.transaction.execute(
-        """INSERT INTO app_subscriptions (id, account, livemode, status) VALUES (?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET status = excluded.status""",
-        (subscription["id"], ctx.account, ctx.livemode, status),
+        """INSERT INTO app_subscriptions (id, account, livemode, status, as_of)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET status = excluded.status, as_of = excluded.as_of
+           WHERE excluded.as_of >= app_subscriptions.as_of""",
+        (subscription["id"], ctx.account, ctx.livemode, status, event.created),
     )
 
 

@@ -112,3 +112,33 @@ def test_owed_deliveries_survive_a_sandbox_restart_without_duplicates(tmp_path):
     server.close()
     delivered = [json.loads(body)["id"] for _, body in handler.received]
     assert sorted(delivered) == sorted(ids)  # each exactly once
+
+
+def test_resend_delivers_again_to_one_endpoint(sandbox, receiver):
+    handler, url = receiver
+    client = sandbox.client()
+    endpoint = client.v1.webhook_endpoints.create({"url": url, "enabled_events": ["*"]})
+    event = emit(sandbox)
+    wait_for(lambda: len(handler.received) == 1)
+    resent = sandbox.post(f"/v1/events/{event['id']}/retry", {"webhook_endpoint": endpoint.id})
+    assert resent["id"] == event["id"]
+    wait_for(lambda: len(handler.received) == 2)
+    assert [json.loads(body)["id"] for _, body in handler.received] == [event["id"]] * 2
+    other = client.v1.webhook_endpoints.create({"url": url, "enabled_events": ["charge.failed"]})
+    import httpx
+
+    never = httpx.post(sandbox.base + f"/v1/events/{emit(sandbox, 2)['id']}/retry",
+                       data={"webhook_endpoint": other.id},
+                       headers={"Authorization": f"Bearer {sandbox.key}"})  # fmt: skip
+    assert never.status_code == 200  # withheld by its filter: a manual resend is allowed
+    missing = httpx.post(sandbox.base + "/v1/events/evt_missing/retry", data={"webhook_endpoint": other.id},
+                         headers={"Authorization": f"Bearer {sandbox.key}"})  # fmt: skip
+    assert missing.status_code == 404
+
+
+def test_basic_auth_with_the_key_as_user_works(sandbox):
+    import httpx
+
+    response = httpx.get(sandbox.base + "/v1/events", auth=(sandbox.key, ""))
+    assert response.status_code == 200 and response.json()["object"] == "list"
+    assert httpx.get(sandbox.base + "/v1/events").status_code == 401

@@ -159,6 +159,15 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
             )
         )  # fmt: skip
 
+    async def resend_event(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
+        endpoint_id = params.get("webhook_endpoint")
+        if not isinstance(endpoint_id, str):
+            raise InvalidRequest(
+                "Missing required param: webhook_endpoint (the we_... to resend to)",
+                param="webhook_endpoint",
+            )
+        return await call(sandbox.resend, caller, request.path_params["id"], endpoint_id)
+
     async def get_object(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
         path, object_id = request.path_params["resource"], request.path_params["id"]
         known = await call(_object_types, sandbox)
@@ -275,6 +284,7 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
         Route("/v1/webhook_endpoints/{id}", endpoint(delete_endpoint), methods=["DELETE"]),
         Route("/v1/events", endpoint(list_events), methods=["GET"]),
         Route("/v1/events/{id}", endpoint(get_event), methods=["GET"]),
+        Route("/v1/events/{id}/retry", endpoint(resend_event), methods=["POST"]),
         Route("/v1/{resource}", endpoint(create_object), methods=["POST"]),
         Route("/v1/{resource}", endpoint(list_objects), methods=["GET"]),
         Route("/v1/{resource}/{id}", endpoint(update_object), methods=["POST"]),

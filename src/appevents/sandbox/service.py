@@ -260,6 +260,42 @@ class Sandbox:
 
     # -- events ---------------------------------------------------------------------------------
 
+    def resend(self, caller: Caller, event_id: str, endpoint_id: str) -> dict[str, Any]:
+        """Deliver an event again to one of the caller's endpoints (`events resend`).
+
+        Only to an endpoint the event was routed to, or withheld from; automatic retries of
+        the earlier delivery are replaced by this fresh one.
+        """
+        endpoint = endpoints.get_endpoint(self.db, endpoint_id, livemode=caller.livemode)
+        if endpoint.account != caller.key_account:
+            raise ResourceMissing("webhook endpoint", endpoint_id, param="webhook_endpoint")
+        row = self.db.execute(
+            "SELECT account FROM events WHERE id = ? AND livemode = ?", (event_id, caller.livemode)
+        ).fetchone()
+        if row is None:
+            raise ResourceMissing("event", event_id)
+        known = self.db.execute(
+            "SELECT 1 FROM deliveries WHERE event = ? AND endpoint = ?"
+            " UNION SELECT 1 FROM withheld WHERE event = ? AND endpoint = ?",
+            (event_id, endpoint_id, event_id, endpoint_id),
+        ).fetchone()
+        if known is None:
+            raise InvalidRequest(
+                f"Event {event_id} was never routed to endpoint {endpoint_id}: resend it to an "
+                "endpoint that was sent it",
+                param="webhook_endpoint",
+            )
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO deliveries (event, endpoint, status, next_attempt_at)"
+                " VALUES (?, ?, 'pending', ?) ON CONFLICT (event, endpoint) DO UPDATE SET"
+                " status = 'pending', next_attempt_at = excluded.next_attempt_at,"
+                " attempts = 0, first_attempt_at = NULL",
+                (event_id, endpoint_id, self.clock()),
+            )
+        self.on_delivery_due()
+        return events.get_event(self.db, event_id, account=row["account"], livemode=caller.livemode)
+
     def emit(
         self,
         account: str,
