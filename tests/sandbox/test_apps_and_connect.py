@@ -146,3 +146,17 @@ def test_bad_manifests_and_installs_are_refused_clearly(sandbox):
         f"/_sandbox/apps/{app['id']}/installs", {"account": "acct_missing", "mode": "test"}
     )
     assert missing.status_code == 404
+
+
+def test_events_of_an_account_without_the_app_are_withheld_as_not_installed(sandbox):
+    app = sandbox.post("/_sandbox/apps", {"manifest": MANIFEST})
+    endpoint = sandbox.client().v1.webhook_endpoints.create(
+        {"url": "http://127.0.0.1:9/none", "enabled_events": ["*"], "connect": True}
+    )
+    merchant = sandbox.post("/_sandbox/accounts", {})
+    event = sandbox.post("/_sandbox/events", {"type": "payment_intent.succeeded",
+                                              "object": {"id": "pi_x", "object": "payment_intent"}},
+                         key=merchant["keys"]["test"])  # fmt: skip
+    withheld = sandbox.get(f"/_sandbox/events/{event['id']}/deliveries")["withheld"]
+    assert [(w["endpoint"], w["reason"]) for w in withheld] == [(endpoint.id, "not_installed")]
+    assert app["id"] in withheld[0]["message"]

@@ -325,8 +325,7 @@ class Sandbox:
             "type": event_type,
         }
         connected = accounts.platform_of(self.db, account) is not None
-        installs = [i for i in apps.list_installs(self.db) if i.account == account]
-        if connected or installs:
+        if connected or apps.list_installs(self.db, account=account):
             event = {"account": account, **event}
         with self.transaction() as db:
             if isinstance(obj.get("id"), str) and obj.get("object") != "application":
@@ -348,19 +347,26 @@ class Sandbox:
         return event
 
     def _route(self, event: dict[str, Any], account: str) -> routing.Routing:
+        """Route with only the rows that can matter for this account, so routing costs the
+        same however many accounts, installs and endpoints the sandbox holds."""
         application = (
             event["data"]["object"].get("id")
             if event["type"].startswith("account.application.")
             else None
         )
-        world_installs = apps.list_installs(self.db)
-        app_records = apps.list_apps(self.db)
-        installed_versions = {(i.account, i.app): i.version for i in world_installs}
+        installs = apps.list_installs(self.db, account=account)
+        candidates = endpoints.endpoints_for_event(self.db, account)
+        version = {i.app: i.version for i in installs}
         app_views = []
-        for app in app_records:
-            version = installed_versions.get((account, app.id))
-            granted = apps.permissions_of(self.db, app.id, version) if version else frozenset()
+        for app_id in sorted({e.application for e in candidates if e.application} | set(version)):
+            app = apps.get_app(self.db, app_id)
+            granted = (
+                apps.permissions_of(self.db, app_id, version[app_id])
+                if app_id in version
+                else frozenset()
+            )
             app_views.append(routing.App(app.id, app.owner, granted))
+        platform = accounts.platform_of(self.db, account)
         return routing.route_event(
             routing.EventToRoute(
                 event["id"], event["type"], account, event["livemode"], application
@@ -376,14 +382,14 @@ class Sandbox:
                     e.status,  # type: ignore[arg-type]
                     e.application,
                 )
-                for e in endpoints.list_endpoints(self.db)
+                for e in candidates
             ],
             installations=[
                 routing.Installation(i.account, i.app, i.mode, i.active)  # type: ignore[arg-type]
-                for i in world_installs
+                for i in installs
             ],
             apps=app_views,
-            connections=accounts.connections(self.db),
+            connections={account: platform} if platform else {},
         )
 
 

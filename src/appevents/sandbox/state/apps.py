@@ -120,9 +120,16 @@ def get_install(db: sqlite3.Connection, account: str, app_id: str) -> Install | 
     return None if row is None else _install(row)
 
 
-def list_installs(db: sqlite3.Connection, *, app_id: str | None = None) -> list[Install]:
+def list_installs(
+    db: sqlite3.Connection, *, app_id: str | None = None, account: str | None = None
+) -> list[Install]:
     sql = "SELECT account, app, mode, version, active, installed_at, uninstalled_at FROM installs"
-    rows = db.execute(sql + " WHERE app = ?", (app_id,)) if app_id else db.execute(sql)
+    if app_id is not None:
+        rows = db.execute(sql + " WHERE app = ?", (app_id,))
+    elif account is not None:
+        rows = db.execute(sql + " WHERE account = ?", (account,))
+    else:
+        rows = db.execute(sql)
     return [_install(r) for r in rows]
 
 

@@ -112,6 +112,16 @@ def list_endpoints(
     return [_endpoint(r) for r in rows]
 
 
+def endpoints_for_event(db: sqlite3.Connection, account: str) -> list[Endpoint]:
+    """The endpoints an event of ``account`` could go to: its own and every Connect one."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE deleted = 0"
+        " AND (account = ? OR connect = 1) ORDER BY id",
+        (account,),
+    )
+    return [_endpoint(r) for r in rows]
+
+
 def delete_endpoint(db: sqlite3.Connection, endpoint_id: str) -> None:
     db.execute("UPDATE webhook_endpoints SET deleted = 1 WHERE id = ?", (endpoint_id,))
 
