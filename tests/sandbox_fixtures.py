@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +20,7 @@ import stripe
 from appevents.sandbox.delivery import DeliverySettings
 from appevents.sandbox.schedule import HOUR, DisablePolicy, RetrySchedule
 from appevents.sandbox.server import SandboxServer
-from servers import asgi_server
+from servers import asgi_server, wait_http
 
 # An hour of Stripe's schedules lasts a second here.
 TIME_SCALE = 1 / HOUR
@@ -110,3 +116,29 @@ def wait_for(check: Any, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {timeout} s")
         time.sleep(0.02)
+
+
+def start_sandbox(
+    data: Path, port: int, *extra: str
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "appevents.cli.main", "sandbox", "--data", str(data),
+         "--port", str(port), "--time-scale", str(1 / 3600), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    printed: dict[str, str] = {}
+    deadline = time.monotonic() + 20
+    while "live" not in printed and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if match := re.match(r"platform account (acct_\w+)", line):
+            printed["platform"] = match.group(1)
+        if match := re.match(r"\s+(test|live) secret key: (sk_\w+)", line):
+            printed[match.group(1)] = match.group(2)
+    wait_http(f"http://127.0.0.1:{port}/v1/account", process)
+    return process, printed
+
+
+def kill(process: subprocess.Popen[str]) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)

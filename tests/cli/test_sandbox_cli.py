@@ -3,44 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
-from sandbox_fixtures import Receiver, wait_for
-from servers import asgi_server, free_port, wait_http
-
-
-def start_sandbox(
-    data: Path, port: int, *extra: str
-) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "appevents.cli.main", "sandbox", "--data", str(data),
-         "--port", str(port), "--time-scale", str(1 / 3600), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
-    assert process.stdout is not None
-    printed: dict[str, str] = {}
-    deadline = time.monotonic() + 20
-    while "live" not in printed and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if match := re.match(r"platform account (acct_\w+)", line):
-            printed["platform"] = match.group(1)
-        if match := re.match(r"\s+(test|live) secret key: (sk_\w+)", line):
-            printed[match.group(1)] = match.group(2)
-    wait_http(f"http://127.0.0.1:{port}/v1/account", process)
-    return process, printed
-
-
-def kill(process: subprocess.Popen[str]) -> None:
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(10)
+from sandbox_fixtures import Receiver, kill, start_sandbox, wait_for
+from servers import asgi_server, free_port
 
 
 def test_sandbox_prints_keys_keeps_state_and_resumes_owed_deliveries_after_sigkill(tmp_path):

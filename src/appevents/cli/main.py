@@ -20,6 +20,9 @@ COMMANDS: dict[str, str] = {
     "apps": "appevents.cli.apps:apps",
     "db": "appevents.cli.db:db",
     "sandbox": "appevents.cli.sandbox:sandbox",
+    "login": "appevents.cli.login:login",
+    "logout": "appevents.cli.login:logout",
+    "listen": "appevents.cli.listen:listen",
 }
 
 

@@ -8,7 +8,9 @@ Stripe's conventions: form-encoded requests with bracket notation, JSON response
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,22 +18,32 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..receiver.stores.lane import Lane
-from . import objects, resources
+from . import listen, objects, resources
 from .callers import Caller
 from .formdata import as_bool, as_int, decode_form
+from .listen import ListenHub
 from .service import API_VERSION, Sandbox
 from .state import accounts, endpoints, events
-from .stripe_errors import ApiError, AuthenticationFailed, InvalidRequest, ResourceMissing
+from .stripe_errors import (
+    ApiError,
+    AuthenticationFailed,
+    InvalidRequest,
+    PermissionDenied,
+    ResourceMissing,
+)
 
 __all__ = ["build_api"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
+def build_api(sandbox: Sandbox, lane: Lane, hub: ListenHub | None = None) -> Starlette:
+    streams = hub or ListenHub()
+
     async def call(function: Callable[..., Any], *args: Any) -> Any:
         return await lane.run(function, *args)
 
@@ -263,6 +275,66 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
     async def deliveries(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
         return await call(_deliveries_of, sandbox, request.path_params["id"])
 
+    async def open_session(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
+        """`listen` opens a session: the device's stable secret and where to stream from."""
+        device_name = params.get("device_name") or "default"
+        device = await call(
+            listen.open_device, sandbox, caller.account, caller.livemode, str(device_name)
+        )
+        token = sandbox.ids.new("clisess", 24)
+        streams.sessions[token] = device
+        scheme = "wss" if request.url.scheme == "https" else "ws"
+        return {
+            "id": token,
+            "object": "stripecli_session",
+            "secret": device.secret,
+            "websocket_url": f"{scheme}://{request.url.netloc}/_sandbox/listen/{token}",
+            "account": caller.account,
+            "livemode": caller.livemode,
+        }
+
+    async def stream(websocket: WebSocket) -> None:
+        device = streams.sessions.get(websocket.path_params["token"])
+        if device is None:
+            await websocket.close(code=4404, reason="unknown session: open one again")
+            return
+        await websocket.accept()
+        wake = streams.subscribe()
+        sent_through: int | None = None
+
+        async def read_acks() -> None:
+            while True:
+                message = await websocket.receive_json()
+                if message.get("type") == "event_ack" and isinstance(message.get("seq"), int):
+                    await lane.run(listen.acknowledge, sandbox, device, message["seq"])
+
+        reader = asyncio.get_running_loop().create_task(read_acks())
+        try:
+            while not reader.done():
+                wake.clear()
+                messages = await lane.run(listen.pending_messages, sandbox, device, sent_through)
+                for message in messages:
+                    await websocket.send_json(message)
+                    sent_through = message["seq"]
+                if not messages:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), 1.0)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            streams.unsubscribe(wake)
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await reader
+
+    async def pair(request: Request) -> Response:
+        """`appevents login`: hand the platform's keys to a CLI on this machine only."""
+        client = request.client.host if request.client else ""
+        if client not in ("127.0.0.1", "::1", "localhost"):
+            return _error(PermissionDenied("Pairing is only allowed from this machine"))
+        platform = await call(sandbox.platform)
+        return JSONResponse({"account": platform["id"], "keys": platform["keys"]})
+
     async def unknown(request: Request) -> Response:
         return _error(
             InvalidRequest(
@@ -274,6 +346,7 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
 
     routes = [
         Route("/v1/account", endpoint(get_self), methods=["GET"]),
+        Route("/v1/stripecli/sessions", endpoint(open_session), methods=["POST"]),
         Route("/v1/accounts", endpoint(create_account), methods=["POST"]),
         Route("/v1/accounts", endpoint(list_accounts), methods=["GET"]),
         Route("/v1/accounts/{id}", endpoint(get_account), methods=["GET"]),
@@ -291,6 +364,8 @@ def build_api(sandbox: Sandbox, lane: Lane) -> Starlette:
         Route("/v1/{resource}/{id}", endpoint(delete_object), methods=["DELETE"]),
         Route("/v1/{resource}/{id}/confirm", endpoint(confirm_object), methods=["POST"]),
         Route("/v1/{resource:path}/{id}", endpoint(get_object), methods=["GET"]),
+        Route("/_sandbox/pair", pair, methods=["POST"]),
+        WebSocketRoute("/_sandbox/listen/{token}", stream),
         Route("/_sandbox/accounts", endpoint(create_standalone_account), methods=["POST"]),
         Route("/_sandbox/apps", endpoint(register_app), methods=["POST"]),
         Route("/_sandbox/apps/{app}", endpoint(get_app), methods=["GET"]),

@@ -14,6 +14,7 @@ from ..receiver.stores.lane import Lane
 from .api import build_api
 from .delivery import DeliveryEngine, DeliverySettings
 from .ids import IdFactory
+from .listen import ListenHub
 from .service import Sandbox
 from .state.db import connect
 
@@ -37,7 +38,14 @@ class SandboxServer:
         self.lane = Lane("appevents-sandbox")
         self.db = self.lane.submit(connect, str(data))
         self.engine = DeliveryEngine(self.db, self.lane, settings=settings, clock=clock)
-        self.sandbox = Sandbox(self.db, ids=ids, clock=clock, on_delivery_due=self.engine.notify)
+        self.hub = ListenHub()
+        self.sandbox = Sandbox(
+            self.db,
+            ids=ids,
+            clock=clock,
+            on_delivery_due=self.engine.notify,
+            on_event=self.hub.notify,
+        )
         self._task: asyncio.Task[None] | None = None
 
     def platform(self) -> dict[str, object]:
@@ -55,7 +63,7 @@ class SandboxServer:
                 await asyncio.wait_for(self._task, 10)
 
     def asgi(self) -> Starlette:
-        api = build_api(self.sandbox, self.lane)
+        api = build_api(self.sandbox, self.lane, self.hub)
         api.router.lifespan_context = self.lifespan
         return api
 

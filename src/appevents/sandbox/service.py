@@ -36,11 +36,13 @@ class Sandbox:
         ids: IdFactory | None = None,
         clock: Callable[[], float] = time.time,
         on_delivery_due: Callable[[], None] = lambda: None,
+        on_event: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.ids = ids or IdFactory()
         self.clock = clock
         self.on_delivery_due = on_delivery_due
+        self.on_event = on_event
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -344,6 +346,7 @@ class Sandbox:
         event["pending_webhooks"] = len(routes.routes)
         if routes.routes:
             self.on_delivery_due()
+        self.on_event()
         return event
 
     def _route(self, event: dict[str, Any], account: str) -> routing.Routing:

@@ -115,4 +115,14 @@ CREATE TABLE IF NOT EXISTS delivery_attempts (
 
 CREATE INDEX IF NOT EXISTS attempts_by_delivery ON delivery_attempts (delivery);
 
-PRAGMA user_version = 1;
+-- `appevents listen`: one stable signing secret per device, and how far it has read.
+CREATE TABLE IF NOT EXISTS cli_devices (
+    account      TEXT NOT NULL REFERENCES accounts (id),
+    livemode     INTEGER NOT NULL,
+    device       TEXT NOT NULL,
+    secret       TEXT NOT NULL,
+    cursor       INTEGER NOT NULL,               -- seq of the last event it acknowledged
+    PRIMARY KEY (account, livemode, device)
+);
+
+PRAGMA user_version = 2;

@@ -12,7 +12,7 @@ from ...errors import ConfigurationError, StoreError
 
 __all__ = ["connect", "dumps", "loads"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # every version's schema.sql is idempotent: it upgrades older files
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

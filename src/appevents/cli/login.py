@@ -1,0 +1,55 @@
+"""``appevents login`` / ``logout``: pair the CLI with a running sandbox."""
+
+from __future__ import annotations
+
+import socket
+
+import click
+import httpx
+
+from .config import API_BASE_ENV, API_KEY_ENV, DEFAULT_API_BASE, Login, forget_login, save_login
+
+
+@click.command()
+@click.option("--api-base", default=DEFAULT_API_BASE, show_default=True, envvar=API_BASE_ENV,
+              show_envvar=True, help="The sandbox's URL.")  # fmt: skip
+@click.option("--api-key", envvar=API_KEY_ENV, show_envvar=True,
+              help="Use this secret key instead of pairing (for scripts).")  # fmt: skip
+@click.option("--device-name", default=socket.gethostname(), show_default=True)
+def login(api_base: str, api_key: str | None, device_name: str) -> None:
+    """Pair this CLI with a running `appevents sandbox` and save its keys (mode 0600).
+
+    Environment: APPEVENTS_API_BASE, APPEVENTS_API_KEY, APPEVENTS_CONFIG_DIR.
+    """
+    api_base = api_base.rstrip("/")
+    try:
+        if api_key:
+            account = httpx.get(
+                f"{api_base}/v1/account", headers={"Authorization": f"Bearer {api_key}"}, timeout=10
+            )
+            if account.status_code != 200:
+                refusal = account.json()["error"]["message"]
+                raise click.ClickException(f"the sandbox at {api_base} refused the key: {refusal}")
+            saved = Login(api_base, account.json()["id"], api_key, None, device_name)
+        else:
+            paired = httpx.post(f"{api_base}/_sandbox/pair", timeout=10)
+            paired.raise_for_status()
+            body = paired.json()
+            saved = Login(api_base, body["account"], body["keys"]["test"], body["keys"]["live"],
+                          device_name)  # fmt: skip
+    except httpx.HTTPError as exc:
+        raise click.ClickException(
+            f"cannot reach a sandbox at {api_base} ({exc}): start one with `appevents sandbox`"
+            " or pass --api-base"
+        ) from None
+    path = save_login(saved)
+    click.echo(
+        f"Done! The appevents CLI is configured for account {saved.account} "
+        f"with device name {device_name} (saved in {path})"
+    )
+
+
+@click.command()
+def logout() -> None:
+    """Forget the saved login."""
+    click.echo("Logged out." if forget_login() else "Not logged in.")

@@ -1,0 +1,156 @@
+"""`login`, `listen --forward-to / --forward-connect-to` with real processes: a sandbox, a
+receiver built with appevents, and the listener between them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sandbox_fixtures import Receiver, kill, start_sandbox, wait_for
+from servers import asgi_server, free_port, serve_process
+
+pytestmark = pytest.mark.slow
+MANIFEST = {
+    "id": "com.example.listen", "version": "1", "name": "Listen", "icon": "",
+    "permissions": [{"permission": "event_read", "purpose": "e"},
+                    {"permission": "payment_intent_read", "purpose": "p"}],
+}  # fmt: skip
+RECEIVER_APP = """
+from appevents.receiver import App
+app = App()
+@app.on_setup
+def schema(db):
+    db.execute("CREATE TABLE IF NOT EXISTS seen (id TEXT, type TEXT, account TEXT)")
+@app.on("*")
+def seen(event, ctx):
+    ctx.transaction.execute("INSERT INTO seen VALUES (?, ?, ?)", (event.id, event.type, event.account))
+"""
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "appevents.cli.main", *args],
+                          capture_output=True, text=True, env={**os.environ, **env}, timeout=30)  # fmt: skip
+
+
+def start_listen(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "appevents.cli.main", "listen", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env},
+        start_new_session=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    assert line.startswith("Ready! You are using Stripe API Version ["), line
+    return process
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    return out, err
+
+
+def test_listen_forwards_connect_events_to_an_appevents_receiver(tmp_path: Path):
+    port = free_port()
+    sandbox, keys = start_sandbox(tmp_path / "state.db", port)
+    base = f"http://127.0.0.1:{port}"
+    env = {"APPEVENTS_CONFIG_DIR": str(tmp_path / "config")}
+    try:
+        logged = cli("login", "--api-base", base, "--device-name", "laptop", env=env)
+        assert logged.returncode == 0 and keys["platform"] in logged.stdout, logged.stderr
+        config = tmp_path / "config" / "config.json"
+        assert config.stat().st_mode & 0o777 == 0o600
+        secret = cli("listen", "--print-secret", env=env).stdout.strip()
+        assert secret.startswith("whsec_")
+        assert cli("listen", "--print-secret", env=env).stdout.strip() == secret  # stable
+
+        platform_auth = {"Authorization": f"Bearer {keys['test']}"}
+        app = httpx.post(
+            base + "/_sandbox/apps", json={"manifest": MANIFEST}, headers=platform_auth
+        ).json()
+        merchant = httpx.post(base + "/_sandbox/accounts", json={}, headers=platform_auth).json()
+        merchant_auth = {"Authorization": f"Bearer {merchant['keys']['test']}"}
+
+        (tmp_path / "listen_app.py").write_text(RECEIVER_APP)
+        receiver_port = free_port()
+        db_path = tmp_path / "inbox.db"
+        args = ["listen_app:app", "--app-dir", str(tmp_path), "--store", f"sqlite:///{db_path}",
+                "--secret", secret]  # fmt: skip
+        with serve_process(args, cwd=tmp_path, port=receiver_port):
+            own = Receiver()
+            with asgi_server(own) as own_base:
+                listener = start_listen(env, "--forward-to", own_base + "/own",
+                                        "--forward-connect-to", f"localhost:{receiver_port}/webhook")  # fmt: skip
+                httpx.post(f"{base}/_sandbox/apps/{app['id']}/installs",
+                           json={"account": merchant["id"], "mode": "test"}, headers=platform_auth)  # fmt: skip
+                for n in range(3):
+                    httpx.post(base + "/_sandbox/events", headers=merchant_auth, json={
+                        "type": "payment_intent.succeeded",
+                        "object": {"id": f"pi_{n}", "object": "payment_intent"}})  # fmt: skip
+                withheld = httpx.post(base + "/_sandbox/events", headers=merchant_auth, json={
+                    "type": "customer.created", "object": {"id": "cus_1", "object": "customer"}}).json()  # fmt: skip
+                mine = httpx.post(
+                    base + "/v1/customers", headers=platform_auth, data={"email": "me@x.io"}
+                ).json()
+
+                def seen() -> list[tuple[str, str, str]]:
+                    with sqlite3.connect(db_path) as db:
+                        return db.execute("SELECT id, type, account FROM seen").fetchall()
+
+                wait_for(lambda: len(seen()) == 4 and len(own.received) == 1, timeout=20)
+                out, _ = stop(listener)
+        types = sorted(t for _, t, _ in seen())
+        assert types == ["account.application.authorized"] + ["payment_intent.succeeded"] * 3
+        assert {a for _, _, a in seen()} == {merchant["id"]}
+        assert json.loads(own.received[0][1])["data"]["object"]["id"] == mine["id"]
+        lines = out.splitlines()
+        authorized = next(i for i, kind, _ in seen() if kind == "account.application.authorized")
+        assert any(
+            f"--> connect account.application.authorized [{authorized}]" in line for line in lines
+        )
+        assert sum("<--  [200] POST http://localhost:" in line for line in lines) == 4
+        assert sum(f"<--  [200] POST {own_base}/own [evt_" in line for line in lines) == 1
+        assert sum("   --> customer.created [evt_" in line for line in lines) == 1  # our own
+        gated = [line for line in lines if withheld["id"] in line]
+        assert gated and "--x connect customer.created" in gated[0]
+        assert "appevents apps grant permission customer_read" in gated[0]
+    finally:
+        kill(sandbox)
+
+
+def test_a_listener_whose_sandbox_restarts_reconnects_and_loses_nothing(tmp_path: Path):
+    port = free_port()
+    data = tmp_path / "state.db"
+    sandbox, keys = start_sandbox(data, port)
+    env = {"APPEVENTS_CONFIG_DIR": str(tmp_path / "config"), "APPEVENTS_API_BASE": f"http://127.0.0.1:{port}",
+           "APPEVENTS_API_KEY": keys["test"]}  # fmt: skip
+    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {keys['test']}"}
+    receiver = Receiver()
+    with asgi_server(receiver) as receiver_base:
+        listener = start_listen(env, "--forward-to", receiver_base + "/hook")
+        try:
+            first = httpx.post(
+                base + "/v1/customers", headers=auth, data={"email": "1@x.io"}
+            ).json()
+            wait_for(lambda: len(receiver.received) == 1)
+            kill(sandbox)
+            sandbox, _ = start_sandbox(data, port)
+            later = [httpx.post(base + "/v1/customers", headers=auth, data={"email": f"{n}@x.io"}).json()
+                     for n in range(2, 5)]  # fmt: skip
+            wait_for(lambda: len(receiver.received) == 4, timeout=30)
+            time.sleep(0.5)
+        finally:
+            _, err = stop(listener)
+            kill(sandbox)
+    got = [json.loads(body)["data"]["object"]["id"] for _, body in receiver.received]
+    assert got == [first["id"], *(c["id"] for c in later)]
+    assert "Connection to the sandbox lost" in err and "Reconnected" in err
