@@ -209,3 +209,14 @@ def app_event_types(reference: str) -> list[str]:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _add_sandbox_commands() -> None:
+    # The merchant's side (register, install, upgrade, uninstall) lives with the sandbox.
+    from .apps_sandbox import COMMANDS
+
+    for command in COMMANDS:
+        apps.add_command(command)
+
+
+_add_sandbox_commands()

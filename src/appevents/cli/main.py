@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "login": "appevents.cli.login:login",
     "logout": "appevents.cli.login:logout",
     "listen": "appevents.cli.listen:listen",
+    "events": "appevents.cli.resources:events",
+    "webhook-endpoints": "appevents.cli.resources:webhook_endpoints",
+    "accounts": "appevents.cli.resources:accounts",
 }
 
 

@@ -370,6 +370,11 @@ class Sandbox:
             )
             app_views.append(routing.App(app.id, app.owner, granted))
         platform = accounts.platform_of(self.db, account)
+        # A Connect endpoint made before its owner registered an app stands for the owner's
+        # app installed here (Stripe has one Connect endpoint per developer account).
+        installed_by_owner = {
+            view.owner_account: view.id for view in app_views if view.id in version
+        }
         return routing.route_event(
             routing.EventToRoute(
                 event["id"], event["type"], account, event["livemode"], application
@@ -383,7 +388,12 @@ class Sandbox:
                     e.connect,
                     e.livemode,
                     e.status,  # type: ignore[arg-type]
-                    e.application,
+                    e.application
+                    or (
+                        installed_by_owner.get(e.account)
+                        if e.connect and platform != e.account
+                        else None
+                    ),
                 )
                 for e in candidates
             ],
