@@ -1,0 +1,383 @@
+"""The PostgreSQL store: many receivers and workers, on many machines, on one database.
+
+Ingest is one statement per batch (``INSERT … SELECT FROM unnest(…) ON CONFLICT DO
+NOTHING RETURNING id``) on an autocommit connection: the statement is its own
+transaction, so a batch costs one round trip and its commit is durable
+(``synchronous_commit=on``) before the receiver answers 2xx.
+
+Processing claims the due head of each account and runs a whole batch in one
+transaction with a savepoint per event, like the SQLite store. Two locks make it safe
+with any number of workers:
+
+* ``FOR UPDATE SKIP LOCKED`` on the head row: workers skip the heads others hold, so
+  they spread over the accounts instead of queueing behind each other.
+* ``pg_try_advisory_xact_lock(account)``: the row lock alone cannot keep one account to
+  one event in flight. While a worker holds head B, an older event A of the same
+  account may arrive (Stripe does not order deliveries); A is now the head and nobody
+  holds its row. The account lock, taken for every claimed head and held to the end of
+  the batch, makes the second worker pass over A until the first one commits. It is a
+  *try* lock, so no worker ever waits for another.
+
+There is no lease column and no heartbeat: the lease is the connection. Both locks
+belong to the batch's transaction, so a worker that crashes, is killed or loses the
+network has its transaction aborted and its locks released by the server, and its
+events are simply due again with nothing recorded. A worker that hangs inside a batch
+is cut off by ``idle_in_transaction_session_timeout``, a vanished machine by TCP
+keepalives (see ``postgres_connection``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg_pool import AsyncConnectionPool
+
+from ...errors import NotFound, StoreError, StoreUnavailable
+from ...event import Event
+from ..inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_replayable
+from ..installations import Installation
+from .postgres_connection import SyncConnection, connection_string, describe_server
+from .postgres_migrations import LOCK_CLASS, migrate
+from .queries import load_queries
+
+__all__ = ["PostgresStore"]
+
+T = TypeVar("T")
+Q = load_queries("postgres_queries.sql")
+Connection = psycopg.AsyncConnection[Any]
+
+# A handler that swallowed a database error leaves the transaction aborted, so its
+# success cannot be committed; the store cannot ask the retry policy, so it waits this long.
+_ABORTED_RETRY_DELAY = 60.0
+
+
+class PostgresStore(Store):
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        schema: str | None = None,
+        connect_timeout: float = 10.0,
+        idle_in_transaction_timeout: float = 300.0,
+        application_name: str = "appevents",
+    ) -> None:
+        """``schema``: keep appevents' tables in this schema (created if missing) instead of
+        the first schema of the search_path. ``idle_in_transaction_timeout``: seconds a
+        batch may wait between statements (longer than your slowest handler) before the
+        server ends it and releases its events to other workers."""
+        self.url = describe_server(url)
+        """The server and database, without the password: safe to print."""
+        self.schema = schema
+        self.min_size = min_size
+        self.max_size = max_size
+        self.connect_timeout = connect_timeout
+        self._conninfo = connection_string(
+            url,
+            schema=schema,
+            connect_timeout=connect_timeout,
+            idle_in_transaction_timeout=idle_in_transaction_timeout,
+            application_name=application_name,
+        )
+        self._password = str(psycopg.conninfo.conninfo_to_dict(url).get("password") or "")
+        self.schema_version: int | None = None
+        self.applied_migrations: list[str] = []
+        """The migrations the last :meth:`open` applied (empty if it was up to date)."""
+        self._pool: AsyncConnectionPool[Connection] | None = None
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        try:
+            # A direct connection first: its failure says why (refused, auth, no such
+            # database), where a pool would only time out.
+            async with await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True
+            ) as connection:
+                self.schema_version, self.applied_migrations = await migrate(
+                    connection, schema=self.schema, server=self.url
+                )
+            pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+                self._conninfo,
+                min_size=self.min_size,
+                max_size=self.max_size,
+                kwargs={"autocommit": True},
+                timeout=self.connect_timeout,
+                name=f"appevents {self.url}",
+                open=False,
+            )
+            await pool.open(wait=True, timeout=self.connect_timeout)
+        except psycopg.Error as exc:
+            raise self._unavailable("cannot be opened", exc) from exc
+        self._pool = pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    @property
+    def _connections(self) -> AsyncConnectionPool[Connection]:
+        if self._pool is None:
+            raise StoreError(f"store {self.url} is not open: call `await store.open()` first")
+        return self._pool
+
+    async def setup(self, function: Callable[[Any], Any]) -> None:
+        """Run the app's ``function`` in one transaction, one process at a time.
+
+        An ``async def`` function gets the ``psycopg.AsyncConnection``; a plain function
+        runs on a thread and gets a :class:`SyncConnection` (``execute``,
+        ``executescript``), as a sync handler's ``ctx.transaction`` is.
+        """
+        try:
+            async with self._connections.connection() as connection, connection.transaction():
+                await connection.execute(Q["lock_setup"], {"lock_class": LOCK_CLASS})
+                if inspect.iscoroutinefunction(function):
+                    await function(connection)
+                else:
+                    result = await asyncio.to_thread(function, SyncConnection(connection))
+                    if inspect.isawaitable(result):
+                        await result
+        except psycopg.OperationalError as exc:
+            raise self._unavailable("could not run the app's setup", exc) from exc
+        except psycopg.Error as exc:
+            name = getattr(function, "__qualname__", repr(function))
+            raise StoreError(
+                f"setup function {name} failed on PostgreSQL store {self.url}: "
+                f"{self._redact(exc)}; fix its SQL for PostgreSQL"
+            ) from exc
+
+    async def insert_events(self, events: Sequence[Event], received_at: float) -> list[bool]:
+        if not events:
+            return []
+        if self._pool is None:
+            raise StoreUnavailable(f"store {self.url} is not open")
+        batch = {
+            "received_at": received_at,
+            "ids": [e.id for e in events],
+            "accounts": [e.account or "" for e in events],
+            "livemodes": [e.livemode for e in events],
+            "types": [e.type for e in events],
+            "created": [e.created for e in events],
+            "payloads": [e.raw for e in events],
+        }
+        try:
+            async with self._pool.connection() as connection:
+                cursor = await connection.execute(Q["insert_events"], batch)
+                inserted = {row[0] for row in await cursor.fetchall()}
+        except psycopg.Error as exc:
+            raise self._unavailable("could not commit the received events", exc) from exc
+        new = []
+        for event in events:  # the same id twice in one batch: only the first is new
+            new.append(event.id in inserted)
+            inserted.discard(event.id)
+        return new
+
+    async def process_due(
+        self, *, now: float, limit: int, work: Work, time_budget: float = 0.25
+    ) -> list[tuple[StoredEvent, Outcome]]:
+        results: list[tuple[StoredEvent, Outcome]] = []
+        claim = {"now": now, "limit": limit, "lock_class": LOCK_CLASS}
+        try:
+            async with self._connections.connection() as connection, connection.transaction():
+                cursor = await connection.execute(Q["claim_due_heads"], claim)
+                # A head whose account lock is taken is left alone (see the module
+                # docstring); its row lock ends with this transaction.
+                heads = [_stored(row) for row in await cursor.fetchall() if row[13]]
+                tx = _Transaction(connection)
+                started = time.monotonic()
+                for head in heads:
+                    if results and time.monotonic() - started > time_budget:
+                        break
+                    claimed = head.next_attempt()
+                    outcome = await _attempt(connection, tx, claimed, work)
+                    await connection.execute(Q["settle_event"], _settlement(claimed, outcome))
+                    results.append((claimed, outcome))
+        except psycopg.Error as exc:
+            raise self._unavailable("could not process events (nothing was recorded)", exc) from exc
+        return results
+
+    async def next_due_at(self) -> float | None:
+        row = await self._fetchone(Q["next_due_at"], {})
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def get_event(self, event_id: str) -> StoredEvent:
+        row = await self._fetchone(Q["get_event"], {"id": event_id})
+        if row is None:
+            raise NotFound(f"no event {event_id!r} in the inbox at {self.url}")
+        return _stored(row)
+
+    async def list_events(
+        self, *, status: Status | None = None, account: str | None = None, limit: int = 100
+    ) -> list[StoredEvent]:
+        params = {"status": None if status is None else str(status), "account": account}
+        rows = await self._fetchall(Q["list_events"], {**params, "limit": limit})
+        return [_stored(row) for row in rows]
+
+    async def attempts(self, event_id: str) -> list[Attempt]:
+        await self.get_event(event_id)
+        rows = await self._fetchall(Q["list_attempts"], {"id": event_id})
+        return [Attempt(r[0], r[1], r[2], r[3], Status(r[4]), r[5]) for r in rows]
+
+    async def replay(self, event_ids: Sequence[str], *, now: float) -> list[str]:
+        for event_id in event_ids:
+            check_replayable(await self.get_event(event_id))
+        rows = await self._fetchall(Q["replay_events"], {"ids": list(event_ids), "now": now})
+        changed = {row[0] for row in rows}
+        return [event_id for event_id in dict.fromkeys(event_ids) if event_id in changed]
+
+    async def replay_dead(self, *, now: float) -> list[str]:
+        rows = await self._fetchall(Q["dead_ids"], {})
+        return await self.replay([row[0] for row in rows], now=now)
+
+    async def list_installations(self) -> list[Installation]:
+        return [_installation(row) for row in await self._fetchall(Q["list_installations"], {})]
+
+    async def counts(self) -> dict[Status, int]:
+        result = dict.fromkeys(Status, 0)
+        result.update({Status(s): n for s, n in await self._fetchall(Q["counts"], {})})
+        return result
+
+    async def _fetchall(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        try:
+            async with self._connections.connection() as connection:
+                cursor = await connection.execute(sql, params)
+                return await cursor.fetchall()
+        except psycopg.Error as exc:
+            raise self._unavailable("could not be read", exc) from exc
+
+    async def _fetchone(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        rows = await self._fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def _unavailable(self, what: str, exc: BaseException) -> StoreUnavailable:
+        return StoreUnavailable(f"PostgreSQL store {self.url} {what}: {self._redact(exc)}")
+
+    def _redact(self, exc: BaseException) -> str:
+        """The error's message on one line, with the password masked should it appear."""
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        return message.replace(self._password, "***") if self._password else message
+
+
+async def _attempt(
+    connection: Connection, tx: _Transaction, claimed: StoredEvent, work: Work
+) -> Outcome:
+    """Run ``work`` in a savepoint, kept only if the outcome is a success."""
+    async with connection.transaction() as savepoint:
+        outcome = await work(claimed, tx)
+        aborted = connection.info.transaction_status == TransactionStatus.INERROR
+        if outcome.succeeded and aborted:
+            outcome = Outcome(
+                Status.FAILED,
+                outcome.started_at,
+                outcome.finished_at,
+                error=(
+                    f"{outcome.error or ''}\na handler caught a database error and went on, "
+                    "but the transaction was aborted, so nothing it wrote can be kept; let "
+                    "the error propagate (or use a nested `connection.transaction()`)"
+                ).strip(),
+                retry_at=outcome.finished_at + _ABORTED_RETRY_DELAY,
+            )
+        if not outcome.succeeded:
+            raise psycopg.Rollback(savepoint)
+    return outcome
+
+
+def _settlement(claimed: StoredEvent, outcome: Outcome) -> dict[str, Any]:
+    return {
+        "id": claimed.id,
+        "status": str(outcome.status),
+        "attempts": claimed.attempts,
+        "retry_at": outcome.retry_at,
+        "completed_at": outcome.finished_at if outcome.succeeded else None,
+        "error": outcome.error,
+        "erase": outcome.erase_payload,
+        "started_at": outcome.started_at,
+        "finished_at": outcome.finished_at,
+    }
+
+
+class _Transaction:
+    """The processing transaction as ``work`` sees it: the batch's connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._sync = SyncConnection(connection)
+
+    @property
+    def connection(self) -> Connection:
+        return self._connection
+
+    @property
+    def sync_connection(self) -> SyncConnection:
+        return self._sync
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        # A thread, so sync code cannot block the loop that drives the connection.
+        return await asyncio.to_thread(function, *args)
+
+    async def get_installation(self, account: str, livemode: bool) -> Installation | None:
+        params = {"account": account, "livemode": livemode}
+        cursor = await self._connection.execute(Q["get_installation"], params)
+        row = await cursor.fetchone()
+        return None if row is None else _installation(row)
+
+    async def save_installation(self, installation: Installation, now: float) -> None:
+        i = installation
+        params = {
+            "account": i.account,
+            "livemode": i.livemode,
+            "status": i.status,
+            "source": i.source,
+            "application_id": i.application_id,
+            "application_name": i.application_name,
+            "installed_at": i.installed_at,
+            "uninstalled_at": i.uninstalled_at,
+            "lifecycle_created": i.lifecycle_created,
+            "lifecycle_event_id": i.lifecycle_event_id,
+            "last_deauthorized_at": i.last_deauthorized_at,
+            "active_since_evidence": i.active_since_evidence,
+            "updated_at": now,
+        }
+        await self._connection.execute(Q["save_installation"], params)
+
+    async def erase_account(
+        self, account: str, livemode: bool, *, through_created: int, now: float
+    ) -> int:
+        params = {
+            "now": now,
+            "account": account,
+            "livemode": livemode,
+            "through_created": through_created,
+        }
+        cursor = await self._connection.execute(Q["erase_account"], params)
+        return cursor.rowcount
+
+
+def _stored(row: Sequence[Any]) -> StoredEvent:
+    return StoredEvent(
+        id=row[0],
+        account=row[1] or None,
+        livemode=row[2],
+        type=row[3],
+        created=row[4],
+        status=Status(row[5]),
+        attempts=row[6],
+        received_at=row[7],
+        available_at=row[8],
+        completed_at=row[9],
+        last_error=row[10],
+        erased_at=row[11],
+        payload=None if row[12] is None else bytes(row[12]),
+    )
+
+
+def _installation(row: Sequence[Any]) -> Installation:
+    return Installation(*row[:12])

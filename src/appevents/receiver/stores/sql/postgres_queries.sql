@@ -1,0 +1,177 @@
+-- Named queries of the PostgreSQL store (psycopg %(name)s parameters).
+
+-- name: create_version_table
+-- Also in postgres_schema.sql; the runner creates it before the first migration.
+CREATE TABLE IF NOT EXISTS appevents_schema_version (
+    version     integer PRIMARY KEY,
+    name        text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+)
+
+-- name: lock_migrations
+-- Held to the end of the migrating transaction: concurrent processes opening the same
+-- fresh database take turns, and the later ones find the migrations applied.
+SELECT pg_advisory_xact_lock(%(lock_class)s, hashtext('migrate ' || %(schema)s))
+
+-- name: schema_version
+SELECT COALESCE(MAX(version), 0) FROM appevents_schema_version
+
+-- name: record_migration
+INSERT INTO appevents_schema_version (version, name) VALUES (%(version)s, %(name)s)
+
+-- name: insert_events
+-- One round trip per batch: the whole batch as arrays, duplicates skipped by the
+-- primary key and reported by their absence from RETURNING.
+INSERT INTO events (id, account, livemode, type, created, received_at, available_at, payload)
+SELECT id, account, livemode, type, created, %(received_at)s, %(received_at)s, payload
+FROM unnest(%(ids)s::text[], %(accounts)s::text[], %(livemodes)s::boolean[],
+            %(types)s::text[], %(created)s::bigint[], %(payloads)s::bytea[])
+     AS batch (id, account, livemode, type, created, payload)
+ON CONFLICT (id) DO NOTHING
+RETURNING id
+
+-- name: claim_due_heads
+-- The head of each account (its unfinished event with the smallest created, then id),
+-- kept if due, oldest first. `head` walks events_unfinished one account at a time (a
+-- skip scan: one index probe per account, however long each account's backlog is).
+-- Heads whose row another worker holds are skipped, and LIMIT counts only the rows
+-- this worker locks, so workers spread over the accounts. The conditions on `e` are
+-- re-checked on the newest version of a row another worker settled meanwhile, so a
+-- head that is done by now is dropped.
+-- `serialised` takes the account's advisory lock (see postgres.py for why both locks);
+-- the MATERIALIZED CTE makes it run only for the rows claimed, never for the others.
+-- Its key names the schema too: stores in other schemas of the database (other apps,
+-- parallel test runs) have accounts of the same name and must not wait on these.
+WITH RECURSIVE head AS (
+    (SELECT account, id FROM events WHERE status IN ('pending', 'failed')
+     ORDER BY account, created, id LIMIT 1)
+    UNION ALL
+    SELECT next.account, next.id
+    FROM head, LATERAL (
+        SELECT account, id FROM events
+        WHERE status IN ('pending', 'failed') AND account > head.account
+        ORDER BY account, created, id LIMIT 1
+    ) AS next
+),
+claimed AS MATERIALIZED (
+    SELECT e.id, e.account, e.livemode, e.type, e.created, e.status, e.attempts,
+           e.received_at, e.available_at, e.completed_at, e.last_error, e.erased_at,
+           e.payload
+    FROM head JOIN events AS e ON e.id = head.id
+    WHERE e.status IN ('pending', 'failed') AND e.available_at <= %(now)s
+    ORDER BY e.available_at, e.created, e.id
+    LIMIT %(limit)s
+    FOR UPDATE OF e SKIP LOCKED
+)
+SELECT claimed.*,
+       pg_try_advisory_xact_lock(%(lock_class)s,
+                                 hashtext(current_schema() || ' ' || claimed.account))
+           AS serialised
+FROM claimed
+ORDER BY available_at, created, id
+
+-- name: next_due_at
+-- The earliest available_at among the heads (the same skip scan as claim_due_heads).
+WITH RECURSIVE head AS (
+    (SELECT account, id FROM events WHERE status IN ('pending', 'failed')
+     ORDER BY account, created, id LIMIT 1)
+    UNION ALL
+    SELECT next.account, next.id
+    FROM head, LATERAL (
+        SELECT account, id FROM events
+        WHERE status IN ('pending', 'failed') AND account > head.account
+        ORDER BY account, created, id LIMIT 1
+    ) AS next
+)
+SELECT MIN(e.available_at) FROM head JOIN events AS e ON e.id = head.id
+
+-- name: settle_event
+-- The event's new state and its attempt row, in one round trip.
+WITH settled AS (
+    UPDATE events
+    SET status = %(status)s, attempts = %(attempts)s,
+        available_at = COALESCE(%(retry_at)s, available_at),
+        completed_at = %(completed_at)s, last_error = %(error)s,
+        erased_at = CASE WHEN %(erase)s AND payload IS NOT NULL
+                         THEN %(finished_at)s ELSE erased_at END,
+        payload = CASE WHEN %(erase)s THEN NULL ELSE payload END
+    WHERE id = %(id)s
+    RETURNING id, account, livemode
+)
+INSERT INTO attempts (event_id, account, livemode, number, started_at, finished_at,
+                      status, error)
+SELECT id, account, livemode, %(attempts)s, %(started_at)s, %(finished_at)s, %(status)s,
+       %(error)s
+FROM settled
+
+-- name: erase_account
+UPDATE events SET payload = NULL, erased_at = %(now)s
+WHERE account = %(account)s AND livemode = %(livemode)s AND created <= %(through_created)s
+  AND payload IS NOT NULL
+
+-- name: get_installation
+SELECT account, livemode, status, source, application_id, application_name, installed_at,
+       uninstalled_at, lifecycle_created, lifecycle_event_id, last_deauthorized_at,
+       active_since_evidence
+FROM installations WHERE account = %(account)s AND livemode = %(livemode)s
+
+-- name: list_installations
+SELECT account, livemode, status, source, application_id, application_name, installed_at,
+       uninstalled_at, lifecycle_created, lifecycle_event_id, last_deauthorized_at,
+       active_since_evidence
+FROM installations ORDER BY account, livemode
+
+-- name: save_installation
+INSERT INTO installations (account, livemode, status, source, application_id,
+                           application_name, installed_at, uninstalled_at,
+                           lifecycle_created, lifecycle_event_id, last_deauthorized_at,
+                           active_since_evidence, updated_at)
+VALUES (%(account)s, %(livemode)s, %(status)s, %(source)s, %(application_id)s,
+        %(application_name)s, %(installed_at)s, %(uninstalled_at)s, %(lifecycle_created)s,
+        %(lifecycle_event_id)s, %(last_deauthorized_at)s, %(active_since_evidence)s,
+        %(updated_at)s)
+ON CONFLICT (account, livemode) DO UPDATE SET
+    status = excluded.status, source = excluded.source,
+    application_id = excluded.application_id, application_name = excluded.application_name,
+    installed_at = excluded.installed_at, uninstalled_at = excluded.uninstalled_at,
+    lifecycle_created = excluded.lifecycle_created,
+    lifecycle_event_id = excluded.lifecycle_event_id,
+    last_deauthorized_at = excluded.last_deauthorized_at,
+    active_since_evidence = excluded.active_since_evidence,
+    updated_at = excluded.updated_at
+
+-- name: get_event
+SELECT id, account, livemode, type, created, status, attempts, received_at, available_at,
+       completed_at, last_error, erased_at, payload
+FROM events WHERE id = %(id)s
+
+-- name: list_attempts
+SELECT event_id, number, started_at, finished_at, status, error
+FROM attempts WHERE event_id = %(id)s ORDER BY number, id
+
+-- name: replay_events
+-- The conditions repeat check_replayable's, so an erasure committed meanwhile wins.
+UPDATE events SET status = 'pending', attempts = 0, available_at = %(now)s,
+                  completed_at = NULL
+WHERE id = ANY(%(ids)s::text[]) AND payload IS NOT NULL AND status <> 'skipped'
+RETURNING id
+
+-- name: dead_ids
+SELECT id FROM events WHERE status = 'dead' ORDER BY created, id
+
+-- name: counts
+SELECT status, COUNT(*) FROM events GROUP BY status
+
+-- name: lock_setup
+-- The app's set-up functions run in every process that opens the store; taking turns
+-- keeps concurrent CREATE TABLE IF NOT EXISTS from colliding in the catalog.
+SELECT pg_advisory_xact_lock(%(lock_class)s, hashtext('setup ' || current_schema()))
+
+-- name: list_events
+SELECT id, account, livemode, type, created, status, attempts, received_at, available_at,
+       completed_at, last_error, erased_at, payload
+FROM events
+WHERE (%(status)s::text IS NULL OR status = %(status)s)
+  AND (%(account)s::text IS NULL OR account = %(account)s)
+ORDER BY received_at DESC, created DESC, id DESC
+LIMIT %(limit)s
