@@ -95,6 +95,8 @@ async def _current_schema(connection: psycopg.AsyncConnection[Any], server: str)
     if row is None or row[0] is None:
         raise StoreError(
             f"PostgreSQL store {server}: no schema of the search_path exists, so there is "
-            "nowhere to create appevents' tables: create one, or pass schema='appevents'"
+            "nowhere to create appevents' tables: create one (CREATE SCHEMA appevents), "
+            "then choose it with ?options=-c%20search_path%3Dappevents in the URL or "
+            "PostgresStore(url, schema='appevents')"
         )
     return str(row[0])
