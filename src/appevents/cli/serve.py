@@ -99,6 +99,7 @@ def serve(
         http="auto",
         lifespan="on",
         access_log=False,
+        proxy_headers=False,  # the endpoint never reads client addresses: skip the work
         log_level=log_level.lower(),
         timeout_graceful_shutdown=10,
     )
