@@ -122,6 +122,9 @@ class HandlerRegistry:
             self._cache[event_type] = found
         return found
 
+    def all(self) -> tuple[Handler, ...]:
+        return tuple(self._handlers)
+
     def patterns(self) -> list[str]:
         """Every distinct pattern, in registration order."""
         return list(dict.fromkeys(h.pattern for h in self._handlers))

@@ -17,7 +17,7 @@ effect commits exactly once with its event's ``done``.
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -153,7 +153,7 @@ class Transaction(Protocol):
         """Erase the payloads of the account's events created up to ``through_created``."""
 
 
-Work = Callable[[StoredEvent, Transaction], Awaitable[Outcome]]
+Work = Callable[[StoredEvent, Transaction], Coroutine[Any, Any, Outcome]]
 
 
 class Store(abc.ABC):
@@ -181,9 +181,20 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def process_due(
-        self, *, now: float, limit: int, work: Work, time_budget: float = 0.25
+        self,
+        *,
+        now: float,
+        limit: int,
+        work: Work,
+        time_budget: float = 0.25,
+        inline: bool = False,
     ) -> list[tuple[StoredEvent, Outcome]]:
-        """Process up to ``limit`` due head events (see the module docstring)."""
+        """Process up to ``limit`` due head events (see the module docstring).
+
+        ``inline`` promises that ``work`` never suspends unless the transaction's own
+        methods do (the app's handlers are all sync): a store whose connection lives on a
+        thread may then run the whole batch there in one go.
+        """
 
     @abc.abstractmethod
     async def next_due_at(self) -> float | None:

@@ -41,6 +41,11 @@ class Handlers:
     install: Sequence[Handler]
     uninstall: Sequence[Handler]
 
+    @property
+    def all_sync(self) -> bool:
+        """No handler is async: processing never has to wait on the event loop."""
+        return not any(h.is_async for h in (*self.business.all(), *self.install, *self.uninstall))
+
 
 @dataclass
 class WorkerStats:
@@ -102,6 +107,7 @@ class Worker:
             limit=self.batch_size,
             work=self._work,
             time_budget=self.batch_time_budget,
+            inline=self.handlers.all_sync,
         )
         for event, outcome in results:
             self.stats.count(outcome)

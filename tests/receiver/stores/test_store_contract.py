@@ -255,3 +255,13 @@ def test_sqlite_url_parsing(tmp_path):
     for bad in ("sqlite://", "sqlite:///", "inbox.db", "mysql://x/y"):
         with pytest.raises(ConfigurationError):
             open_store_url(bad)
+
+
+async def test_the_same_id_twice_in_one_batch_is_new_once(store, make_event):
+    assert await store.insert_events([make_event(1), make_event(1), make_event(2)], NOW) == [
+        True, False, True,
+    ]  # fmt: skip
+    assert (
+        await store.insert_events([make_event(i) for i in range(1, 1203)], NOW)
+        == [False, False] + [True] * 1200
+    )

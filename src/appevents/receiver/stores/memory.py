@@ -127,7 +127,13 @@ class MemoryStore(Store):
         return due[:limit]
 
     async def process_due(
-        self, *, now: float, limit: int, work: Work, time_budget: float = 0.25
+        self,
+        *,
+        now: float,
+        limit: int,
+        work: Work,
+        time_budget: float = 0.25,
+        inline: bool = False,  # nothing to gain: the connection is not on a thread
     ) -> list[tuple[StoredEvent, Outcome]]:
         results: list[tuple[StoredEvent, Outcome]] = []
         async with self._processing:

@@ -181,7 +181,13 @@ class PostgresStore(Store):
         return new
 
     async def process_due(
-        self, *, now: float, limit: int, work: Work, time_budget: float = 0.25
+        self,
+        *,
+        now: float,
+        limit: int,
+        work: Work,
+        time_budget: float = 0.25,
+        inline: bool = False,  # nothing to gain: the connection is not on a thread
     ) -> list[tuple[StoredEvent, Outcome]]:
         results: list[tuple[StoredEvent, Outcome]] = []
         claim = {"now": now, "limit": limit, "lock_class": LOCK_CLASS}

@@ -1,8 +1,10 @@
--- name: insert_event
+-- name: insert_events
+-- {values} is one "(?, ?, ?, ?, ?, ?, ?, ?, ?)" per event of the chunk.
 INSERT INTO events (id, account, livemode, type, created, order_key, received_at,
                     available_at, payload)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES {values}
 ON CONFLICT (id) DO NOTHING
+RETURNING id
 
 -- name: due_heads
 -- One row per account: its unfinished event with the smallest order_key (SQLite returns
