@@ -45,6 +45,7 @@ from ..installations import Installation
 from .postgres_connection import SyncConnection, connection_string, describe_server
 from .postgres_migrations import LOCK_CLASS, migrate
 from .queries import load_queries
+from .rows import installation_from_row, stored_event_from_row
 
 __all__ = ["PostgresStore"]
 
@@ -196,7 +197,7 @@ class PostgresStore(Store):
                 cursor = await connection.execute(Q["claim_due_heads"], claim)
                 # A head whose account lock is taken is left alone (see the module
                 # docstring); its row lock ends with this transaction.
-                heads = [_stored(row) for row in await cursor.fetchall() if row[13]]
+                heads = [stored_event_from_row(row) for row in await cursor.fetchall() if row[13]]
                 tx = _Transaction(connection)
                 started = time.monotonic()
                 for head in heads:
@@ -218,14 +219,14 @@ class PostgresStore(Store):
         row = await self._fetchone(Q["get_event"], {"id": event_id})
         if row is None:
             raise NotFound(f"no event {event_id!r} in the inbox at {self.url}")
-        return _stored(row)
+        return stored_event_from_row(row)
 
     async def list_events(
         self, *, status: Status | None = None, account: str | None = None, limit: int = 100
     ) -> list[StoredEvent]:
         params = {"status": None if status is None else str(status), "account": account}
         rows = await self._fetchall(Q["list_events"], {**params, "limit": limit})
-        return [_stored(row) for row in rows]
+        return [stored_event_from_row(row) for row in rows]
 
     async def attempts(self, event_id: str) -> list[Attempt]:
         await self.get_event(event_id)
@@ -244,7 +245,9 @@ class PostgresStore(Store):
         return await self.replay([row[0] for row in rows], now=now)
 
     async def list_installations(self) -> list[Installation]:
-        return [_installation(row) for row in await self._fetchall(Q["list_installations"], {})]
+        return [
+            installation_from_row(row) for row in await self._fetchall(Q["list_installations"], {})
+        ]
 
     async def counts(self) -> dict[Status, int]:
         result = dict.fromkeys(Status, 0)
@@ -333,7 +336,7 @@ class _Transaction:
         params = {"account": account, "livemode": livemode}
         cursor = await self._connection.execute(Q["get_installation"], params)
         row = await cursor.fetchone()
-        return None if row is None else _installation(row)
+        return None if row is None else installation_from_row(row)
 
     async def save_installation(self, installation: Installation, now: float) -> None:
         i = installation
@@ -365,25 +368,3 @@ class _Transaction:
         }
         cursor = await self._connection.execute(Q["erase_account"], params)
         return cursor.rowcount
-
-
-def _stored(row: Sequence[Any]) -> StoredEvent:
-    return StoredEvent(
-        id=row[0],
-        account=row[1] or None,
-        livemode=row[2],
-        type=row[3],
-        created=row[4],
-        status=Status(row[5]),
-        attempts=row[6],
-        received_at=row[7],
-        available_at=row[8],
-        completed_at=row[9],
-        last_error=row[10],
-        erased_at=row[11],
-        payload=None if row[12] is None else bytes(row[12]),
-    )
-
-
-def _installation(row: Sequence[Any]) -> Installation:
-    return Installation(*row[:12])

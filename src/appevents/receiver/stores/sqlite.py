@@ -8,11 +8,9 @@ too, and a crash mid-batch rolls every effect back with the outcomes.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -21,14 +19,14 @@ from ...errors import ConfigurationError, NotFound, StoreError, StoreUnavailable
 from ...event import Event
 from ..inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_replayable
 from ..installations import Installation
-from .lane import Lane
-from .queries import load_queries, load_script
+from .queries import load_queries
+from .rows import installation_from_row, stored_event_from_row
+from .sqlite_connection import Connection, WriteGate, run_without_suspending
 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 Q = load_queries("sqlite_queries.sql")
-SCHEMA_VERSION = 1
 # One statement per chunk of rows: a batch costs a few statements, not one per event.
 _ROWS_PER_INSERT = 500  # 9 parameters each, well under SQLite's 32766 limit
 
@@ -38,9 +36,9 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self.busy_timeout = busy_timeout
-        self._ingest: _Connection | None = None
-        self._gate = _WriteGate()
-        self._work: _Connection | None = None
+        self._ingest: Connection | None = None
+        self._gate = WriteGate()
+        self._work: Connection | None = None
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
@@ -63,8 +61,8 @@ class SQLiteStore(Store):
                 f"SQLite store {str(self.path)!r}: folder {str(self.path.parent)!r} does not "
                 "exist; create it or choose another path"
             )
-        self._work = _Connection(self.path, "appevents-sqlite-work", self.busy_timeout)
-        self._ingest = _Connection(self.path, "appevents-sqlite-ingest", self.busy_timeout)
+        self._work = Connection(self.path, "appevents-sqlite-work", self.busy_timeout)
+        self._ingest = Connection(self.path, "appevents-sqlite-ingest", self.busy_timeout)
         try:
             await self._work.lane.run(self._work.connect)
             await self._work.lane.run(self._work.migrate)
@@ -81,7 +79,7 @@ class SQLiteStore(Store):
         self._ingest = self._work = None
 
     @property
-    def _w(self) -> _Connection:
+    def _w(self) -> Connection:
         if self._work is None:
             raise StoreError(f"store {self.url} is not open: call `await store.open()` first")
         return self._work
@@ -157,7 +155,9 @@ class SQLiteStore(Store):
         results: list[tuple[StoredEvent, Outcome]] = []
         try:
             w.db.execute("BEGIN IMMEDIATE")
-            heads = [_stored(row) for row in w.db.execute(Q["due_heads"], (now, limit))]
+            heads = [
+                stored_event_from_row(row) for row in w.db.execute(Q["due_heads"], (now, limit))
+            ]
             started = time.monotonic()
             for head in heads:
                 if results and (
@@ -186,7 +186,9 @@ class SQLiteStore(Store):
 
         def begin() -> list[StoredEvent]:
             w.db.execute("BEGIN IMMEDIATE")
-            return [_stored(row) for row in w.db.execute(Q["due_heads"], (now, limit))]
+            return [
+                stored_event_from_row(row) for row in w.db.execute(Q["due_heads"], (now, limit))
+            ]
 
         try:
             heads = await w.lane.run(begin)
@@ -226,7 +228,7 @@ class SQLiteStore(Store):
         row = await self._w.lane.run(self._w.fetchone, Q["get_event"], (event_id,))
         if row is None:
             raise NotFound(f"no event {event_id!r} in the inbox at {self.path}")
-        return _stored(row)
+        return stored_event_from_row(row)
 
     async def list_events(
         self, *, status: Status | None = None, account: str | None = None, limit: int = 100
@@ -245,7 +247,7 @@ class SQLiteStore(Store):
             f"{where} ORDER BY received_at DESC, order_key DESC LIMIT ?"
         )
         rows = await self._w.lane.run(self._w.fetchall, sql, (*params, limit))
-        return [_stored(r) for r in rows]
+        return [stored_event_from_row(r) for r in rows]
 
     async def attempts(self, event_id: str) -> list[Attempt]:
         await self.get_event(event_id)
@@ -272,111 +274,13 @@ class SQLiteStore(Store):
 
     async def list_installations(self) -> list[Installation]:
         rows = await self._w.lane.run(self._w.fetchall, Q["list_installations"], ())
-        return [_installation(r) for r in rows]
+        return [installation_from_row(r) for r in rows]
 
     async def counts(self) -> dict[Status, int]:
         rows = await self._w.lane.run(self._w.fetchall, Q["counts"], ())
         result = dict.fromkeys(Status, 0)
         result.update({Status(status): n for status, n in rows})
         return result
-
-
-class _WriteGate:
-    """Who writes next, decided in-process rather than by SQLite's busy handler.
-
-    SQLite allows one writer; left to its busy handler, the waiting side sleeps in steps
-    of up to 100 ms and the worker, committing in a loop, keeps winning. Here the
-    receiver's commits queue on a FIFO lock, and the worker yields between events as
-    soon as one is waiting. Other processes on the same file still meet the busy handler.
-    """
-
-    def __init__(self) -> None:
-        self._lock: asyncio.Lock | None = None
-        self.ingest_waiting = 0
-
-    def _get(self) -> asyncio.Lock:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
-
-    @contextlib.asynccontextmanager
-    async def for_ingest(self) -> AsyncIterator[None]:
-        lock = self._get()
-        self.ingest_waiting += 1
-        try:
-            await lock.acquire()
-        finally:
-            self.ingest_waiting -= 1
-        try:
-            yield
-        finally:
-            lock.release()
-
-    @contextlib.asynccontextmanager
-    async def for_worker(self) -> AsyncIterator[None]:
-        async with self._get():
-            yield
-
-
-class _Connection:
-    """A sqlite3 connection and the lane it lives on."""
-
-    def __init__(self, path: Path, name: str, busy_timeout: float) -> None:
-        self.path = path
-        self.lane = Lane(name)
-        self.busy_timeout = busy_timeout
-        self._db: sqlite3.Connection | None = None
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        assert self._db is not None
-        return self._db
-
-    def connect(self) -> None:
-        try:
-            db = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
-        self._db = db
-
-    def migrate(self) -> None:
-        (version,) = self.db.execute("PRAGMA user_version").fetchone()
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"SQLite store {self.path} has schema version {version}, newer than this "
-                f"appevents understands ({SCHEMA_VERSION}): upgrade appevents"
-            )
-        if version < SCHEMA_VERSION:
-            self.db.executescript(f"BEGIN IMMEDIATE;\n{load_script('sqlite_schema.sql')}\nCOMMIT;")
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-    def rollback(self) -> None:
-        if self._db is not None and self._db.in_transaction:
-            self._db.execute("ROLLBACK")
-
-    @contextlib.contextmanager
-    def transaction(self, begin: str = "BEGIN") -> Any:
-        self.db.execute(begin)
-        try:
-            yield
-        except BaseException:
-            self.rollback()
-            raise
-        self.db.execute("COMMIT")
-
-    def fetchone(self, sql: str, params: Sequence[Any]) -> Any:
-        return self.db.execute(sql, params).fetchone()
-
-    def fetchall(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        return self.db.execute(sql, params).fetchall()
 
 
 class _Transaction:
@@ -386,7 +290,7 @@ class _Transaction:
     lane's own, in an inline batch); the others hop onto the lane.
     """
 
-    def __init__(self, connection: _Connection, *, inline: bool = False) -> None:
+    def __init__(self, connection: Connection, *, inline: bool = False) -> None:
         self._c = connection
         self._inline = inline
 
@@ -408,7 +312,7 @@ class _Transaction:
 
     async def get_installation(self, account: str, livemode: bool) -> Installation | None:
         row = await self._run(self._c.fetchone, Q["get_installation"], (account, livemode))
-        return None if row is None else _installation(row)
+        return None if row is None else installation_from_row(row)
 
     async def save_installation(self, installation: Installation, now: float) -> None:
         i = installation
@@ -435,20 +339,6 @@ class _Transaction:
         params = (now, account, livemode, through_created)
         cursor = await self._run(self._c.db.execute, Q["erase_account"], params)
         return int(cursor.rowcount)
-
-
-def run_without_suspending(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Drive a coroutine that never really waits (an inline batch's ``work``)."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        result: T = done.value
-        return result
-    coroutine.close()
-    raise RuntimeError(
-        "work suspended during an inline batch: only apps whose handlers are all sync may "
-        "be processed inline"
-    )
 
 
 def _settle(db: sqlite3.Connection, claimed: StoredEvent, outcome: Outcome) -> None:
@@ -487,38 +377,3 @@ def _settle(db: sqlite3.Connection, claimed: StoredEvent, outcome: Outcome) -> N
 
 def _order_key(created: int, event_id: str) -> str:
     return f"{created:012d}{event_id}"
-
-
-def _stored(row: Sequence[Any]) -> StoredEvent:
-    return StoredEvent(
-        id=row[0],
-        account=row[1] or None,
-        livemode=bool(row[2]),
-        type=row[3],
-        created=row[4],
-        status=Status(row[5]),
-        attempts=row[6],
-        received_at=row[7],
-        available_at=row[8],
-        completed_at=row[9],
-        last_error=row[10],
-        erased_at=row[11],
-        payload=row[12],
-    )
-
-
-def _installation(row: Sequence[Any]) -> Installation:
-    return Installation(
-        account=row[0],
-        livemode=bool(row[1]),
-        status=row[2],
-        source=row[3],
-        application_id=row[4],
-        application_name=row[5],
-        installed_at=row[6],
-        uninstalled_at=row[7],
-        lifecycle_created=row[8],
-        lifecycle_event_id=row[9],
-        last_deauthorized_at=row[10],
-        active_since_evidence=row[11],
-    )
