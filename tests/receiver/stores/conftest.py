@@ -9,43 +9,12 @@ APPEVENTS_TEST_POSTGRES_URL; in CI they fail instead.
 from __future__ import annotations
 
 import uuid
-from functools import cache
 
 import pytest
 
 from appevents.receiver import MemoryStore, SQLiteStore
-from environment import POSTGRES_ENV, in_ci, postgres_url
-
-
-@cache
-def _postgres_problem() -> str | None:
-    """Why PostgreSQL tests cannot run here, or None if they can (asked once)."""
-    import psycopg
-
-    try:
-        with psycopg.connect(postgres_url(), connect_timeout=3) as connection:
-            connection.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {postgres_url()} does not answer ({exc})"
-    return None
-
-
-def require_postgres() -> str:
-    """The test server's URL; skips (or, in CI, fails) the test when there is none."""
-    problem = _postgres_problem()
-    if problem is not None:
-        message = f"{problem}: set {POSTGRES_ENV}=postgresql://user@host:port/db"
-        if in_ci():
-            pytest.fail(f"{message} (CI=true: PostgreSQL tests must run)")
-        pytest.skip(message)
-    return postgres_url()
-
-
-def drop_schema(schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(postgres_url(), autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'.encode())
+from environment import postgres_url
+from postgres_support import drop_schema, require_postgres
 
 
 @pytest.fixture
