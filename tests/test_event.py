@@ -101,6 +101,9 @@ BAD = [
     ),
     (json.dumps(document(request=[1])).encode(), "body_not_an_event"),
     (json.dumps(document(request={"id": 1})).encode(), "body_not_an_event"),
+    (json.dumps(document(id="evt_\x00")).encode(), "body_not_an_event"),
+    (json.dumps(document(type="charge.\x00")).encode(), "body_not_an_event"),
+    (json.dumps(document(account="acct_\x00")).encode(), "body_not_an_event"),
 ]
 
 

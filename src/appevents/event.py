@@ -84,18 +84,19 @@ class Event:
         if document.get("object") != "event":
             raise _not_an_event(f'"object" is {document.get("object")!r}, expected "event"')
         event_id = _required(document, "id", str)
-        if not event_id.startswith("evt_") or len(event_id) > 255:
+        # NUL never occurs in Stripe's ids and PostgreSQL cannot store it in text.
+        if not event_id.startswith("evt_") or len(event_id) > 255 or "\x00" in event_id:
             raise _not_an_event(f'"id" {event_id[:80]!r} does not look like evt_...')
         event_type = _required(document, "type", str)
-        if not event_type or len(event_type) > 255:
+        if not event_type or len(event_type) > 255 or "\x00" in event_type:
             raise _not_an_event(f'"type" {event_type[:80]!r} is not an event type')
         created = _required(document, "created", int)
         if not 0 <= created < 10**11:
             raise _not_an_event(f'"created" {created!r} is not a Unix time in seconds')
         livemode = _required(document, "livemode", bool)
         account = document.get("account")
-        if account is not None and (
-            not isinstance(account, str) or not account.startswith("acct_")
+        if account is not None and not (
+            isinstance(account, str) and account.startswith("acct_") and "\x00" not in account
         ):
             raise _not_an_event(f'"account" {account!r} is not an acct_... id or null')
         api_version = document.get("api_version")
