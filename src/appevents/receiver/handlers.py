@@ -40,8 +40,10 @@ class Context:
     """The store's database connection, inside the transaction that marks the event done.
 
     Write your effects through it and they happen exactly once per event: they commit
-    with the outcome or roll back with a failure. SQLite: a ``sqlite3.Connection``;
-    PostgreSQL: a ``psycopg.AsyncConnection``; the memory store: None.
+    with the outcome or roll back with a failure. SQLite: a ``sqlite3.Connection`` (``?``
+    placeholders). PostgreSQL: for ``async def`` handlers a ``psycopg.AsyncConnection``,
+    for sync handlers a ``SyncConnection`` with ``execute(sql, params)`` (``%s``
+    placeholders). The memory store: None.
     """
     attempt: int
     """1 for the first attempt at this event."""
