@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "events": "appevents.cli.resources:events",
     "webhook-endpoints": "appevents.cli.resources:webhook_endpoints",
     "accounts": "appevents.cli.resources:accounts",
+    "trigger": "appevents.cli.trigger:trigger",
 }
 
 

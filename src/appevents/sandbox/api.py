@@ -22,7 +22,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..receiver.stores.lane import Lane
-from . import listen, objects, resources
+from . import listen, objects, recipes, resources
 from .callers import Caller
 from .formdata import as_bool, as_int, decode_form
 from .listen import ListenHub
@@ -47,9 +47,16 @@ def build_api(sandbox: Sandbox, lane: Lane, hub: ListenHub | None = None) -> Sta
     async def call(function: Callable[..., Any], *args: Any) -> Any:
         return await lane.run(function, *args)
 
-    async def caller_of(request: Request) -> Caller:
+    async def caller_of(request: Request, *, any_account: bool = False) -> Caller:
         key = _api_key(request)
-        caller: Caller = await call(sandbox.caller, key, request.headers.get("stripe-account"))
+        target = request.headers.get("stripe-account")
+        if any_account and target:
+            # Simulating an account's own activity (installing your app, paying): any
+            # account of the sandbox, whoever's key asks.
+            owner = await call(accounts.key_owner, sandbox.db, key)
+            await call(accounts.get_account, sandbox.db, target)
+            return Caller(owner.account, target, owner.livemode)
+        caller: Caller = await call(sandbox.caller, key, target)
         return caller
 
     async def params_of(request: Request) -> dict[str, Any]:
@@ -69,12 +76,16 @@ def build_api(sandbox: Sandbox, lane: Lane, hub: ListenHub | None = None) -> Sta
         except UnicodeDecodeError:
             raise InvalidRequest("The request body is not UTF-8 form data") from None
 
-    def endpoint(handler: Callable[[Request, Caller, dict[str, Any]], Awaitable[Any]]) -> Handler:
+    def endpoint(
+        handler: Callable[[Request, Caller, dict[str, Any]], Awaitable[Any]],
+        *,
+        any_account: bool = False,
+    ) -> Handler:
         async def wrapped(request: Request) -> Response:
             request.state.request_id = sandbox.ids.new("req", 14)
             headers = {"Stripe-Version": API_VERSION, "Request-Id": request.state.request_id}
             try:
-                caller = await caller_of(request)
+                caller = await caller_of(request, any_account=any_account)
                 params = await params_of(request)
                 result = await handler(request, caller, params)
             except ApiError as exc:
@@ -272,6 +283,32 @@ def build_api(sandbox: Sandbox, lane: Lane, hub: ListenHub | None = None) -> Sta
             )
         )  # fmt: skip
 
+    async def trigger(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
+        name = params.get("event")
+        if not isinstance(name, str) or not name:
+            raise InvalidRequest("Missing required param: event (what to trigger)", param="event")
+        options = {
+            key: _strings(params.get(key), key) for key in ("add", "override", "remove", "skip")
+        }
+        app = params.get("app")
+        # A trigger simulates activity on the account itself (the merchant paying, the
+        # customer subscribing), not calls made by the app: its permissions don't apply.
+        # Stripe-Account has already been checked: the caller may act on that account.
+        merchant = Caller(caller.key_account, caller.account, caller.livemode)
+        result = await call(
+            lambda: recipes.run(
+                sandbox, merchant, name, app=app if isinstance(app, str) else None, **options
+            )
+        )
+        return {
+            "name": result.name,
+            "event_type": result.event_type,
+            "steps_run": result.steps_run,
+            "events": [{"id": e["id"], "type": e["type"]} for e in result.events],
+            "lines": result.lines,
+            "note": result.note,
+        }
+
     async def deliveries(request: Request, caller: Caller, params: dict[str, Any]) -> Any:
         return await call(_deliveries_of, sandbox, request.path_params["id"])
 
@@ -372,6 +409,7 @@ def build_api(sandbox: Sandbox, lane: Lane, hub: ListenHub | None = None) -> Sta
         Route("/_sandbox/apps/{app}/installs", endpoint(install), methods=["POST"]),
         Route("/_sandbox/apps/{app}/installs/{account}", endpoint(uninstall), methods=["DELETE"]),
         Route("/_sandbox/events", endpoint(emit), methods=["POST"]),
+        Route("/_sandbox/trigger", endpoint(trigger, any_account=True), methods=["POST"]),
         Route("/_sandbox/events/{id}/deliveries", endpoint(deliveries), methods=["GET"]),
         Route("/{path:path}", unknown, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
@@ -455,3 +493,13 @@ def _objects_of(sandbox: Sandbox, caller: Caller, object_type: str) -> list[dict
         (caller.account, caller.livemode, object_type),
     )
     return [json.loads(r["body"]) for r in rows]
+
+
+def _strings(value: Any, param: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise InvalidRequest(f"{param} must be a list of 'step:path=value' strings", param=param)
