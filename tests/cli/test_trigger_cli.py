@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from sandbox_fixtures import wait_for
 
 from appevents.cli.main import cli
+from sandbox_fixtures import wait_for
 
 MANIFEST = {
     "id": "com.example.trigger",
