@@ -154,3 +154,70 @@ def test_a_listener_whose_sandbox_restarts_reconnects_and_loses_nothing(tmp_path
     got = [json.loads(body)["data"]["object"]["id"] for _, body in receiver.received]
     assert got == [first["id"], *(c["id"] for c in later)]
     assert "Connection to the sandbox lost" in err and "Reconnected" in err
+
+
+REPRESENTATIVE = [
+    "payment_intent.succeeded", "charge.refunded", "customer.created",
+    "customer.subscription.created", "checkout.session.completed", "setup_intent.succeeded",
+    "invoice.paid", "charge.dispute.created", "payout.created",
+]  # fmt: skip
+
+
+def test_triggers_on_an_installing_account_reach_the_receiver_verified_and_exact(tmp_path: Path):
+    from appevents import catalog
+
+    port = free_port()
+    sandbox, _ = start_sandbox(tmp_path / "state.db", port)
+    base = f"http://127.0.0.1:{port}"
+    env = {"APPEVENTS_CONFIG_DIR": str(tmp_path / "config")}
+    everything = {**MANIFEST, "id": "com.example.everything", "permissions": [
+        {"permission": p, "purpose": "test"} for p in catalog.permission_names()
+        if catalog.canonical_permission(p) == p
+    ]}  # fmt: skip
+    (tmp_path / "stripe-app.json").write_text(json.dumps(everything))
+    try:
+        cli("login", "--api-base", base, env=env)
+        subprocess.run([sys.executable, "-m", "appevents.cli.main", "apps", "register"], cwd=tmp_path,
+                       env={**os.environ, **env}, check=True, capture_output=True)  # fmt: skip
+        merchant = cli("accounts", "create", env=env).stdout.split()[2]
+        secret = cli("listen", "--print-secret", env=env).stdout.strip()
+        (tmp_path / "listen_app.py").write_text(RECEIVER_APP)
+        receiver_port, db_path = free_port(), tmp_path / "inbox.db"
+        args = ["listen_app:app", "--app-dir", str(tmp_path), "--store", f"sqlite:///{db_path}",
+                "--secret", secret]  # fmt: skip
+        with serve_process(args, cwd=tmp_path, port=receiver_port):
+            listener = start_listen(
+                env, "--forward-connect-to", f"localhost:{receiver_port}/webhook"
+            )
+            expected: list[str] = []
+            printed: list[str] = []
+            for name in ["account.application.authorized", *REPRESENTATIVE]:
+                done = cli("trigger", name, "--stripe-account", merchant, env=env)
+                assert done.returncode == 0, done.stderr
+                printed.append(done.stdout)
+                types = [
+                    line.split()[1]
+                    for line in done.stdout.splitlines()
+                    if line.startswith("  evt_")
+                ]
+                assert name in types
+                expected += [
+                    t
+                    for t in types
+                    if catalog.permissions_for(t) or t.startswith("account.application.")
+                ]
+
+            def seen() -> list[str]:
+                with sqlite3.connect(db_path) as db:
+                    return [t for (t,) in db.execute("SELECT type FROM seen")]
+
+            wait_for(lambda: len(seen()) >= len(expected), timeout=30)
+            time.sleep(0.5)
+            out, _ = stop(listener)
+        assert sorted(seen()) == sorted(expected)  # verified by the receiver, exactly these
+        assert all("Trigger succeeded! Check dashboard for event details." in p for p in printed)
+        assert all("Running fixture for:" in p for p in printed)
+        assert out.count("<--  [200] POST http://localhost:") == len(expected)
+        assert out.count("--> connect ") == len(expected)
+    finally:
+        kill(sandbox)
