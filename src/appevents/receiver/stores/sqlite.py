@@ -366,6 +366,8 @@ def _settle(db: sqlite3.Connection, claimed: StoredEvent, outcome: Outcome) -> N
         Q["insert_attempt"],
         (
             claimed.id,
+            claimed.account or "",
+            claimed.livemode,
             claimed.attempts,
             outcome.started_at,
             outcome.finished_at,

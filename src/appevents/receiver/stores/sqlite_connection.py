@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +16,8 @@ from .queries import load_script
 __all__ = ["SCHEMA_VERSION", "Connection", "WriteGate", "run_without_suspending"]
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MIGRATIONS = {2: "0002_attempt_tenants.sql"}  # version reached -> script from the one before
 
 
 class WriteGate:
@@ -82,14 +83,30 @@ class Connection:
         self._db = db
 
     def migrate(self) -> None:
-        (version,) = self.db.execute("PRAGMA user_version").fetchone()
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"SQLite store {self.path} has schema version {version}, newer than this "
-                f"appevents understands ({SCHEMA_VERSION}): upgrade appevents"
-            )
-        if version < SCHEMA_VERSION:
-            self.db.executescript(f"BEGIN IMMEDIATE;\n{load_script('sqlite_schema.sql')}\nCOMMIT;")
+        """Bring the file to SCHEMA_VERSION, in one transaction that holds the write lock, so
+        processes opening the same new or old file at once migrate it exactly once."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = self.db.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"SQLite store {self.path} has schema version {version}, newer than this "
+                    f"appevents understands ({SCHEMA_VERSION}): upgrade appevents"
+                )
+            if version == 0:  # a new file: the schema as it is now
+                scripts = ["sqlite_schema.sql"]
+            else:
+                scripts = [
+                    f"sqlite_migrations/{MIGRATIONS[v]}"
+                    for v in range(version + 1, SCHEMA_VERSION + 1)
+                ]
+            for script in scripts:
+                for statement in statements(load_script(script)):
+                    self.db.execute(statement)
+        except BaseException:
+            self.rollback()
+            raise
+        self.db.execute("COMMIT")
 
     def close(self) -> None:
         if self._db is not None:
@@ -129,3 +146,14 @@ def run_without_suspending(coroutine: Coroutine[Any, Any, T]) -> T:
         "work suspended during an inline batch: only apps whose handlers are all sync may "
         "be processed inline"
     )
+
+
+def statements(script: str) -> Iterator[str]:
+    """The statements of a SQL script, one at a time (executescript would commit)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""

@@ -38,8 +38,9 @@ SET status = ?, attempts = ?, available_at = COALESCE(?, available_at), complete
 WHERE id = ?
 
 -- name: insert_attempt
-INSERT INTO attempts (event_id, number, started_at, finished_at, status, error)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO attempts (event_id, account, livemode, number, started_at, finished_at, status,
+                      error)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: erase_account
 UPDATE events SET payload = NULL, erased_at = ?

@@ -1,4 +1,5 @@
--- The SQLite inbox, schema version 1. Applied on open when the file is new.
+-- The SQLite inbox, schema version 2 (the truth). Applied on open when the file is new;
+-- sqlite_migrations/ brings older files here, and a test proves both give the same tables.
 
 CREATE TABLE IF NOT EXISTS events (
     id            TEXT PRIMARY KEY,
@@ -27,6 +28,8 @@ CREATE INDEX IF NOT EXISTS events_by_account ON events (account, livemode, creat
 
 CREATE TABLE IF NOT EXISTS attempts (
     event_id     TEXT NOT NULL,
+    account      TEXT NOT NULL DEFAULT '',      -- every row names its tenant (added in 2)
+    livemode     INTEGER NOT NULL DEFAULT 0,
     number       INTEGER NOT NULL,
     started_at   REAL NOT NULL,
     finished_at  REAL NOT NULL,
@@ -53,4 +56,4 @@ CREATE TABLE IF NOT EXISTS installations (
     PRIMARY KEY (account, livemode)
 ) WITHOUT ROWID;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
