@@ -15,12 +15,16 @@ class IdFactory:
     """Makes ids; pass a seeded ``random.Random`` for reproducible runs."""
 
     def __init__(self, rng: random.Random | None = None) -> None:
-        self._rng = rng or random.SystemRandom()
+        self._seeded = rng is not None
+        # Ids need to be unique, not secret: one system seed, then a fast generator
+        # (SystemRandom would read the OS once per character).
+        self._rng = rng or random.Random(secrets.randbits(128))
 
     def new(self, prefix: str, length: int = 24) -> str:
-        return f"{prefix}_" + "".join(self._rng.choice(_ALPHABET) for _ in range(length))
+        return f"{prefix}_" + "".join(self._rng.choices(_ALPHABET, k=length))
 
     def secret(self, prefix: str = "whsec") -> str:
-        if isinstance(self._rng, random.SystemRandom):
-            return f"{prefix}_{secrets.token_urlsafe(32)}"
-        return self.new(prefix, 43)
+        """Signing secrets are secrets: from the OS, unless the factory was seeded (tests)."""
+        if self._seeded:
+            return self.new(prefix, 43)
+        return f"{prefix}_{secrets.token_urlsafe(32)}"
