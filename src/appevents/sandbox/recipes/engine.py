@@ -129,9 +129,13 @@ def _apply(
         scope.resolve(f"${{{change.key}}}", where=where)  # raises: the step is skipped
         raise AssertionError(change.key)  # pragma: no cover - recipes are tested
     before = copy.deepcopy(obj)
-    for path, value in change.values.items():
-        set_path(obj, split_path(path), scope.resolve(value, where=where))
-    for path, value in _leaves(params):
+    given = _leaves(params)
+    overridden = {path for path, _ in given}
+    for dotted, value in change.values.items():
+        path = split_path(dotted)
+        if not any(path[: len(p)] == p for p in overridden):  # params win, unresolved
+            set_path(obj, path, scope.resolve(value, where=where))
+    for path, value in given:
         set_path(obj, path, scope.resolve(value, where=where))
     scope.objects[change.key] = obj
     previous = None if change.resource is not None else _previous(before, obj)
@@ -173,8 +177,10 @@ def _previous(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def _leaves(params: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[Any]:
-    leaves: list[Any] = []
+def _leaves(
+    params: Mapping[str, Any], prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Any]]:
+    leaves: list[tuple[tuple[str, ...], Any]] = []
     for key, value in params.items():
         if isinstance(value, Mapping) and value:
             leaves.extend(_leaves(value, (*prefix, key)))
