@@ -60,8 +60,9 @@ class RunRecord:
 
     @property
     def drain_per_s(self) -> float | None:
-        """Backlog / drain time: the workers' rate with no ingest competing for CPU."""
-        if self.drain_s is None or self.backlog_at_end < 200 or self.drain_s <= 0:
+        """Backlog / drain time: the workers' rate with no ingest competing for CPU. Only
+        for drains of 3 s or more: a shorter one is mostly a worker's idle poll (1 s)."""
+        if self.drain_s is None or self.drain_s < 3.0:
             return None
         return self.backlog_at_end / self.drain_s
 
