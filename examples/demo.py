@@ -276,7 +276,8 @@ def report(inbox: Path, accounts: dict[str, str], listened: str) -> list[tuple[s
         f"listen forwarded {len(forwarded)} events; {len(withheld)} withheld by the manifest, e.g.:"
     )
     for line in withheld[:2]:
-        console.print(f"  {line.split('withheld: ', 1)[-1][:150]}")
+        reason, _, fix = line.split("withheld: ", 1)[-1].partition("; fix: ")
+        console.print(f"  {reason}\n    fix: [cyan]{fix}[/]")
     left = sum(
         db.execute(f"SELECT COUNT(*) FROM {t} WHERE account = ?", (books,)).fetchone()[0]
         for t in ("app_users", "app_payment_totals", "app_subscriptions")
