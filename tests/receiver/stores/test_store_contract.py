@@ -265,3 +265,20 @@ async def test_the_same_id_twice_in_one_batch_is_new_once(store, make_event):
         await store.insert_events([make_event(i) for i in range(1, 1203)], NOW)
         == [False, False] + [True] * 1200
     )
+
+
+async def test_erasure_also_clears_error_texts(store, make_event):
+    await store.insert_events([make_event(1), make_event(2, account="acct_2")], NOW)
+    failing = done(Status.FAILED, error="KeyError: 'secret customer name'", retry_at=NOW)
+    await store.process_due(now=NOW, limit=10, work=failing)
+
+    async def uninstall(stored, tx):
+        await tx.erase_account("acct_1", False, through_created=stored.created, now=NOW)
+        return Outcome(Status.DONE, NOW, NOW)
+
+    await store.insert_events([make_event(3, created=1_800_000_000)], NOW)
+    await store.process_due(now=NOW, limit=1, work=uninstall)  # acct_1's head is evt_1
+    assert (await store.get_event("evt_000001")).last_error is None
+    assert [a.error for a in await store.attempts("evt_000001")] == [None, None]
+    # Another account's errors are kept.
+    assert (await store.get_event("evt_000002")).last_error == "KeyError: 'secret customer name'"

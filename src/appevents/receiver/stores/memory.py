@@ -160,7 +160,10 @@ class MemoryStore(Store):
                 and e.created <= through
                 and e.payload is not None
             ):
-                self._events[e.id] = replace(e, payload=None, erased_at=at)
+                self._events[e.id] = replace(e, payload=None, last_error=None, erased_at=at)
+                self._attempts[e.id] = [
+                    replace(x, error=None) for x in self._attempts.get(e.id, [])
+                ]
 
     def _settle(self, claimed: StoredEvent, outcome: Outcome) -> None:
         current = self._events[claimed.id]

@@ -367,4 +367,5 @@ class _Transaction:
             "through_created": through_created,
         }
         cursor = await self._connection.execute(Q["erase_account"], params)
+        await self._connection.execute(Q["erase_account_attempts"], params)
         return cursor.rowcount

@@ -338,6 +338,8 @@ class _Transaction:
     ) -> int:
         params = (now, account, livemode, through_created)
         cursor = await self._run(self._c.db.execute, Q["erase_account"], params)
+        attempts = (account, livemode, account, livemode, through_created)
+        await self._run(self._c.db.execute, Q["erase_account_attempts"], attempts)
         return int(cursor.rowcount)
 
 

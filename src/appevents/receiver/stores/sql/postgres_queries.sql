@@ -105,9 +105,16 @@ SELECT id, account, livemode, %(attempts)s, %(started_at)s, %(finished_at)s, %(s
 FROM settled
 
 -- name: erase_account
-UPDATE events SET payload = NULL, erased_at = %(now)s
+-- Error texts go too: a handler's traceback may quote the account's data.
+UPDATE events SET payload = NULL, last_error = NULL, erased_at = %(now)s
 WHERE account = %(account)s AND livemode = %(livemode)s AND created <= %(through_created)s
   AND payload IS NOT NULL
+
+-- name: erase_account_attempts
+UPDATE attempts SET error = NULL
+WHERE account = %(account)s AND livemode = %(livemode)s AND error IS NOT NULL
+  AND event_id IN (SELECT id FROM events WHERE account = %(account)s
+                   AND livemode = %(livemode)s AND created <= %(through_created)s)
 
 -- name: get_installation
 SELECT account, livemode, status, source, application_id, application_name, installed_at,

@@ -43,8 +43,14 @@ INSERT INTO attempts (event_id, account, livemode, number, started_at, finished_
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: erase_account
-UPDATE events SET payload = NULL, erased_at = ?
+-- Error texts go too: a handler's traceback may quote the account's data.
+UPDATE events SET payload = NULL, last_error = NULL, erased_at = ?
 WHERE account = ? AND livemode = ? AND created <= ? AND payload IS NOT NULL
+
+-- name: erase_account_attempts
+UPDATE attempts SET error = NULL
+WHERE account = ? AND livemode = ? AND error IS NOT NULL
+  AND event_id IN (SELECT id FROM events WHERE account = ? AND livemode = ? AND created <= ?)
 
 -- name: get_installation
 SELECT account, livemode, status, source, application_id, application_name, installed_at,
