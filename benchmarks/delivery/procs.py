@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+# benchmarks/ holds the shared harness (common/); each benchmark runs as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common.processes import stop, wait_listening
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -63,29 +67,7 @@ class Process:
         raise RuntimeError(f"{self.name} printed no {marker!r} within {timeout:.0f} s")
 
     def wait_listening(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive()
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), 0.2),
-            ):
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not listen on {self.port} within {timeout:.0f} s")
-
-
-def _stop(popen: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    if popen.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(popen.pid, signal.SIGTERM)
-    try:
-        popen.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(popen.pid, signal.SIGKILL)
-        popen.wait()
+        wait_listening(self.name, self.port, self.check_alive, timeout)
 
 
 @contextlib.contextmanager
@@ -107,7 +89,7 @@ def spawn(
         process.wait_listening()
         yield process
     finally:
-        _stop(popen)
+        stop(popen)
 
 
 # -- CPU from /proc ------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,10 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+# benchmarks/ holds the shared harness (common/); each benchmark runs as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common.processes import stop, wait_listening
 
 HERE = Path(__file__).resolve().parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -120,32 +123,6 @@ class Server:
             return "(no log)"
 
 
-def _wait_listening(server: Server, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        server.check_alive()
-        with (
-            contextlib.suppress(OSError),
-            socket.create_connection(("127.0.0.1", server.port), 0.2),
-        ):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"{server.name} did not listen on {server.port} within {timeout:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 @contextlib.contextmanager
 def _serve(
     name: str, label: str, command: list[str], env: dict[str, str], port: int, log: Path
@@ -162,10 +139,10 @@ def _serve(
         )
     server = Server(name, label, process, port, log)
     try:
-        _wait_listening(server)
+        wait_listening(server.name, server.port, server.check_alive)
         yield server
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextlib.contextmanager

@@ -37,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 # The ingest benchmark's modules (payloads, load generators, /proc CPU, row checks,
 # tables) are imported from their folder rather than copied.
 sys.path.insert(0, str(HERE.parent / "ingest"))
+sys.path.insert(0, str(HERE.parent))  # common/: the shared harness
 
 import drivers  # noqa: E402
 import load  # noqa: E402

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import peers
+from common.processes import stop, wait_listening
 from peers import CLOCK_TICKS, Server, cpu_ticks, process_tree, system_busy_ticks
 
 __all__ = ["CPUWindow", "Topology", "postgres_pids", "topology"]
@@ -89,7 +90,7 @@ def topology(
                 store_url, secret, logs / f"receiver{number}.log", port,
             )  # fmt: skip
             running.receivers.append(server)
-            peers._wait_listening(server)
+            wait_listening(server.name, server.port, server.check_alive)
         for number in range(1, workers + 1):
             server = _spawn(
                 f"worker{number}", "appevents worker", ["worker"], store_url, secret,
@@ -100,7 +101,7 @@ def topology(
         yield running
     finally:
         for member in running.members():
-            peers._stop(member.process)
+            stop(member.process)
 
 
 # -- CPU ----------------------------------------------------------------------------------
