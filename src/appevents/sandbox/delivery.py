@@ -1,32 +1,41 @@
 """Delivering events to webhook endpoints: signed POSTs, Stripe's retry schedule, every
 attempt recorded, failing endpoints disabled.
 
-State lives in the ``deliveries`` table (owed deliveries survive a restart); the engine
-is a loop that sends what is due, many at once, and sleeps until the next due time or
-until the sandbox says something new is owed.
+The engine is a pipeline on the event loop:
+
+* **in**: a new event's deliveries arrive from the lane as soon as their transaction
+  commits (:meth:`DeliveryEngine.hand_over`); retries, resends and what a restart left
+  come from a scan of the ``deliveries`` table, when due;
+* **senders**: ``concurrency`` workers POST what is queued, each on a keep-alive
+  connection, checking first that the endpoint is still enabled (and where it points now);
+* **out**: attempts are written to the table in groups, one transaction per group, while
+  the next ones are being sent (:meth:`owed.Ledger.record`).
+
+The table stays the truth: what is in memory is also owed there (see owed.py), so a
+crash loses nothing and a restart sends each owed delivery once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import Protocol
 
 from ..receiver.stores.lane import Lane
 from ..signature import sign
-from .schedule import DisablePolicy, RetrySchedule, advance_failure_streak
-from .state.db import loads
-from .state.events import pending_webhooks
+from .http_client import Answer, DeliveryError, HttpClient
+from .owed import Attempt, Ledger, Owed
+from .schedule import DisablePolicy, RetrySchedule
+from .state import endpoints
+from .state.db import StateDB
 
-__all__ = ["DeliveryEngine", "DeliverySettings"]
+__all__ = ["DeliveryEngine", "DeliverySettings", "Poster"]
 
 log = logging.getLogger("appevents.sandbox.delivery")
 
@@ -43,187 +52,207 @@ class DeliverySettings:
     schedule: RetrySchedule = field(default_factory=RetrySchedule)
     disable: DisablePolicy = field(default_factory=DisablePolicy)
     batch: int = 256
+    """Rows read per scan of the table."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Due:
-    delivery: int
-    event_id: str
-    endpoint: str
-    url: str
-    secret: str
-    livemode: bool
-    attempts: int
-    first_attempt_at: float | None
-    failing_since: float | None
-    body: dict[str, Any]
+class Poster(Protocol):
+    """What sends a delivery: :class:`HttpClient`, or a test's stand-in."""
+
+    async def post(self, url: str, headers: Sequence[tuple[str, str]], body: bytes) -> Answer: ...
+
+    async def aclose(self) -> None: ...
 
 
 class DeliveryEngine:
     def __init__(
         self,
-        db: sqlite3.Connection,
+        db: StateDB,
         lane: Lane,
         *,
         settings: DeliverySettings | None = None,
         clock: Callable[[], float] = time.time,
-        transport: httpx.AsyncBaseTransport | None = None,
+        client: Poster | None = None,
     ) -> None:
         self.db = db
         self.lane = lane
         self.settings = settings or DeliverySettings()
         self.clock = clock
-        self._transport = transport
+        s = self.settings
+        self.ledger = Ledger(db, schedule=s.schedule, disable=s.disable, clock=clock)
+        self._client = client
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._early: list[Owed] = []
+        self._handover_lock = threading.Lock()
+        self._queue: deque[Owed] = deque()
+        self._idle: deque[asyncio.Future[Owed | None]] = deque()
+        self._attempts: list[Attempt] = []
+        self._released: list[Owed] = []
+        self._recorder: asyncio.Task[None] | None = None
+        self._scanned_left = 0
+        self._scan_done = asyncio.Event()
         self._wakeup = asyncio.Event()
         self._stopping = False
         self.sent = 0
+        """Attempts recorded so far."""
+
+    # -- from other threads ---------------------------------------------------------------
+
+    def hand_over(self, owed: list[Owed]) -> None:
+        """New deliveries, just committed: send them. Called on the lane's thread."""
+        self.ledger.hand_over(owed)
+        with self._handover_lock:
+            loop = self._loop
+            if loop is None:  # not started yet: run() takes them
+                self._early.extend(owed)
+                return
+        loop.call_soon_threadsafe(self._accept, owed)
 
     def notify(self) -> None:
-        """Something became due: wake up now. Safe to call from the lane's thread."""
-        loop = getattr(self, "_loop", None)
-        if loop is not None:
+        """Something in the table became due (a resend, an endpoint enabled again): scan.
+        Safe to call from the lane's thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wakeup.set)
 
     def stop(self) -> None:
         self._stopping = True
         self._wakeup.set()
+        self._scan_done.set()
+
+    # -- on the event loop ----------------------------------------------------------------
 
     async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        limits = httpx.Limits(max_connections=self.settings.concurrency)
-        async with httpx.AsyncClient(
-            timeout=self.settings.timeout, follow_redirects=False, limits=limits,
-            transport=self._transport,
-        ) as client:  # fmt: skip
-            while not self._stopping:
-                self._wakeup.clear()
-                sent = await self.run_once(client)
-                if sent:
-                    continue
-                next_due = await self.lane.run(self._next_due)
-                timeout = 1.0 if next_due is None else max(0.0, min(1.0, next_due - self.clock()))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout)
+        own_client = self._client is None
+        client = self._client or HttpClient(
+            timeout=self.settings.timeout,
+            max_connections=self.settings.concurrency,
+            excerpt=RESPONSE_EXCERPT,
+        )
+        await self.lane.run(self.ledger.start)
+        with self._handover_lock:
+            self._loop = asyncio.get_running_loop()
+            early, self._early = self._early, []
+        workers = [
+            asyncio.ensure_future(self._worker(client)) for _ in range(self.settings.concurrency)
+        ]
+        self._accept(early)
+        try:
+            await self._scan()
+        finally:
+            self._stopping = True
+            self._queue.clear()  # still owed in the table: sent after a restart
+            while self._idle:
+                waiter = self._idle.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*workers)
+            await self._flush()
+            if own_client:
+                await client.aclose()
 
-    async def run_once(self, client: httpx.AsyncClient) -> int:
-        """Send every delivery due now (up to a batch); returns how many were attempted."""
-        due = await self.lane.run(self._due, self.clock())
-        if not due:
-            return 0
-        semaphore = asyncio.Semaphore(self.settings.concurrency)
+    async def _scan(self) -> None:
+        """Send what the table says is due; sleep until the next due time or a notify."""
+        while not self._stopping:
+            self._wakeup.clear()
+            scanned_at = self.clock()
+            owed = await self.lane.run(self.ledger.due, scanned_at, self.settings.batch)
+            if owed:
+                # Wait until this batch is recorded, so the next scan sees its outcome.
+                self._scanned_left += len(owed)
+                self._scan_done.clear()
+                self._accept(owed)
+                await self._scan_done.wait()
+                continue
+            next_due = await self.lane.run(self.ledger.next_due)
+            if next_due is None or next_due <= scanned_at:
+                timeout = 1.0  # nothing, or only rows the engine holds already
+            else:
+                timeout = max(0.0, min(1.0, next_due - self.clock()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
 
-        async def attempt(
-            item: _Due,
-        ) -> tuple[_Due, float, float, int | None, str | None, str | None]:
-            async with semaphore:
-                return await self._post(client, item)
+    def _accept(self, owed: list[Owed]) -> None:
+        for item in owed:
+            while self._idle:
+                waiter = self._idle.popleft()
+                if not waiter.done():
+                    waiter.set_result(item)
+                    break
+            else:
+                self._queue.append(item)
 
-        results = await asyncio.gather(*(attempt(item) for item in due))
-        await self.lane.run(self._record, results)
-        self.sent += len(results)
-        return len(results)
+    async def _worker(self, client: Poster) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._queue:
+                item: Owed | None = self._queue.popleft()
+            elif self._stopping:
+                return
+            else:
+                waiter: asyncio.Future[Owed | None] = loop.create_future()
+                self._idle.append(waiter)
+                item = await waiter
+            if item is None:
+                return
+            try:
+                await self._deliver(client, item)
+            except Exception:  # never lose the item: its row is still owed
+                log.exception("delivery %s failed unexpectedly", item.delivery)
+                self._released.append(item)
+            self._record_soon()
 
-    async def _post(
-        self, client: httpx.AsyncClient, item: _Due
-    ) -> tuple[_Due, float, float, int | None, str | None, str | None]:
-        item.body["pending_webhooks"] = item.body.get("pending_webhooks", 1)
-        # Compact: the C encoder (indent= would fall back to the pure-Python one).
-        payload = json.dumps(item.body).encode()
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": USER_AGENT,
-            "Accept": "*/*; q=0.5, application/xml",
-            "Cache-Control": "no-cache",
-            "Stripe-Signature": sign(payload, item.secret, int(self.clock())),
-        }
+    async def _deliver(self, client: Poster, item: Owed) -> None:
+        live = self.db.cache.endpoints
+        if live is None:  # the caches were just reset (a rollback): reload them
+            live = await self.lane.run(endpoints.live_endpoints, self.db)
+        endpoint = live.get(item.endpoint)
+        if endpoint is None or endpoint.status != "enabled":
+            self._released.append(item)  # deleted or disabled since it was owed
+            return
         started = self.clock()
+        headers = (
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("User-Agent", USER_AGENT),
+            ("Accept", "*/*; q=0.5, application/xml"),
+            ("Cache-Control", "no-cache"),
+            ("Stripe-Signature", sign(item.payload, endpoint.secret, int(started))),
+        )
         began = time.perf_counter()
         try:
-            response = await client.post(item.url, content=payload, headers=headers)
-        except httpx.HTTPError as exc:
-            return item, started, _ms(began), None, None, f"{type(exc).__name__}: {exc}"
-        excerpt = response.content[:RESPONSE_EXCERPT].decode("utf-8", errors="replace")
-        return item, started, _ms(began), response.status_code, excerpt, None
+            answer = await client.post(endpoint.url, headers, item.payload)
+        except DeliveryError as exc:
+            attempt = Attempt(item, started, _ms(began), None, None, str(exc))
+        else:
+            excerpt = answer.excerpt[:RESPONSE_EXCERPT].decode("utf-8", errors="replace")
+            attempt = Attempt(item, started, _ms(began), answer.status, excerpt, None)
+        self._attempts.append(attempt)
 
-    # -- on the lane ---------------------------------------------------------------------------
+    def _record_soon(self) -> None:
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.ensure_future(self._flush())
 
-    def _due(self, now: float) -> list[_Due]:
-        rows = self.db.execute(
-            "SELECT d.id, d.event, d.endpoint, d.attempts, d.first_attempt_at, w.url, w.secret,"
-            " w.failing_since, e.livemode, e.body FROM deliveries d"
-            " JOIN webhook_endpoints w ON w.id = d.endpoint JOIN events e ON e.id = d.event"
-            " WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.status = 'enabled'"
-            " AND w.deleted = 0 ORDER BY d.next_attempt_at LIMIT ?",
-            (now, self.settings.batch),
-        ).fetchall()
-        due = []
-        for r in rows:
-            body = loads(r["body"])
-            body["pending_webhooks"] = pending_webhooks(self.db, r["event"])
-            due.append(
-                _Due(
-                    r["id"],
-                    r["event"],
-                    r["endpoint"],
-                    r["url"],
-                    r["secret"],
-                    bool(r["livemode"]),
-                    r["attempts"],
-                    r["first_attempt_at"],
-                    r["failing_since"],
-                    body,
-                )
-            )
-        return due
-
-    def _next_due(self) -> float | None:
-        row = self.db.execute(
-            "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN webhook_endpoints w"
-            " ON w.id = d.endpoint WHERE d.status = 'pending' AND w.status = 'enabled'"
-            " AND w.deleted = 0"
-        ).fetchone()
-        return None if row is None or row[0] is None else float(row[0])
-
-    def _record(
-        self, results: list[tuple[_Due, float, float, int | None, str | None, str | None]]
-    ) -> None:
-        schedule, disable = self.settings.schedule, self.settings.disable
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            streaks: dict[str, float | None] = {}
-            for item, at, duration, status, excerpt, error in results:
-                ok = status is not None and 200 <= status < 300
-                attempts = item.attempts + 1
-                first = item.first_attempt_at if item.first_attempt_at is not None else at
-                self.db.execute(
-                    "INSERT INTO delivery_attempts (delivery, number, at, duration_ms, status_code,"
-                    " response, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (item.delivery, attempts, at, duration, status, excerpt, error),
-                )
-                next_at = (
-                    None if ok else schedule.next_attempt_at(item.livemode, attempts, first, at)
-                )
-                state = "succeeded" if ok else ("pending" if next_at is not None else "failed")
-                self.db.execute(
-                    "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
-                    " first_attempt_at = ?, last_attempt_at = ? WHERE id = ?",
-                    (state, attempts, next_at, first, at, item.delivery),
-                )
-                streak = streaks.get(item.endpoint, item.failing_since)
-                streaks[item.endpoint] = advance_failure_streak(streak, at, ok)
-            for endpoint, streak in streaks.items():
-                disabled = disable.should_disable(streak, self.clock())
-                self.db.execute(
-                    "UPDATE webhook_endpoints SET failing_since = ?,"
-                    " status = CASE WHEN ? THEN 'disabled' ELSE status END WHERE id = ?",
-                    (streak, disabled, endpoint),
-                )
-                if disabled:
-                    log.warning("endpoint %s disabled: failing since %s", endpoint, streak)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+    async def _flush(self) -> None:
+        """Record what was attempted, one transaction per group: while one is written the
+        next group gathers (group commit)."""
+        while self._attempts or self._released:
+            attempts, self._attempts = self._attempts, []
+            released, self._released = self._released, []
+            try:
+                rescan = await self.lane.run(self.ledger.record, attempts, released)
+            except Exception:
+                log.exception("recording %d delivery attempts failed", len(attempts))
+                rescan = False
+                await self.lane.run(self.ledger.forget, [*attempts], released)
+            self.sent += len(attempts)
+            scanned = sum(a.owed.scanned for a in attempts) + sum(o.scanned for o in released)
+            if scanned:
+                self._scanned_left -= scanned
+                if self._scanned_left <= 0:
+                    self._scanned_left = 0
+                    self._scan_done.set()
+            if rescan:
+                self._wakeup.set()
 
 
 def _ms(began: float) -> float:

@@ -44,6 +44,7 @@ class SandboxServer:
             ids=ids,
             clock=clock,
             on_delivery_due=self.engine.notify,
+            on_deliveries=self.engine.hand_over,
             on_event=self.hub.notify,
         )
         self._task: asyncio.Task[None] | None = None

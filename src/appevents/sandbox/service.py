@@ -7,18 +7,19 @@ writes is one transaction.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from .. import catalog
 from . import routing
 from .callers import Caller, identify
 from .ids import IdFactory
+from .owed import LEASE, Owed, payload_of
 from .state import accounts, apps, endpoints, events
 from .state.apps import INSTALL_MODES, AppRecord, Install
+from .state.db import StateDB
 from .state.endpoints import Endpoint
 from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing
 
@@ -31,31 +32,26 @@ MAX_ENDPOINTS = 16  # per account, as Stripe
 class Sandbox:
     def __init__(
         self,
-        db: sqlite3.Connection,
+        db: StateDB,
         *,
         ids: IdFactory | None = None,
         clock: Callable[[], float] = time.time,
         on_delivery_due: Callable[[], None] = lambda: None,
+        on_deliveries: Callable[[list[Owed]], None] = lambda owed: None,
         on_event: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.ids = ids or IdFactory()
         self.clock = clock
         self.on_delivery_due = on_delivery_due
+        """Rows of the deliveries table became due (resend, endpoint enabled again)."""
+        self.on_deliveries = on_deliveries
+        """New deliveries, called once their transaction committed (on the lane)."""
         self.on_event = on_event
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        if self.db.in_transaction:  # nested operation: the outer one commits
-            yield self.db
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[StateDB]:
+        """One write transaction; nested operations join the outer one, which commits."""
+        return self.db.transaction()
 
     def now(self) -> int:
         return int(self.clock())
@@ -332,20 +328,32 @@ class Sandbox:
         with self.transaction() as db:
             if isinstance(obj.get("id"), str) and obj.get("object") != "application":
                 events.save_object(db, account, livemode, obj, now)
-            events.insert_event(db, event, account)
+            stored = events.insert_event(db, event, account)
             routes = self._route(event, account)
-            db.executemany(
-                "INSERT INTO deliveries (event, endpoint, status, next_attempt_at)"
-                " VALUES (?, ?, 'pending', ?)",
-                [(event["id"], r.endpoint_id, self.clock()) for r in routes.routes],
-            )
-            db.executemany(
-                "INSERT INTO withheld (event, endpoint, reason, message) VALUES (?, ?, ?, ?)",
-                [(event["id"], w.endpoint_id, w.reason_code, w.message) for w in routes.withheld],
-            )
+            # Owed to the engine from memory at once; the lease keeps the rows out of its
+            # scan of the table meanwhile (a restart voids it: see owed.py).
+            lease = self.clock() + LEASE
+            payload = payload_of(stored, len(routes.routes)) if routes.routes else b""
+            owed = [
+                Owed(
+                    db.execute(
+                        "INSERT INTO deliveries (event, endpoint, status, next_attempt_at)"
+                        " VALUES (?, ?, 'pending', ?) RETURNING id",
+                        (event["id"], r.endpoint_id, lease),
+                    ).fetchone()[0],
+                    event["id"], r.endpoint_id, livemode, 0, None, lease, payload,
+                )
+                for r in routes.routes
+            ]  # fmt: skip
+            if routes.withheld:
+                db.executemany(
+                    "INSERT INTO withheld (event, endpoint, reason, message) VALUES (?, ?, ?, ?)",
+                    [(event["id"], w.endpoint_id, w.reason_code, w.message)
+                     for w in routes.withheld],
+                )  # fmt: skip
+            if owed:
+                db.after_commit(lambda: self.on_deliveries(owed))
         event["pending_webhooks"] = len(routes.routes)
-        if routes.routes:
-            self.on_delivery_due()
         self.on_event()
         return event
 

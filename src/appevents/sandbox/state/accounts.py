@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..stripe_errors import AuthenticationFailed, ResourceMissing
-from .db import dumps, loads
+from .db import cache_of, dumps, loads
 
 __all__ = ["Key", "create_account", "get_account", "key_owner", "keys_of", "list_accounts"]
 
@@ -48,8 +48,17 @@ def get_account(db: sqlite3.Connection, account_id: str) -> dict[str, Any]:
 
 
 def platform_of(db: sqlite3.Connection, account_id: str) -> str | None:
+    """The platform that created the account (Connect); None for a standalone one."""
+    cache = cache_of(db)
+    if cache is not None and account_id in cache.platforms:
+        return cache.platforms[account_id]
     row = db.execute("SELECT platform FROM accounts WHERE id = ?", (account_id,)).fetchone()
-    return None if row is None else row["platform"]
+    if row is None:
+        return None  # not cached: the account may be created later
+    platform: str | None = row["platform"]
+    if cache is not None:
+        cache.platforms[account_id] = platform  # never changes once the account exists
+    return platform
 
 
 def list_accounts(db: sqlite3.Connection, *, platform: str | None) -> list[dict[str, Any]]:
@@ -71,6 +80,9 @@ def connections(db: sqlite3.Connection) -> dict[str, str]:
 
 
 def key_owner(db: sqlite3.Connection, key: str) -> Key:
+    cache = cache_of(db)
+    if cache is not None and (known := cache.keys.get(key)) is not None:
+        return known
     row = db.execute("SELECT account, livemode FROM api_keys WHERE key = ?", (key,)).fetchone()
     if row is None:
         shown = f"{key[:8]}{'*' * 4}{key[-4:]}" if len(key) > 12 else "****"
@@ -78,7 +90,10 @@ def key_owner(db: sqlite3.Connection, key: str) -> Key:
             f"Invalid API Key provided: {shown}. Use a key `appevents sandbox` printed, "
             "or `appevents accounts list` to see the sandbox's keys."
         )
-    return Key(row["account"], bool(row["livemode"]))
+    owner = Key(row["account"], bool(row["livemode"]))
+    if cache is not None:
+        cache.keys[key] = owner  # keys are never deleted nor reassigned
+    return owner
 
 
 def keys_of(db: sqlite3.Connection, account_id: str) -> dict[str, str]:

@@ -1,27 +1,80 @@
-"""The sandbox's SQLite database: open, migrate, JSON columns."""
+"""The sandbox's SQLite database: open, migrate, transactions, JSON columns.
+
+The sandbox process is the only writer of its database, and every write goes through
+the functions of this package on one lane (thread). That lets the connection carry
+in-memory caches of what the hot paths read (keys, installs, endpoints...): each write
+function updates or drops the entries it changes, and a rolled-back transaction drops
+them all, so the caches never show a state the database does not hold.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigurationError, StoreError
+from .cache import StateCache
 
-__all__ = ["connect", "dumps", "loads"]
+__all__ = ["StateDB", "cache_of", "connect", "dumps", "loads"]
 
 SCHEMA_VERSION = 2  # every version's schema.sql is idempotent: it upgrades older files
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
+class StateDB(sqlite3.Connection):
+    """A connection with the sandbox's caches and commit hooks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache = StateCache()
+        self._after_commit: list[Callable[[], None]] = []
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[StateDB]:
+        """One write transaction; nested uses join the outer one, which commits."""
+        if self.in_transaction:
+            yield self
+            return
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.execute("ROLLBACK")
+            self._after_commit.clear()
+            self.cache.clear()  # entries read or written inside it may never have been
+            raise
+        self.execute("COMMIT")
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once the current transaction commits (never if it rolls back)."""
+        if not self.in_transaction:
+            hook()
+            return
+        self._after_commit.append(hook)
+
+
+def cache_of(db: sqlite3.Connection) -> StateCache | None:
+    """The connection's caches; None for a plain connection (then every read is SQL)."""
+    return db.cache if isinstance(db, StateDB) else None
+
+
+def connect(path: str | Path) -> StateDB:
     """Open (creating and migrating) the state database at ``path`` (or ``:memory:``)."""
     if str(path) != ":memory:" and not Path(path).parent.exists():
         raise ConfigurationError(
             f"sandbox data file {str(path)!r}: folder {str(Path(path).parent)!r} does not exist"
         )
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    db = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=10, factory=StateDB
+    )
+    assert isinstance(db, StateDB)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")  # a dev tool: survive crashes, not power loss

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..stripe_errors import ResourceMissing
-from .db import dumps, loads
+from .db import cache_of, dumps, loads
 
 __all__ = ["Endpoint"]
 
@@ -40,7 +40,7 @@ class Endpoint:
             "description": self.description,
             "enabled_events": list(self.enabled_events),
             "livemode": self.livemode,
-            "metadata": self.metadata,
+            "metadata": dict(self.metadata),  # a copy: the endpoint itself may be cached
             "status": self.status,
             "url": self.url,
         }
@@ -70,7 +70,27 @@ def save_endpoint(db: sqlite3.Connection, e: Endpoint) -> Endpoint:
          e.status, e.secret, e.api_version, e.description, dumps(e.metadata), e.created,
          e.failing_since),
     )  # fmt: skip
+    if (cache := cache_of(db)) is not None:
+        cache.endpoint_saved(e)
     return e
+
+
+def set_failure_streak(
+    db: sqlite3.Connection, endpoint_id: str, failing_since: float | None, *, disable: bool
+) -> None:
+    """The delivery engine's bookkeeping: when the endpoint started failing (None: it is
+    not failing), and whether that streak has lasted long enough to disable it."""
+    db.execute(
+        "UPDATE webhook_endpoints SET failing_since = ?,"
+        " status = CASE WHEN ? THEN 'disabled' ELSE status END WHERE id = ?",
+        (failing_since, disable, endpoint_id),
+    )
+    cache = cache_of(db)
+    if cache is not None and cache.endpoints is not None:
+        current = cache.endpoints.get(endpoint_id)
+        if current is not None:
+            status = "disabled" if disable else current.status
+            cache.endpoint_saved(current.changed(failing_since=failing_since, status=status))
 
 
 def get_endpoint(
@@ -81,16 +101,27 @@ def get_endpoint(
     livemode: bool | None = None,
 ) -> Endpoint:
     """The endpoint; 404 unless it belongs to ``account`` in ``livemode`` (when given)."""
-    row = db.execute(
-        f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE id = ? AND deleted = 0", (endpoint_id,)
-    ).fetchone()
+    found = live_endpoints(db).get(endpoint_id)
     if (
-        row is None
-        or (account is not None and row["account"] != account)
-        or (livemode is not None and bool(row["livemode"]) != livemode)
+        found is None
+        or (account is not None and found.account != account)
+        or (livemode is not None and found.livemode != livemode)
     ):
         raise ResourceMissing("webhook endpoint", endpoint_id)
-    return _endpoint(row)
+    return found
+
+
+def live_endpoints(db: sqlite3.Connection) -> dict[str, Endpoint]:
+    """Every endpoint not deleted, by id (the cache's mirror when the connection has one;
+    do not change the dict)."""
+    cache = cache_of(db)
+    if cache is not None and cache.endpoints is not None:
+        return cache.endpoints
+    rows = db.execute(f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE deleted = 0")
+    loaded = {r["id"]: _endpoint(r) for r in rows}
+    if cache is not None:
+        cache.endpoints = loaded
+    return loaded
 
 
 def list_endpoints(
@@ -113,17 +144,24 @@ def list_endpoints(
 
 
 def endpoints_for_event(db: sqlite3.Connection, account: str) -> list[Endpoint]:
-    """The endpoints an event of ``account`` could go to: its own and every Connect one."""
-    rows = db.execute(
-        f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE deleted = 0"
-        " AND (account = ? OR connect = 1) ORDER BY id",
-        (account,),
+    """The endpoints an event of ``account`` could go to: its own and every Connect one,
+    by id."""
+    cache = cache_of(db)
+    if cache is not None and (known := cache.candidates.get(account)) is not None:
+        return list(known)
+    found = sorted(
+        (e for e in live_endpoints(db).values() if e.account == account or e.connect),
+        key=lambda e: e.id,
     )
-    return [_endpoint(r) for r in rows]
+    if cache is not None:
+        cache.candidates[account] = tuple(found)
+    return found
 
 
 def delete_endpoint(db: sqlite3.Connection, endpoint_id: str) -> None:
     db.execute("UPDATE webhook_endpoints SET deleted = 1 WHERE id = ?", (endpoint_id,))
+    if (cache := cache_of(db)) is not None:
+        cache.endpoint_deleted(endpoint_id)
 
 
 def _endpoint(row: sqlite3.Row) -> Endpoint:

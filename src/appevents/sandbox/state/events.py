@@ -12,13 +12,15 @@ from .db import dumps, loads
 __all__ = ["get_event", "get_object", "insert_event", "list_events", "save_object"]
 
 
-def insert_event(db: sqlite3.Connection, event: dict[str, Any], account: str) -> None:
-    """Store an event; ``account`` is the account it happened on (platform's own too)."""
-    body = {k: v for k, v in event.items() if k != "pending_webhooks"}
+def insert_event(db: sqlite3.Connection, event: dict[str, Any], account: str) -> str:
+    """Store an event; ``account`` is the account it happened on (platform's own too).
+    Returns the stored JSON (the event without ``pending_webhooks``)."""
+    body = dumps({k: v for k, v in event.items() if k != "pending_webhooks"})
     db.execute(
         "INSERT INTO events (id, account, livemode, type, created, body) VALUES (?, ?, ?, ?, ?, ?)",
-        (event["id"], account, event["livemode"], event["type"], event["created"], dumps(body)),
+        (event["id"], account, event["livemode"], event["type"], event["created"], body),
     )
+    return body
 
 
 def pending_webhooks(db: sqlite3.Connection, event_id: str) -> int:
