@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from ..receiver.stores.lane import Lane
-from .api import build_api
+from .asgi import SandboxApi, build_api
 from .delivery import DeliveryEngine, DeliverySettings
 from .ids import IdFactory
 from .listen import ListenHub
@@ -63,10 +63,8 @@ class SandboxServer:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._task, 10)
 
-    def asgi(self) -> Starlette:
-        api = build_api(self.sandbox, self.lane, self.hub)
-        api.router.lifespan_context = self.lifespan
-        return api
+    def asgi(self) -> SandboxApi:
+        return build_api(self.sandbox, self.lane, self.hub, lifespan=self.lifespan)
 
     def close(self) -> None:
         self.lane.submit(self.db.close)

@@ -1,0 +1,294 @@
+"""The sandbox's HTTP side: a lean ASGI front for the API's operations, Starlette behind
+it for the rest (the `listen` WebSocket, pairing, unknown URLs) and the lifespan.
+
+An API call is parsed here (key, ``Stripe-Account``, parameters: no database needed),
+then identified, run and encoded in one trip to the lane. Going through Starlette's
+middleware, Request and Response objects cost as much CPU as the operation itself on the
+sandbox's hottest path (creating objects that emit events), for nothing the API uses.
+Requests no operation matches fall through to Starlette, so what it answered before (404
+for unknown URLs, 405) it still answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..receiver.stores.lane import Lane
+from . import listen
+from .api import Call, Operation, identify, operations
+from .formdata import decode_form
+from .listen import ListenHub
+from .service import API_VERSION, Sandbox
+from .stripe_errors import ApiError, AuthenticationFailed, InvalidRequest, PermissionDenied
+
+__all__ = ["build_api"]
+
+log = logging.getLogger("appevents.sandbox.api")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[MutableMapping[str, Any]], Any]
+Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+
+_PARAM = re.compile(r"{(\w+)(:path)?}")
+_SERVER_ERROR = b"Internal Server Error"
+
+
+def build_api(
+    sandbox: Sandbox, lane: Lane, hub: ListenHub | None = None, lifespan: Lifespan | None = None
+) -> SandboxApi:
+    streams = hub or ListenHub()
+    return SandboxApi(
+        sandbox, lane, operations(sandbox, streams), _starlette(sandbox, lane, streams, lifespan)
+    )
+
+
+class SandboxApi:
+    """The ASGI application."""
+
+    def __init__(
+        self, sandbox: Sandbox, lane: Lane, ops: list[Operation], fallback: Starlette
+    ) -> None:
+        self.sandbox = sandbox
+        self.lane = lane
+        self.fallback = fallback
+        self._routes: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
+        for op in ops:
+            self._routes.setdefault(op.method, []).append((_compile(op.path), op))
+        self._routes["HEAD"] = self._routes.get("GET", [])  # as Starlette: HEAD is a GET
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            root = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            for pattern, op in self._routes.get(scope["method"], ()):
+                match = pattern.fullmatch(path)
+                if match is not None:
+                    await self._serve(scope, receive, send, op, match.groupdict())
+                    return
+        await self.fallback(scope, receive, send)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, op: Operation, path_params: dict[str, str]
+    ) -> None:
+        request_id = self.sandbox.ids.new("req", 14)
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name, value)  # the first of repeated headers, as Starlette
+        params: dict[str, Any] = {}
+        params_error: ApiError | None = None
+        if scope["method"] in ("GET", "DELETE"):
+            query: bytes = scope.get("query_string", b"")
+            try:
+                params = decode_form(query.decode("latin-1"))
+            except ApiError as exc:
+                params_error = exc
+        else:
+            body = await _read_body(receive)
+            if body is None:
+                return  # the client went away
+            try:
+                params = _params(body, headers.get(b"content-type", b""))
+            except ApiError as exc:
+                params_error = exc
+        key, key_error = _api_key(headers.get(b"authorization", b"").decode("latin-1")), None
+        if key is None:
+            key_error = AuthenticationFailed(
+                "You did not provide an API key. Send it as `Authorization: Bearer sk_test_...` "
+                "(the keys `appevents sandbox` printed)."
+            )
+        target = headers.get(b"stripe-account")
+        call = Call(path_params, request_id, scope.get("scheme", "http"), _netloc(scope, headers))
+        try:
+            status, payload = await self.lane.run(
+                self._on_lane, op, call, key or "", key_error,
+                target.decode("latin-1") if target is not None else None, params, params_error,
+            )  # fmt: skip
+        except Exception:
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            await _answer(send, 500, _SERVER_ERROR, b"text/plain; charset=utf-8", request_id)
+            return
+        await _answer(send, status, payload, b"application/json", request_id)
+
+    def _on_lane(
+        self,
+        op: Operation,
+        call: Call,
+        key: str,
+        key_error: ApiError | None,
+        target: str | None,
+        params: dict[str, Any],
+        params_error: ApiError | None,
+    ) -> tuple[int, bytes]:
+        """Identify, run and encode, on the lane: errors in the order Stripe reports them
+        (the key, then who may act on what, then the parameters)."""
+        try:
+            if key_error is not None:
+                raise key_error
+            caller = identify(self.sandbox, key, target, any_account=op.any_account)
+            if params_error is not None:
+                raise params_error
+            return 200, _json(op.run(call, caller, params))
+        except ApiError as exc:
+            return exc.status, _json(exc.to_dict())
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    pattern, end = "", 0
+    for match in _PARAM.finditer(path):
+        pattern += re.escape(path[end : match.start()])
+        name, any_segments = match.group(1), match.group(2)
+        pattern += f"(?P<{name}>.*)" if any_segments else f"(?P<{name}>[^/]+)"
+        end = match.end()
+    return re.compile(pattern + re.escape(path[end:]))
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _params(body: bytes, content_type: bytes) -> dict[str, Any]:
+    if content_type.startswith(b"application/json"):
+        try:
+            decoded = json.loads(body or b"{}")
+        except json.JSONDecodeError as exc:
+            raise InvalidRequest(f"Invalid JSON body: {exc}") from None
+        except UnicodeDecodeError:
+            raise InvalidRequest("The JSON body is not UTF-8") from None
+        if not isinstance(decoded, dict):
+            raise InvalidRequest("The JSON body must be an object")
+        return decoded
+    try:
+        return decode_form(body)
+    except UnicodeDecodeError:
+        raise InvalidRequest("The request body is not UTF-8 form data") from None
+
+
+def _api_key(header: str) -> str | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if scheme.lower() == "basic" and value:
+        try:
+            return base64.b64decode(value).decode().split(":", 1)[0]
+        except (ValueError, UnicodeDecodeError):
+            pass
+    return None
+
+
+def _netloc(scope: Scope, headers: dict[bytes, bytes]) -> str:
+    host = headers.get(b"host")
+    if host is not None:
+        return host.decode("latin-1")
+    server = scope.get("server")
+    return f"{server[0]}:{server[1]}" if server else "localhost"
+
+
+def _json(content: Any) -> bytes:
+    """As Starlette's JSONResponse renders."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+async def _answer(
+    send: Send, status: int, body: bytes, content_type: bytes, request_id: str
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-length", str(len(body)).encode()),
+                (b"content-type", content_type),
+                (b"stripe-version", API_VERSION.encode()),
+                (b"request-id", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _starlette(
+    sandbox: Sandbox, lane: Lane, streams: ListenHub, lifespan: Lifespan | None
+) -> Starlette:
+    """The routes that are not API operations: pairing, the event stream, unknown URLs."""
+
+    async def stream(websocket: WebSocket) -> None:
+        device = streams.sessions.get(websocket.path_params["token"])
+        if device is None:
+            await websocket.close(code=4404, reason="unknown session: open one again")
+            return
+        await websocket.accept()
+        wake = streams.subscribe()
+        sent_through: int | None = None
+
+        async def read_acks() -> None:
+            while True:
+                message = await websocket.receive_json()
+                if message.get("type") == "event_ack" and isinstance(message.get("seq"), int):
+                    await lane.run(listen.acknowledge, sandbox, device, message["seq"])
+
+        reader = asyncio.get_running_loop().create_task(read_acks())
+        try:
+            while not reader.done():
+                wake.clear()
+                messages = await lane.run(listen.pending_messages, sandbox, device, sent_through)
+                for message in messages:
+                    await websocket.send_json(message)
+                    sent_through = message["seq"]
+                if not messages:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), 1.0)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            streams.unsubscribe(wake)
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await reader
+
+    async def pair(request: Request) -> Response:
+        """`appevents login`: hand the platform's keys to a CLI on this machine only."""
+        client = request.client.host if request.client else ""
+        if client not in ("127.0.0.1", "::1", "localhost"):
+            error = PermissionDenied("Pairing is only allowed from this machine")
+            return JSONResponse(error.to_dict(), status_code=error.status)
+        platform = await lane.run(sandbox.platform)
+        return JSONResponse({"account": platform["id"], "keys": platform["keys"]})
+
+    async def unknown(request: Request) -> Response:
+        error = InvalidRequest(
+            f"Unrecognized request URL ({request.method}: {request.url.path}). The sandbox "
+            "speaks a subset of Stripe's API: see the README's sandbox section."
+        )
+        return JSONResponse(error.to_dict(), status_code=404)
+
+    routes = [
+        Route("/_sandbox/pair", pair, methods=["POST"]),
+        WebSocketRoute("/_sandbox/listen/{token}", stream),
+        Route("/{path:path}", unknown, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
