@@ -143,7 +143,12 @@ class SandboxApi:
             caller = identify(self.sandbox, key, target, any_account=op.any_account)
             if params_error is not None:
                 raise params_error
-            return 200, _json(op.run(call, caller, params))
+            self.sandbox.last_emitted = None
+            result = op.run(call, caller, params)
+            emitted = self.sandbox.last_emitted
+            if emitted is not None and emitted[0] is result:
+                return 200, emitted[1].encode()
+            return 200, _json(result)
         except ApiError as exc:
             return exc.status, _json(exc.to_dict())
 

@@ -7,6 +7,7 @@ handler may read is there; parameters are converted to the sample field's type.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,7 @@ def create(
             raise InvalidRequest(f"Missing required param: {name}.", param=name)
     if resource.object_type == "price" and not {"unit_amount", "custom_unit_amount"} & set(params):
         raise InvalidRequest("Missing required param: unit_amount.", param="unit_amount")
-    body = catalog.sample_object(resource.object_type)
+    body = _sample(resource.object_type)
     body.update(_converted(body, params, resource))
     body.update(
         id=sandbox.ids.new(resource.prefix, 14),
@@ -193,6 +194,19 @@ def confirm(
             caller.account, caller.livemode, "payment_intent.succeeded", done, request_id=request_id
         )
     return done
+
+
+_SAMPLES: dict[str, str] = {}
+
+
+def _sample(object_type: str) -> dict[str, Any]:
+    """A fresh copy of the catalog's sample: decoding its JSON is a few times faster than
+    the catalog's deep copy, on the path every created object takes."""
+    text = _SAMPLES.get(object_type)
+    if text is None:
+        text = _SAMPLES[object_type] = json.dumps(catalog.sample_object(object_type))
+    sample: dict[str, Any] = json.loads(text)
+    return sample
 
 
 def _resource(path: str) -> Resource:

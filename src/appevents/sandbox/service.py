@@ -19,7 +19,7 @@ from .ids import IdFactory
 from .owed import LEASE, Owed, payload_of
 from .state import accounts, apps, endpoints, events
 from .state.apps import INSTALL_MODES, AppRecord, Install
-from .state.db import StateDB
+from .state.db import StateDB, dumps
 from .state.endpoints import Endpoint
 from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing
 
@@ -48,6 +48,9 @@ class Sandbox:
         self.on_deliveries = on_deliveries
         """New deliveries, called once their transaction committed (on the lane)."""
         self.on_event = on_event
+        self.last_emitted: tuple[dict[str, Any], str] | None = None
+        """The last object an event carried, and its JSON: an API call that answers with
+        that very object (creating a customer) answers with that JSON."""
 
     def transaction(self) -> AbstractContextManager[StateDB]:
         """One write transaction; nested operations join the outer one, which commits."""
@@ -325,10 +328,12 @@ class Sandbox:
         connected = accounts.platform_of(self.db, account) is not None
         if connected or apps.list_installs(self.db, account=account):
             event = {"account": account, **event}
+        object_json = dumps(obj)  # once: for the objects table, the event and the answer
         with self.transaction() as db:
             if isinstance(obj.get("id"), str) and obj.get("object") != "application":
-                events.save_object(db, account, livemode, obj, now)
-            stored = events.insert_event(db, event, account)
+                events.save_object(db, account, livemode, obj, now, encoded=object_json)
+            stored = events.insert_event(db, event, account, object_json=object_json)
+            self.last_emitted = (obj, object_json)
             routes = self._route(event, account)
             # Owed to the engine from memory at once; the lease keeps the rows out of its
             # scan of the table meanwhile (a restart voids it: see owed.py).

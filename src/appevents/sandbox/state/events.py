@@ -12,10 +12,24 @@ from .db import dumps, loads
 __all__ = ["get_event", "get_object", "insert_event", "list_events", "save_object"]
 
 
-def insert_event(db: sqlite3.Connection, event: dict[str, Any], account: str) -> str:
+_PLACEHOLDER = "\x00data.object\x00"
+_PLACEHOLDER_JSON = dumps(_PLACEHOLDER)  # no other JSON string can encode to this
+
+
+def insert_event(
+    db: sqlite3.Connection, event: dict[str, Any], account: str, *, object_json: str | None = None
+) -> str:
     """Store an event; ``account`` is the account it happened on (platform's own too).
-    Returns the stored JSON (the event without ``pending_webhooks``)."""
-    body = dumps({k: v for k, v in event.items() if k != "pending_webhooks"})
+    Returns the stored JSON (the event without ``pending_webhooks``).
+
+    ``object_json`` is ``data.object`` already encoded (for the objects table): the
+    event's JSON is built around it instead of encoding the object a second time."""
+    shell = {k: v for k, v in event.items() if k != "pending_webhooks"}
+    if object_json is None:
+        body = dumps(shell)
+    else:
+        shell["data"] = {**shell["data"], "object": _PLACEHOLDER}
+        body = dumps(shell).replace(_PLACEHOLDER_JSON, object_json, 1)
     db.execute(
         "INSERT INTO events (id, account, livemode, type, created, body) VALUES (?, ?, ?, ?, ?, ?)",
         (event["id"], account, event["livemode"], event["type"], event["created"], body),
@@ -107,13 +121,20 @@ def _with_pending(db: sqlite3.Connection, body: dict[str, Any]) -> dict[str, Any
 
 
 def save_object(
-    db: sqlite3.Connection, account: str, livemode: bool, body: dict[str, Any], updated: int
+    db: sqlite3.Connection,
+    account: str,
+    livemode: bool,
+    body: dict[str, Any],
+    updated: int,
+    *,
+    encoded: str | None = None,
 ) -> None:
+    """Store (or replace) an object; ``encoded`` is its JSON when the caller has it."""
     db.execute(
         "INSERT INTO objects (account, id, livemode, object, body, updated)"
         " VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (account, id) DO UPDATE SET body = excluded.body, updated = excluded.updated",
-        (account, body["id"], livemode, body.get("object", ""), dumps(body), updated),
+        (account, body["id"], livemode, body.get("object", ""), encoded or dumps(body), updated),
     )
 
 
