@@ -26,10 +26,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..receiver.stores.lane import Lane
 from . import listen
 from .api import Call, Operation, identify, operations
 from .formdata import decode_form
+from .lane import Lane
 from .listen import ListenHub
 from .service import API_VERSION, Sandbox
 from .stripe_errors import ApiError, AuthenticationFailed, InvalidRequest, PermissionDenied

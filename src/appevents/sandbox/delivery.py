@@ -27,9 +27,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..receiver.stores.lane import Lane
 from ..signature import sign
 from .http_client import Answer, DeliveryError, HttpClient
+from .lane import Lane
 from .owed import Attempt, Ledger, Owed
 from .schedule import DisablePolicy, RetrySchedule
 from .state import endpoints

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
-from ..receiver.stores.lane import Lane
 from .asgi import SandboxApi, build_api
 from .delivery import DeliveryEngine, DeliverySettings
 from .ids import IdFactory
+from .lane import Lane
 from .listen import ListenHub
 from .service import Sandbox
 from .state.db import connect
@@ -37,6 +37,7 @@ class SandboxServer:
     ) -> None:
         self.lane = Lane("appevents-sandbox")
         self.db = self.lane.submit(connect, str(data))
+        self.lane.db = self.db  # from now on, calls that queue up share a transaction
         self.engine = DeliveryEngine(self.db, self.lane, settings=settings, clock=clock)
         self.hub = ListenHub()
         self.sandbox = Sandbox(

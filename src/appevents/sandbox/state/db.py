@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,10 @@ from typing import Any
 from ...errors import ConfigurationError, StoreError
 from .cache import StateCache
 
-__all__ = ["StateDB", "cache_of", "connect", "dumps", "loads"]
+__all__ = ["Outcome", "StateDB", "cache_of", "connect", "dumps", "loads"]
+
+Outcome = tuple[bool, Any]
+"""A call's result: (True, its value) or (False, the exception it raised)."""
 
 SCHEMA_VERSION = 2  # every version's schema.sql is idempotent: it upgrades older files
 
@@ -48,6 +51,40 @@ class StateDB(sqlite3.Connection):
             self.cache.clear()  # entries read or written inside it may never have been
             raise
         self.execute("COMMIT")
+        self._run_hooks()
+
+    def run_group(self, calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
+        """Run ``calls`` in one transaction, each in a savepoint: one that raises is rolled
+        back (with its commit hooks) and the others still commit. If the commit itself
+        fails, every call fails with its error."""
+        self.execute("BEGIN IMMEDIATE")
+        outcomes: list[Outcome] = []
+        try:
+            for call in calls:
+                hooks = len(self._after_commit)
+                self.execute("SAVEPOINT call")
+                try:
+                    value = call()
+                except BaseException as exc:
+                    self.execute("ROLLBACK TO call")
+                    self.execute("RELEASE call")
+                    del self._after_commit[hooks:]
+                    self.cache.clear()
+                    outcomes.append((False, exc))
+                else:
+                    self.execute("RELEASE call")
+                    outcomes.append((True, value))
+            self.execute("COMMIT")
+        except BaseException as exc:
+            if self.in_transaction:
+                self.execute("ROLLBACK")
+            self._after_commit.clear()
+            self.cache.clear()
+            return [(False, exc)] * len(calls)
+        self._run_hooks()
+        return outcomes
+
+    def _run_hooks(self) -> None:
         hooks, self._after_commit = self._after_commit, []
         for hook in hooks:
             hook()
