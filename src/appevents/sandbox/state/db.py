@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -53,14 +53,17 @@ class StateDB(sqlite3.Connection):
         self.execute("COMMIT")
         self._run_hooks()
 
-    def run_group(self, calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
+    def run_group(self, calls: Iterator[Callable[[], Any]]) -> list[Outcome]:
         """Run ``calls`` in one transaction, each in a savepoint: one that raises is rolled
         back (with its commit hooks) and the others still commit. If the commit itself
-        fails, every call fails with its error."""
+        fails, every call fails with its error. ``calls`` is consumed as the group runs,
+        so it may yield calls that arrived meanwhile."""
         self.execute("BEGIN IMMEDIATE")
         outcomes: list[Outcome] = []
+        taken = 0
         try:
             for call in calls:
+                taken += 1
                 hooks = len(self._after_commit)
                 self.execute("SAVEPOINT call")
                 try:
@@ -80,7 +83,7 @@ class StateDB(sqlite3.Connection):
                 self.execute("ROLLBACK")
             self._after_commit.clear()
             self.cache.clear()
-            return [(False, exc)] * len(calls)
+            return [(False, exc)] * taken
         self._run_hooks()
         return outcomes
 
