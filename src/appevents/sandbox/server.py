@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from .asgi import SandboxApi, build_api
-from .delivery import DeliveryEngine, DeliverySettings
+from .delivery import DeliveryEngine, DeliverySettings, Poster
 from .ids import IdFactory
 from .lane import Lane
 from .listen import ListenHub
@@ -34,11 +34,16 @@ class SandboxServer:
         settings: DeliverySettings | None = None,
         clock: Callable[[], float] = time.time,
         ids: IdFactory | None = None,
+        client: Poster | None = None,
     ) -> None:
+        """``client`` sends the deliveries (default: an :class:`HttpClient`); tests pass
+        their own to script answers."""
         self.lane = Lane("appevents-sandbox")
         self.db = self.lane.submit(connect, str(data))
         self.lane.db = self.db  # from now on, calls that queue up share a transaction
-        self.engine = DeliveryEngine(self.db, self.lane, settings=settings, clock=clock)
+        self.engine = DeliveryEngine(
+            self.db, self.lane, settings=settings, clock=clock, client=client
+        )
         self.hub = ListenHub()
         self.sandbox = Sandbox(
             self.db,

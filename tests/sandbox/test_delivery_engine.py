@@ -1,0 +1,179 @@
+"""The delivery engine's pipeline, with a scripted client in place of HTTP: deliveries go
+from memory as soon as they are committed, the endpoint's current state is checked
+before each POST, and nothing owed is lost or sent twice (resends, leases, surprises)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+
+from appevents.sandbox.delivery import DeliverySettings
+from appevents.sandbox.http_client import Answer
+from appevents.sandbox.schedule import HOUR, DisablePolicy, RetrySchedule
+from appevents.sandbox.server import SandboxServer
+from appevents.signature import verify
+from sandbox_fixtures import wait_for
+from servers import asgi_server
+
+
+@dataclass
+class Scripted:
+    """Records every POST; holds them while ``gate`` is closed; raises ``failures`` first."""
+
+    posts: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    gate: threading.Event = field(default_factory=threading.Event)
+    failures: list[Exception] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.gate.set()
+
+    async def post(self, url: str, headers: Sequence[tuple[str, str]], body: bytes) -> Answer:
+        self.posts.append((url, dict(headers), body))
+        if not self.gate.is_set():
+            await asyncio.to_thread(self.gate.wait)
+        if self.failures:
+            raise self.failures.pop(0)
+        return Answer(200, b"thanks")
+
+    async def aclose(self) -> None:
+        pass
+
+    def event_ids(self) -> list[str]:
+        return [json.loads(body)["id"] for _, _, body in self.posts]
+
+
+@dataclass
+class Running:
+    server: SandboxServer
+    client: Scripted
+    http: httpx.Client
+
+    def emit(self, n: int) -> str:
+        answer = self.http.post("/_sandbox/events", json={
+            "type": "customer.created", "object": {"id": f"cus_{n}", "object": "customer"}})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["id"])
+
+    def delivery(self, event_id: str) -> dict[str, object]:
+        deliveries = self.http.get(f"/_sandbox/events/{event_id}/deliveries").json()
+        return dict(deliveries["deliveries"][0])
+
+
+@contextmanager
+def running(data: str, client: Scripted, *, concurrency: int = 16) -> Iterator[Running]:
+    settings = DeliverySettings(
+        timeout=5.0, concurrency=concurrency,
+        schedule=RetrySchedule(time_scale=1 / HOUR), disable=DisablePolicy(time_scale=1 / HOUR),
+    )  # fmt: skip
+    server = SandboxServer(data, settings=settings, client=client)
+    key = server.platform()["keys"]["test"]  # type: ignore[index]
+    try:
+        with (
+            asgi_server(server.asgi()) as base,
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as http,
+        ):
+            yield Running(server, client, http)
+    finally:
+        server.close()
+
+
+def endpoint(run: Running, url: str = "http://127.0.0.1:9/hook") -> dict[str, str]:
+    answer = run.http.post("/v1/webhook_endpoints", data={"url": url, "enabled_events[0]": "*"})
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_a_new_event_is_posted_at_once_signed_and_recorded(tmp_path):
+    with running(str(tmp_path / "s.db"), Scripted()) as run:
+        hook = endpoint(run)
+        event_id = run.emit(1)
+        wait_for(lambda: run.delivery(event_id)["status"] == "succeeded")
+        [(url, headers, body)] = run.client.posts
+        assert url == "http://127.0.0.1:9/hook"
+        verify(body, headers["Stripe-Signature"], hook["secret"], tolerance=300)
+        assert headers["Content-Type"] == "application/json; charset=utf-8"
+        assert headers["User-Agent"] == "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+        payload = json.loads(body)
+        assert (payload["id"], payload["pending_webhooks"]) == (event_id, 1)
+        assert payload["data"]["object"] == {"id": "cus_1", "object": "customer"}
+        [attempt] = run.delivery(event_id)["attempts_log"]  # type: ignore[misc]
+        assert (attempt["status_code"], attempt["response"]) == (200, "thanks")
+
+
+def test_queued_deliveries_see_their_endpoint_disabled_then_enabled_and_moved(tmp_path):
+    client = Scripted()
+    with running(str(tmp_path / "s.db"), client, concurrency=1) as run:
+        hook = endpoint(run)
+        client.gate.clear()
+        first = run.emit(1)
+        wait_for(lambda: len(client.posts) == 1)  # held: the next one waits in the queue
+        second = run.emit(2)
+        run.http.post(f"/v1/webhook_endpoints/{hook['id']}", data={"disabled": "true"})
+        client.gate.set()
+        wait_for(lambda: run.delivery(first)["status"] == "succeeded")
+        time.sleep(0.3)
+        assert client.event_ids() == [first]  # never sent to a disabled endpoint
+        assert (run.delivery(second)["status"], run.delivery(second)["attempts"]) == ("pending", 0)
+        run.http.post(f"/v1/webhook_endpoints/{hook['id']}",
+                      data={"disabled": "false", "url": "http://127.0.0.1:9/moved"})  # fmt: skip
+        wait_for(lambda: run.delivery(second)["status"] == "succeeded")
+        assert client.event_ids() == [first, second]
+        assert client.posts[-1][0] == "http://127.0.0.1:9/moved"
+
+
+def test_a_resend_during_the_first_attempt_is_sent_after_it(tmp_path):
+    client = Scripted()
+    with running(str(tmp_path / "s.db"), client) as run:
+        hook = endpoint(run)
+        client.gate.clear()
+        event_id = run.emit(1)
+        wait_for(lambda: len(client.posts) == 1)
+        resent = run.http.post(
+            f"/v1/events/{event_id}/retry", data={"webhook_endpoint": hook["id"]}
+        )
+        assert resent.status_code == 200
+        client.gate.set()
+        wait_for(lambda: len(client.posts) == 2)
+        wait_for(lambda: run.delivery(event_id)["status"] == "succeeded")
+        time.sleep(0.3)
+        assert client.event_ids() == [event_id, event_id]
+
+
+def test_deliveries_owed_by_a_sandbox_that_never_sent_them_are_sent_at_the_next_start(tmp_path):
+    data = str(tmp_path / "s.db")
+    first = SandboxServer(data)  # never served: its engine never runs
+    platform = first.platform()
+    hook = first.lane.submit(
+        first.sandbox.create_endpoint,
+        first.sandbox.caller(platform["keys"]["test"], None),  # type: ignore[index]
+        {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]},
+    )
+    owed = first.lane.submit(first.sandbox.emit, platform["id"], False, "customer.created",
+                             {"id": "cus_1", "object": "customer"})  # fmt: skip
+    lease = first.lane.submit(
+        lambda: first.db.execute("SELECT next_attempt_at FROM deliveries").fetchone()[0]
+    )
+    assert lease > time.time() + 60  # held for an engine that will never send it
+    first.close()
+    client = Scripted()
+    with running(data, client) as run:
+        wait_for(lambda: run.delivery(owed["id"])["status"] == "succeeded", timeout=5)
+        assert client.event_ids() == [owed["id"]]
+        assert client.posts[0][0] == hook["url"]
+
+
+def test_an_unexpected_client_failure_loses_nothing(tmp_path):
+    client = Scripted(failures=[RuntimeError("a bug in the client")])
+    with running(str(tmp_path / "s.db"), client) as run:
+        endpoint(run)
+        event_id = run.emit(1)
+        wait_for(lambda: run.delivery(event_id)["status"] == "succeeded", timeout=5)
+        assert client.event_ids() == [event_id, event_id]
+        assert len(run.delivery(event_id)["attempts_log"]) == 1  # type: ignore[arg-type]
