@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -46,6 +47,41 @@ def asgi_server(app: Any, port: int = 0) -> Iterator[str]:
         server.should_exit = True
         thread.join(15)
         sock.close()
+
+
+@contextlib.contextmanager
+def webhook_server(app: Any, **options: Any) -> Iterator[str]:
+    """``appevents serve``'s built-in server for ``app``, on its own loop in a thread."""
+    from appevents.receiver.server import WebhookServer
+
+    server = WebhookServer(app.runtime(), host="127.0.0.1", port=0, **options)
+    ready = threading.Event()
+    failed: list[BaseException] = []
+    loop = asyncio.new_event_loop()
+
+    def run() -> None:
+        try:
+            loop.run_until_complete(server.serve(on_ready=lambda _: ready.set()))
+        except BaseException as exc:  # reported to the test below
+            failed.append(exc)
+            ready.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    if not ready.wait(10) or failed:
+        raise RuntimeError(f"the webhook server did not start: {failed}")
+    try:
+        yield f"http://127.0.0.1:{server.bound_port}"
+    finally:
+        loop.call_soon_threadsafe(server.stop)
+        thread.join(15)
+
+
+def endpoint_server(kind: str, app: Any) -> contextlib.AbstractContextManager[str]:
+    """The app's endpoint served by ``kind``: "asgi" (uvicorn) or "builtin" (serve's)."""
+    return asgi_server(app.asgi()) if kind == "asgi" else webhook_server(app)
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -169,8 +169,8 @@ def appevents_server(*, secret: str, db: Path, log: Path, worker: bool = True) -
     ]
     if not worker:
         command.append("--no-worker")
-    label = "appevents serve (uvicorn, 1 process, SQLite FULL" + (
-        ", worker on)" if worker else ", --no-worker)"
+    label = "appevents serve (uvicorn, SQLite FULL" + (
+        ", worker in a child process)" if worker else ", --no-worker)"
     )
     with _serve("appevents", label, command, {}, port, log) as server:
         yield server

@@ -1,4 +1,5 @@
-"""The receiver over real HTTP (uvicorn on 127.0.0.1) with SQLite on disk."""
+"""The receiver's HTTP contract over real HTTP on 127.0.0.1 with SQLite on disk, for both
+shells: the ASGI app under uvicorn and ``appevents serve``'s built-in server."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from appevents import sign
 from appevents.receiver import App, SQLiteStore
 from appevents.testing import make_event, signed_headers
-from servers import asgi_server
+from servers import endpoint_server
 
 SECRET = "whsec_http_test"
 
@@ -39,8 +40,13 @@ def wait_until(predicate, timeout=10.0):
     raise AssertionError("condition not reached in time")
 
 
+@pytest.fixture(params=["asgi", "builtin"])
+def shell(request):
+    return request.param
+
+
 @pytest.fixture
-def receiver(tmp_path):
+def receiver(tmp_path, shell):
     """A running receiver whose handlers record into the app's own table."""
     db_path = tmp_path / "inbox.db"
     app = App(SECRET, store=SQLiteStore(db_path), max_body_bytes=64 * 1024)
@@ -57,7 +63,7 @@ def receiver(tmp_path):
     def forget(event, ctx):
         ctx.transaction.execute("DELETE FROM handled WHERE account = ?", (ctx.account,))
 
-    with asgi_server(app.asgi()) as base:
+    with endpoint_server(shell, app) as base:
         yield base + "/webhook", db_path
 
 
@@ -126,10 +132,10 @@ def test_405_for_other_methods_and_404_for_other_paths(receiver):
     assert httpx.post(url.replace("/webhook", "/other"), content=b"{}").status_code == 404
 
 
-def test_503_when_the_store_cannot_commit_then_recovers(tmp_path):
+def test_503_when_the_store_cannot_commit_then_recovers(tmp_path, shell):
     db_path = tmp_path / "inbox.db"
     app = App(SECRET, store=SQLiteStore(db_path, busy_timeout=0.05))
-    with asgi_server(app.asgi()) as base:
+    with endpoint_server(shell, app) as base:
         url = base + "/webhook"
         body = make_event("customer.created", account="acct_1")
         blocker = sqlite3.connect(db_path, isolation_level=None)
@@ -193,7 +199,7 @@ def test_lifecycle_outcome_is_the_same_for_every_arrival_order(tmp_path, order):
     t0 = int(time.time()) - 100
     bodies = [make_event(t, account="acct_A", created=t0 + i) for i, t in enumerate(LIFECYCLE)]
     other = make_event("payment_intent.succeeded", account="acct_B", created=t0)
-    with asgi_server(app.asgi()) as base:
+    with endpoint_server("builtin", app) as base:
         for body in [other] + [bodies[i] for i in order]:
             assert httpx.post(base + "/webhook", content=body,
                               headers=signed_headers(body, SECRET)).status_code == 200  # fmt: skip

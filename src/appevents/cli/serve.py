@@ -5,13 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
 
 import click
 
 from ..errors import AppEventsError
 from ..receiver.app import App
-from .common import SECRET_ENV, guard, load_app, open_store, run, secrets_from, store_option
+from ..receiver.runtime import Runtime
+from ..receiver.server import WebhookServer
+from ..receiver.stores.memory import MemoryStore
+from .common import (
+    SECRET_ENV,
+    STORE_ENV,
+    guard,
+    load_app,
+    open_store,
+    run,
+    secrets_from,
+    store_option,
+)
+from .worker_process import WorkerProcess, watch_wake_pipe
 
 log = logging.getLogger("appevents")
 
@@ -54,7 +69,16 @@ def _check_manifest(app: App) -> None:
     "while rolling one.",
 )
 @click.option("--app-dir", default=".", show_default=True, help="Folder to import MODULE from.")
-@click.option("--no-worker", is_flag=True, help="Only receive; run `appevents worker` apart.")
+@click.option(
+    "--worker",
+    "worker_mode",
+    type=click.Choice(["process", "in-process", "off"]),
+    default=None,
+    help="Where the worker runs: its own child process (the default: a core of its own), "
+    "in the server's process (the default for memory://, whose events live there), or "
+    "off (run `appevents worker` apart).",
+)
+@click.option("--no-worker", is_flag=True, help="Same as --worker off.")
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     target: str,
@@ -63,17 +87,17 @@ def serve(
     store_url: str | None,
     secrets: tuple[str, ...],
     app_dir: str,
+    worker_mode: str | None,
     no_worker: bool,
     log_level: str,
 ) -> None:
-    """Run the app's webhook endpoint and its worker in one process.
+    """Run the app's webhook endpoint and its worker with one command.
 
     Every delivery is verified, stored durably, then answered 200; the worker runs the
-    handlers. Environment: APPEVENTS_WEBHOOK_SECRET (comma-separated secrets),
-    APPEVENTS_STORE (store URL).
+    handlers, by default in a child process that the server wakes after each commit and
+    restarts if it dies. Environment: APPEVENTS_WEBHOOK_SECRET (comma-separated
+    secrets), APPEVENTS_STORE (store URL).
     """
-    import uvicorn
-
     _configure_logging(log_level)
     app = load_app(target, app_dir)
     settings: dict[str, object] = {}
@@ -87,29 +111,61 @@ def serve(
             f"no webhook signing secret: pass --secret whsec_… or set {SECRET_ENV}"
         )
     _check_manifest(app)
-    runtime = guard(app.runtime)(run_worker=not no_worker)
-    from ..receiver.http import ASGIEndpoint
+    store = guard(app.open_store)()
+    mode = _worker_mode(worker_mode, no_worker, in_memory=isinstance(store, MemoryStore))
+    child: WorkerProcess | None = None
+    if mode == "process":
+        child = WorkerProcess(
+            [target, "--app-dir", app_dir, "--log-level", log_level],
+            # The same store as ours: the URL as given (a printable store.url may lack the
+            # password), through the environment rather than the visible command line.
+            env={**os.environ, STORE_ENV: store_url} if store_url else None,
+        )
+    runtime = Runtime(
+        app, store, run_worker=mode == "in-process", on_commit=child.wake if child else None
+    )
+    server = WebhookServer(runtime, host=host, port=port)
+    # The store's thread wants the GIL back after every SQLite call; with the default
+    # 5 ms switch interval a busy event loop makes each commit wait for it several times.
+    sys.setswitchinterval(0.0005)
 
-    endpoint = ASGIEndpoint(app, runtime)
-    config = uvicorn.Config(
-        endpoint,
-        host=host,
-        port=port,
-        loop="auto",
-        http="auto",
-        lifespan="on",
-        access_log=False,
-        proxy_headers=False,  # the endpoint never reads client addresses: skip the work
-        log_level=log_level.lower(),
-        timeout_graceful_shutdown=10,
-    )
-    click.echo(
-        f"appevents: receiving at http://{host}:{port}{app.path} "
-        f"(store {runtime.store.url}, worker {'off' if no_worker else 'on'})",
-        err=True,
-    )
-    with contextlib.suppress(KeyboardInterrupt):  # ^C is how one stops it: no "Aborted!"
-        uvicorn.Server(config).run()
+    def ready(server: WebhookServer) -> None:
+        click.echo(
+            f"appevents: receiving at http://{host}:{server.bound_port}{app.path} "
+            f"(store {runtime.store.url}, worker {_DESCRIBE[mode]})",
+            err=True,
+        )
+        if child is not None:
+            child.start()
+
+    try:
+        server.run(on_ready=ready)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port or "
+            "stop the program using it"
+        ) from exc
+    finally:
+        if child is not None:
+            child.stop()
+
+
+_DESCRIBE = {"process": "in a child process", "in-process": "in this process", "off": "off"}
+
+
+def _worker_mode(chosen: str | None, no_worker: bool, *, in_memory: bool) -> str:
+    if no_worker:
+        if chosen not in (None, "off"):
+            raise click.UsageError(f"--no-worker contradicts --worker {chosen}: pass one of them")
+        return "off"
+    if chosen is None:
+        return "in-process" if in_memory else "process"
+    if chosen == "process" and in_memory:
+        raise click.UsageError(
+            "--worker process cannot reach a memory:// store (its events live in the server's "
+            "process): use --worker in-process, or a sqlite:/// or postgresql:// store"
+        )
+    return chosen
 
 
 @click.command()
@@ -117,7 +173,10 @@ def serve(
 @store_option
 @click.option("--app-dir", default=".", show_default=True, help="Folder to import MODULE from.")
 @click.option("--log-level", default="info", show_default=True)
-def worker(target: str, store_url: str | None, app_dir: str, log_level: str) -> None:
+@click.option("--wake-fd", type=int, default=None, hidden=True)  # set by `appevents serve`
+def worker(
+    target: str, store_url: str | None, app_dir: str, log_level: str, wake_fd: int | None
+) -> None:
     """Run only the worker: process the events stored by `appevents serve --no-worker`.
 
     Environment: APPEVENTS_STORE (store URL).
@@ -135,6 +194,8 @@ def worker(target: str, store_url: str | None, app_dir: str, log_level: str) -> 
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, work.stop)
+        if wake_fd is not None:
+            watch_wake_pipe(loop, wake_fd, work.notify, work.stop)
         click.echo(f"appevents: worker on {store.url}", err=True)
         try:
             await work.run()

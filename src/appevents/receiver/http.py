@@ -12,7 +12,8 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from .runtime import Reply, Runtime, error_reply
+from .replies import REASONS, Reply, method_not_allowed, not_found, same_path, too_large
+from .runtime import Runtime
 
 if TYPE_CHECKING:
     from .app import App
@@ -25,24 +26,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _JSON = (b"content-type", b"application/json")
-
-
-def _too_large(limit: int) -> Reply:
-    return error_reply(413, "body_too_large", f"the body is larger than the limit of {limit} bytes")
-
-
-def _not_found(path: str, expected: str) -> Reply:
-    return error_reply(404, "not_found", f"no endpoint at {path!r}; webhooks go to {expected!r}")
-
-
-def _method_not_allowed(method: str) -> Reply:
-    return error_reply(
-        405, "method_not_allowed", f"{method} is not allowed: Stripe delivers events with POST"
-    )
-
-
-def _same_path(path: str, expected: str) -> bool:
-    return path == expected or path.rstrip("/") == expected.rstrip("/")
 
 
 class ASGIEndpoint:
@@ -84,16 +67,16 @@ class ASGIEndpoint:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.app.max_body_bytes
-        if not _same_path(scope["path"], self.app.path):
-            return await _respond(send, _not_found(scope["path"], self.app.path))
+        if not same_path(scope["path"], self.app.path):
+            return await _respond(send, not_found(scope["path"], self.app.path))
         if scope["method"] != "POST":
-            return await _respond(send, _method_not_allowed(scope["method"]), allow=True)
+            return await _respond(send, method_not_allowed(scope["method"]), allow=True)
         signature: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"stripe-signature":
                 signature = value
             elif name == b"content-length" and value.isdigit() and int(value) > limit:
-                return await _respond(send, _too_large(limit))
+                return await _respond(send, too_large(limit))
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -102,7 +85,7 @@ class ASGIEndpoint:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return await _respond(send, _too_large(limit))
+                return await _respond(send, too_large(limit))
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -126,16 +109,6 @@ async def _respond(send: Send, reply: Reply, *, allow: bool = False) -> None:
         headers.append((b"allow", b"POST"))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body})
-
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Content Too Large",
-    503: "Service Unavailable",
-}
 
 
 class WSGIEndpoint:
@@ -189,24 +162,24 @@ class WSGIEndpoint:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         allow = False
-        if not _same_path(path, self.app.path):
-            reply = _not_found(path, self.app.path)
+        if not same_path(path, self.app.path):
+            reply = not_found(path, self.app.path)
         elif method != "POST":
-            reply, allow = _method_not_allowed(method), True
+            reply, allow = method_not_allowed(method), True
         else:
             length_text = environ.get("CONTENT_LENGTH") or ""
             length = int(length_text) if length_text.isdigit() else None
             if length is not None and length > limit:
-                reply = _too_large(limit)
+                reply = too_large(limit)
             else:
                 stream = environ["wsgi.input"]
                 body = stream.read(length) if length is not None else stream.read(limit + 1)
                 if len(body) > limit:
-                    reply = _too_large(limit)
+                    reply = too_large(limit)
                 else:
                     reply = self.deliver(body, environ.get("HTTP_STRIPE_SIGNATURE"))
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(reply.body)))]
         if allow:
             headers.append(("Allow", "POST"))
-        start_response(f"{reply.status} {_REASONS.get(reply.status, '')}".rstrip(), headers)
+        start_response(f"{reply.status} {REASONS.get(reply.status, '')}".rstrip(), headers)
         return [reply.body]

@@ -35,6 +35,7 @@ class GroupCommitter:
         self._on_commit = on_commit
         self._queue: list[tuple[Event, asyncio.Future[bool]]] = []
         self._flushing = False
+        self._flush_task: asyncio.Task[None] | None = None
         self.batches = 0
         self.committed = 0
 
@@ -43,12 +44,18 @@ class GroupCommitter:
 
         Raises :class:`StoreUnavailable` if the batch it rode in could not commit.
         """
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        return await self.enqueue(event)
+
+    def enqueue(self, event: Event) -> asyncio.Future[bool]:
+        """Queue ``event`` for the next flush; the future of :meth:`submit`'s answer."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
         self._queue.append((event, future))
         if not self._flushing:
             self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush_all())
-        return await future
+            # Held: the loop keeps only a weak reference to its tasks.
+            self._flush_task = loop.create_task(self._flush_all())
+        return future
 
     async def _flush_all(self) -> None:
         try:

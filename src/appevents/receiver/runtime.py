@@ -7,9 +7,9 @@ by the ASGI lifespan, the WSGI background loop, or ``appevents serve``.
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidEvent, SignatureError, StoreUnavailable
@@ -17,6 +17,7 @@ from ..event import Event
 from ..signature import Verifier
 from .inbox import Store
 from .ingest import GroupCommitter
+from .replies import DUPLICATE, RECEIVED, Reply, error_reply
 
 if TYPE_CHECKING:
     from .app import App
@@ -26,30 +27,24 @@ __all__ = ["Reply", "Runtime"]
 log = logging.getLogger("appevents.receiver")
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: bytes
-
-
-_RECEIVED = Reply(200, b'{"received":true,"duplicate":false}')
-_DUPLICATE = Reply(200, b'{"received":true,"duplicate":true}')
-
-
-def error_reply(status: int, code: str, message: str) -> Reply:
-    return Reply(status, json.dumps({"error": {"code": code, "message": message}}).encode())
-
-
 class Runtime:
-    def __init__(self, app: App, store: Store, *, run_worker: bool = True) -> None:
+    def __init__(
+        self,
+        app: App,
+        store: Store,
+        *,
+        run_worker: bool = True,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """``on_commit`` is called after each commit that stored new events: how a worker
+        in another process learns there is work (``appevents serve`` wires a pipe)."""
         self.app = app
         self.store = store
         self.verifier = Verifier(app.secrets, tolerance=app.tolerance, clock=app.clock)
         self.worker = app.worker(store)
-        self.committer = GroupCommitter(
-            store.insert_events, clock=app.clock, on_commit=lambda _: self.worker.notify()
-        )
+        self.committer = GroupCommitter(store.insert_events, clock=app.clock, on_commit=self._new)
         self.run_worker = run_worker
+        self._on_commit = on_commit
         self._worker_task: asyncio.Task[None] | None = None
         self.started = False
 
@@ -80,8 +75,16 @@ class Runtime:
             self._worker_task = None
         await self.store.close()
 
-    async def receive(self, body: bytes, signature: str | bytes | None) -> Reply:
-        """Verify, parse and durably store one delivery; the HTTP answer to give."""
+    def _new(self, count: int) -> None:
+        if self.run_worker:
+            self.worker.notify()
+        if self._on_commit is not None:
+            self._on_commit()
+
+    def accept(self, body: bytes, signature: str | bytes | None) -> Reply | asyncio.Future[bool]:
+        """Verify and parse one delivery now: the error reply, or the future of its commit
+        (True if new). Servers that answer from a callback use this; :meth:`answer`
+        turns the finished future into the reply."""
         try:
             self.verifier.verify(body, signature)
             event = Event.parse(body)
@@ -89,11 +92,26 @@ class Runtime:
             return error_reply(400, exc.reason, exc.message)
         except InvalidEvent as exc:
             return error_reply(400, exc.reason, exc.message)
-        try:
-            new = await self.committer.submit(event)
-        except StoreUnavailable as exc:
-            log.error("store unavailable, answering 503 to %s: %s", event.id, exc)
-            return error_reply(
-                503, "store_unavailable", "the event could not be stored; Stripe will retry"
-            )
-        return _RECEIVED if new else _DUPLICATE
+        return self.committer.enqueue(event)
+
+    def answer(self, commit: asyncio.Future[bool]) -> Reply:
+        """The reply for a finished commit future from :meth:`accept`."""
+        error = commit.exception()
+        if error is None:
+            return RECEIVED if commit.result() else DUPLICATE
+        log.error("store unavailable, answering 503: %s", error)
+        return _STORE_UNAVAILABLE
+
+    async def receive(self, body: bytes, signature: str | bytes | None) -> Reply:
+        """Verify, parse and durably store one delivery; the HTTP answer to give."""
+        accepted = self.accept(body, signature)
+        if isinstance(accepted, Reply):
+            return accepted
+        with contextlib.suppress(StoreUnavailable):
+            await accepted
+        return self.answer(accepted)
+
+
+_STORE_UNAVAILABLE = error_reply(
+    503, "store_unavailable", "the event could not be stored; Stripe will retry"
+)

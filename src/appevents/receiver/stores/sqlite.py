@@ -8,9 +8,11 @@ too, and a crash mid-batch rolls every effect back with the outcomes.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -21,7 +23,7 @@ from ..inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_re
 from ..installations import Installation
 from .queries import load_queries
 from .rows import installation_from_row, stored_event_from_row
-from .sqlite_connection import Connection, WriteGate, run_without_suspending
+from .sqlite_connection import Connection, run_without_suspending
 
 __all__ = ["SQLiteStore"]
 
@@ -29,6 +31,14 @@ T = TypeVar("T")
 Q = load_queries("sqlite_queries.sql")
 # One statement per chunk of rows: a batch costs a few statements, not one per event.
 _ROWS_PER_INSERT = 500  # 9 parameters each, well under SQLite's 32766 limit
+_IDS_PER_SELECT = 4000
+_WORKER_SLICE = 0.001  # seconds the worker writes before giving way to a waiting receiver
+# Checkpoints (copying the WAL into the database file, then fsync) are the worker's job,
+# after each of its batches and outside the writer lock: small and frequent, so the
+# receiver's commits neither pay for one nor queue behind a large one. The receiver
+# checkpoints only past this many pages (40 MB): a bound on the WAL should no worker
+# run for a long time.
+_INGEST_AUTOCHECKPOINT = 10_000
 
 
 class SQLiteStore(Store):
@@ -37,7 +47,6 @@ class SQLiteStore(Store):
         self.url = f"sqlite:///{self.path}"
         self.busy_timeout = busy_timeout
         self._ingest: Connection | None = None
-        self._gate = WriteGate()
         self._work: Connection | None = None
 
     @classmethod
@@ -64,9 +73,11 @@ class SQLiteStore(Store):
         self._work = Connection(self.path, "appevents-sqlite-work", self.busy_timeout)
         self._ingest = Connection(self.path, "appevents-sqlite-ingest", self.busy_timeout)
         try:
-            await self._work.lane.run(self._work.connect)
+            await self._work.lane.run(functools.partial(self._work.connect, autocheckpoint=0))
             await self._work.lane.run(self._work.migrate)
-            await self._ingest.lane.run(self._ingest.connect)
+            await self._ingest.lane.run(
+                functools.partial(self._ingest.connect, autocheckpoint=_INGEST_AUTOCHECKPOINT)
+            )
         except BaseException:
             await self.close()
             raise
@@ -88,14 +99,15 @@ class SQLiteStore(Store):
         work = self._w
 
         def run() -> None:
-            work.db.execute("BEGIN IMMEDIATE")
-            try:
-                function(work.db)
-            except BaseException:
-                work.rollback()
-                raise
-            if work.db.in_transaction:  # executescript() commits by itself
-                work.db.execute("COMMIT")
+            with work.lock.for_worker():
+                work.db.execute("BEGIN IMMEDIATE")
+                try:
+                    function(work.db)
+                except BaseException:
+                    work.rollback()
+                    raise
+                if work.db.in_transaction:  # executescript() commits by itself
+                    work.db.execute("COMMIT")
 
         await work.lane.run(run)
 
@@ -105,29 +117,34 @@ class SQLiteStore(Store):
         ingest = self._ingest
 
         def insert() -> list[bool]:
-            rows = [
-                (e.id, e.account or "", e.livemode, e.type, e.created,
-                 _order_key(e.created, e.id), received_at, received_at, e.raw)
-                for e in events
-            ]  # fmt: skip
-            inserted: set[str] = set()
-            with ingest.transaction("BEGIN IMMEDIATE"):
+            db = ingest.db
+            with ingest.lock.for_ingest(), ingest.transaction("BEGIN IMMEDIATE"):
+                seen: set[str] = set()
+                ids = [e.id for e in events]
+                for start in range(0, len(ids), _IDS_PER_SELECT):
+                    chunk_ids = ids[start : start + _IDS_PER_SELECT]
+                    sql = Q["stored_ids"].format(marks=", ".join(["?"] * len(chunk_ids)))
+                    seen.update(row[0] for row in db.execute(sql, chunk_ids))
+                new, rows = [], []
+                for e in events:  # the same id twice in one batch: only the first is new
+                    is_new = e.id not in seen
+                    new.append(is_new)
+                    if is_new:
+                        seen.add(e.id)
+                        rows.append(
+                            (e.id, e.account or "", e.livemode, e.type, e.created,
+                             _order_key(e.created, e.id), received_at, received_at, e.raw)
+                        )  # fmt: skip
                 for start in range(0, len(rows), _ROWS_PER_INSERT):
                     chunk = rows[start : start + _ROWS_PER_INSERT]
                     sql = Q["insert_events"].format(
                         values=", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
                     )
-                    params = [value for row in chunk for value in row]
-                    inserted.update(r[0] for r in ingest.db.execute(sql, params))
-            new = []
-            for event in events:  # the same id twice in one batch: only the first is new
-                new.append(event.id in inserted)
-                inserted.discard(event.id)
+                    db.execute(sql, [value for row in chunk for value in row])
             return new
 
         try:
-            async with self._gate.for_ingest():
-                return await ingest.lane.run(insert)
+            return await ingest.lane.run(insert)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path} could not commit: {exc}") from exc
 
@@ -140,74 +157,83 @@ class SQLiteStore(Store):
         time_budget: float = 0.25,
         inline: bool = False,
     ) -> list[tuple[StoredEvent, Outcome]]:
-        async with self._gate.for_worker():
-            if inline:
-                w = self._w
-                return await w.lane.run(self._process_inline, now, limit, work, time_budget)
-            return await self._process_due(now, limit, work, time_budget)
+        w = self._w
+        if inline:
+            results = await w.lane.run(self._process_inline, now, limit, work, time_budget)
+        else:
+            results = await self._process_due(now, limit, work, time_budget)
+        if results:
+            await w.lane.run(_checkpoint, w.db)
+        return results
 
     def _process_inline(
         self, now: float, limit: int, work: Work, time_budget: float
     ) -> list[tuple[StoredEvent, Outcome]]:
         """The whole batch on the lane's thread, in one go: no hop per statement."""
         w = self._w
+        accounts = [row[0] for row in w.db.execute(Q["due_accounts"], (now, limit))]
+        if not accounts:
+            return []
         tx = _Transaction(w, inline=True)
         results: list[tuple[StoredEvent, Outcome]] = []
-        try:
-            w.db.execute("BEGIN IMMEDIATE")
-            heads = [
-                stored_event_from_row(row) for row in w.db.execute(Q["due_heads"], (now, limit))
-            ]
-            started = time.monotonic()
-            for head in heads:
-                if results and (
-                    self._gate.ingest_waiting or time.monotonic() - started > time_budget
-                ):
-                    break
-                claimed = head.next_attempt()
-                w.db.execute("SAVEPOINT event")
-                outcome = run_without_suspending(work(claimed, tx))
-                _settle(w.db, claimed, outcome)
-                results.append((claimed, outcome))
-            w.db.execute("COMMIT" if heads else "ROLLBACK")
-        except BaseException as exc:
-            w.rollback()
-            if isinstance(exc, sqlite3.Error):
-                raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
-            raise
+        with w.lock.for_worker():
+            try:
+                w.db.execute("BEGIN IMMEDIATE")
+                started = time.monotonic()
+                for account in accounts:  # one event per account and batch: its head
+                    if results and _should_yield(w, started, time_budget):
+                        break
+                    row = w.db.execute(Q["account_head"], (account, now)).fetchone()
+                    if row is None:
+                        continue
+                    claimed = stored_event_from_row(row).next_attempt()
+                    w.db.execute("SAVEPOINT event")
+                    outcome = run_without_suspending(work(claimed, tx))
+                    _settle(w.db, claimed, outcome)
+                    results.append((claimed, outcome))
+                w.db.execute("COMMIT")
+            except BaseException as exc:
+                w.rollback()
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+                raise
         return results
 
     async def _process_due(
         self, now: float, limit: int, work: Work, time_budget: float
     ) -> list[tuple[StoredEvent, Outcome]]:
         w = self._w
+        try:
+            rows = await w.lane.run(w.fetchall, Q["due_accounts"], (now, limit))
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} could not start work: {exc}") from exc
+        if not rows:
+            return []
+        async with _holding_for_worker(w):
+            return await self._process_due_locked(
+                w, [row[0] for row in rows], now, work, time_budget
+            )
+
+    async def _process_due_locked(
+        self,
+        w: Connection,
+        accounts: list[str],
+        now: float,
+        work: Work,
+        time_budget: float,
+    ) -> list[tuple[StoredEvent, Outcome]]:
         tx = _Transaction(w)
         results: list[tuple[StoredEvent, Outcome]] = []
-
-        def begin() -> list[StoredEvent]:
-            w.db.execute("BEGIN IMMEDIATE")
-            return [
-                stored_event_from_row(row) for row in w.db.execute(Q["due_heads"], (now, limit))
-            ]
-
         try:
-            heads = await w.lane.run(begin)
-        except sqlite3.Error as exc:
-            await w.lane.run(w.rollback)
-            raise StoreUnavailable(f"SQLite store {self.path} could not start work: {exc}") from exc
-        if not heads:
-            await w.lane.run(w.rollback)
-            return results
-        started = time.monotonic()
-        try:
-            for head in heads:
-                # Yield the write lock between events when a delivery waits to be committed:
-                # the receiver's latency must not depend on the worker's backlog.
-                if results and (
-                    self._gate.ingest_waiting or time.monotonic() - started > time_budget
-                ):
+            await w.lane.run(w.db.execute, "BEGIN IMMEDIATE")
+            started = time.monotonic()
+            for account in accounts:  # one event per account and batch: its head
+                if results and _should_yield(w, started, time_budget):
                     break
-                claimed = head.next_attempt()
+                row = await w.lane.run(w.fetchone, Q["account_head"], (account, now))
+                if row is None:
+                    continue
+                claimed = stored_event_from_row(row).next_attempt()
                 await w.lane.run(w.db.execute, "SAVEPOINT event")
                 outcome = await work(claimed, tx)
                 await w.lane.run(_settle, w.db, claimed, outcome)
@@ -261,7 +287,7 @@ class SQLiteStore(Store):
         w = self._w
 
         def replay() -> list[str]:
-            with w.transaction("BEGIN IMMEDIATE"):
+            with w.writing():
                 for event in events:
                     w.db.execute(Q["replay_event"], (now, event.id))
             return [e.id for e in events]
@@ -377,6 +403,31 @@ def _settle(db: sqlite3.Connection, claimed: StoredEvent, outcome: Outcome) -> N
             outcome.error,
         ),
     )
+
+
+def _checkpoint(db: sqlite3.Connection) -> None:
+    """Copy what the WAL holds into the database file, without waiting for anyone."""
+    with contextlib.suppress(sqlite3.OperationalError):  # busy: the next one will do it
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+def _should_yield(w: Connection, started: float, time_budget: float) -> bool:
+    """End the batch here: the budget is spent, or a delivery waits to be committed and
+    the worker had its minimum slice. The slice keeps the worker going under sustained
+    load (alternating with the receiver's commits) at a bounded cost to their latency."""
+    elapsed = time.monotonic() - started
+    return elapsed > time_budget or (elapsed > _WORKER_SLICE and w.lock.ingest_waiting())
+
+
+@contextlib.asynccontextmanager
+async def _holding_for_worker(w: Connection) -> AsyncIterator[None]:
+    """The worker's writer lock held across lane hops (taken and released on the lane)."""
+    held = contextlib.ExitStack()
+    await w.lane.run(held.enter_context, w.lock.for_worker())
+    try:
+        yield
+    finally:
+        await w.lane.run(held.close)
 
 
 def _order_key(created: int, event_id: str) -> str:

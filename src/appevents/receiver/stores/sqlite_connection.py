@@ -2,68 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ...errors import StoreError, StoreUnavailable
 from .lane import Lane
 from .queries import load_script
+from .sqlite_lock import WriterLock
 
-__all__ = ["SCHEMA_VERSION", "Connection", "WriteGate", "run_without_suspending"]
+__all__ = ["SCHEMA_VERSION", "Connection", "run_without_suspending"]
 
 T = TypeVar("T")
 SCHEMA_VERSION = 2
 MIGRATIONS = {2: "0002_attempt_tenants.sql"}  # version reached -> script from the one before
 
 
-class WriteGate:
-    """Who writes next, decided in-process rather than by SQLite's busy handler.
-
-    SQLite allows one writer; left to its busy handler, the waiting side sleeps in steps
-    of up to 100 ms and the worker, committing in a loop, keeps winning. Here the
-    receiver's commits queue on a FIFO lock, and the worker yields between events as
-    soon as one is waiting. Other processes on the same file still meet the busy handler.
-    """
-
-    def __init__(self) -> None:
-        self._lock: asyncio.Lock | None = None
-        self.ingest_waiting = 0
-
-    def _get(self) -> asyncio.Lock:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
-
-    @contextlib.asynccontextmanager
-    async def for_ingest(self) -> AsyncIterator[None]:
-        lock = self._get()
-        self.ingest_waiting += 1
-        try:
-            await lock.acquire()
-        finally:
-            self.ingest_waiting -= 1
-        try:
-            yield
-        finally:
-            lock.release()
-
-    @contextlib.asynccontextmanager
-    async def for_worker(self) -> AsyncIterator[None]:
-        async with self._get():
-            yield
-
-
 class Connection:
-    """A sqlite3 connection and the lane it lives on."""
+    """A sqlite3 connection, the lane it lives on and its handle on the writer lock."""
 
     def __init__(self, path: Path, name: str, busy_timeout: float) -> None:
         self.path = path
         self.lane = Lane(name)
         self.busy_timeout = busy_timeout
+        self.lock = WriterLock(path)
         self._db: sqlite3.Connection | None = None
 
     @property
@@ -71,20 +35,28 @@ class Connection:
         assert self._db is not None
         return self._db
 
-    def connect(self) -> None:
+    def connect(self, *, autocheckpoint: int = 1000) -> None:
+        """``autocheckpoint``: WAL pages after which a commit of this connection also copies
+        the WAL into the database (0: never; see SQLiteStore for who checkpoints)."""
         try:
             db = sqlite3.connect(
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
             )
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
+            db.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
+            self.lock.open()
+        except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}") from exc
         self._db = db
 
     def migrate(self) -> None:
         """Bring the file to SCHEMA_VERSION, in one transaction that holds the write lock, so
         processes opening the same new or old file at once migrate it exactly once."""
+        with self.lock.for_worker():
+            self._migrate()
+
+    def _migrate(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             (version,) = self.db.execute("PRAGMA user_version").fetchone()
@@ -112,6 +84,7 @@ class Connection:
         if self._db is not None:
             self._db.close()
             self._db = None
+        self.lock.close()
 
     def rollback(self) -> None:
         if self._db is not None and self._db.in_transaction:
@@ -126,6 +99,12 @@ class Connection:
             self.rollback()
             raise
         self.db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """A write transaction taken after the writer lock, as the worker and CLI write."""
+        with self.lock.for_worker(), self.transaction("BEGIN IMMEDIATE"):
+            yield
 
     def fetchone(self, sql: str, params: Sequence[Any]) -> Any:
         return self.db.execute(sql, params).fetchone()

@@ -1,33 +1,66 @@
+-- name: stored_ids
+-- {marks} is one "?" per id of the chunk. Duplicates are rare, so this usually returns
+-- no row: one step, where RETURNING on the insert would take a step (and a round trip
+-- through Python's GIL) per inserted row.
+SELECT id FROM events WHERE id IN ({marks})
+
 -- name: insert_events
--- {values} is one "(?, ?, ?, ?, ?, ?, ?, ?, ?)" per event of the chunk.
+-- {values} is one "(?, ?, ?, ?, ?, ?, ?, ?, ?)" per event of the chunk; none of their ids
+-- is stored (stored_ids, in the same transaction, under the write lock).
 INSERT INTO events (id, account, livemode, type, created, order_key, received_at,
                     available_at, payload)
 VALUES {values}
-ON CONFLICT (id) DO NOTHING
-RETURNING id
 
--- name: due_heads
--- One row per account: its unfinished event with the smallest order_key (SQLite returns
--- the other columns of the row that holds the MIN), kept if it is due.
-SELECT id, account, livemode, type, created, status, attempts, received_at, available_at,
-       completed_at, last_error, erased_at, payload
-FROM (
-    SELECT *, MIN(order_key) AS head_key
-    FROM events
-    WHERE status IN ('pending', 'failed')
-    GROUP BY account
+-- name: due_accounts
+-- The accounts whose head (unfinished event with the smallest order_key) is due, the
+-- longest-waiting first. `busy` hops from one account with unfinished events to the
+-- next through the partial index (a loose index scan: one seek per account), so the
+-- cost follows the number of busy accounts, never the backlog's size. It reads no
+-- payload and takes no lock: the worker runs it before asking for the write lock.
+WITH RECURSIVE busy(account) AS (
+    SELECT MIN(account) FROM events WHERE status IN ('pending', 'failed')
+    UNION ALL
+    SELECT (SELECT MIN(account) FROM events
+            WHERE status IN ('pending', 'failed') AND account > busy.account)
+    FROM busy WHERE busy.account IS NOT NULL
 )
-WHERE available_at <= ?
-ORDER BY available_at, created, id
+SELECT busy.account
+FROM busy JOIN events AS e ON e.rowid = (
+    SELECT rowid FROM events
+    WHERE status IN ('pending', 'failed') AND account = busy.account
+    ORDER BY order_key LIMIT 1
+)
+WHERE e.available_at <= ?
+ORDER BY e.available_at, e.created, e.id
 LIMIT ?
 
--- name: next_due_at
-SELECT MIN(available_at) FROM (
-    SELECT available_at, MIN(order_key)
-    FROM events
-    WHERE status IN ('pending', 'failed')
-    GROUP BY account
+-- name: account_head
+-- One account's head, read again inside the write transaction (another worker may have
+-- processed it, or an earlier event arrived since due_accounts); none if it is not due.
+SELECT id, account, livemode, type, created, status, attempts, received_at, available_at,
+       completed_at, last_error, erased_at, payload
+FROM events
+WHERE rowid = (
+    SELECT rowid FROM events
+    WHERE status IN ('pending', 'failed') AND account = ?
+    ORDER BY order_key LIMIT 1
 )
+  AND available_at <= ?
+
+-- name: next_due_at
+WITH RECURSIVE busy(account) AS (
+    SELECT MIN(account) FROM events WHERE status IN ('pending', 'failed')
+    UNION ALL
+    SELECT (SELECT MIN(account) FROM events
+            WHERE status IN ('pending', 'failed') AND account > busy.account)
+    FROM busy WHERE busy.account IS NOT NULL
+)
+SELECT MIN((
+    SELECT available_at FROM events
+    WHERE status IN ('pending', 'failed') AND account = busy.account
+    ORDER BY order_key LIMIT 1
+))
+FROM busy WHERE busy.account IS NOT NULL
 
 -- name: settle_event
 UPDATE events
