@@ -1,7 +1,8 @@
 """The two receivers under test, as processes, plus per-process CPU accounting.
 
-- ``appevents``: ``appevents serve`` (uvicorn, one process) with receiver_app.py, a
-  durable SQLite store and, unless ``--no-worker``, the worker in the same process.
+- ``appevents``: ``appevents serve`` (its built-in server) with receiver_app.py, a
+  durable SQLite store and, unless ``--no-worker``, the worker in a child process (the
+  CPU columns count the whole process tree).
 - ``stripe-docs``: docs_sample.py, the Flask receiver from Stripe's documentation,
   under gunicorn with 2 (sync) workers, which is how that sample is usually deployed.
 
@@ -169,7 +170,7 @@ def appevents_server(*, secret: str, db: Path, log: Path, worker: bool = True) -
     ]
     if not worker:
         command.append("--no-worker")
-    label = "appevents serve (uvicorn, SQLite FULL" + (
+    label = "appevents serve (built-in server, SQLite FULL" + (
         ", worker in a child process)" if worker else ", --no-worker)"
     )
     with _serve("appevents", label, command, {}, port, log) as server:
