@@ -16,6 +16,7 @@ from .ids import IdFactory
 from .lane import Lane
 from .listen import ListenHub
 from .service import Sandbox
+from .state.checkpoints import LANE_AUTOCHECKPOINT, Checkpointer
 from .state.db import connect
 
 __all__ = ["SandboxServer"]
@@ -41,6 +42,11 @@ class SandboxServer:
         self.lane = Lane("appevents-sandbox")
         self.db = self.lane.submit(connect, str(data))
         self.lane.db = self.db  # from now on, calls that queue up share a transaction
+        self.checkpointer: Checkpointer | None = None
+        if str(data) != ":memory:":
+            self.lane.submit(self.db.execute, f"PRAGMA wal_autocheckpoint = {LANE_AUTOCHECKPOINT}")
+            self.checkpointer = Checkpointer(data)
+            self.checkpointer.start()
         self.engine = DeliveryEngine(
             self.db, self.lane, settings=settings, clock=clock, client=client
         )
@@ -73,5 +79,7 @@ class SandboxServer:
         return build_api(self.sandbox, self.lane, self.hub, lifespan=self.lifespan)
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.lane.submit(self.db.close)
         self.lane.shutdown()
