@@ -92,15 +92,11 @@ class WorkerProcess:
             process = self._process
             assert process is not None
             code = process.wait()
-            if self._stopping.is_set():
-                return
-            log.error(
-                "the worker process exited with status %s; starting it again in %.0f s",
-                code,
-                RESTART_DELAY,
-            )
+            # ^C reaches the whole process group: the child may stop a moment before we
+            # do. Wait a little before calling its exit unexpected.
             if self._stopping.wait(RESTART_DELAY):
                 return
+            log.error("the worker process exited with status %s; starting it again", code)
             self._spawn()
 
 
