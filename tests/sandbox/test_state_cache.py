@@ -167,3 +167,11 @@ def test_state_functions_work_on_a_plain_connection(tmp_path, sandbox):
     assert endpoints.endpoints_for_event(plain, "acct_x") == []
     assert apps.list_installs(plain, account="acct_x") == []
     assert accounts.platform_of(plain, "acct_x") is None
+
+
+def test_the_platform_stays_the_first_account_when_others_are_made_in_the_same_second():
+    sandbox = Sandbox(connect(":memory:"), clock=lambda: 1_700_000_000.0)
+    platform = sandbox.platform()
+    for _ in range(5):
+        sandbox.create_standalone_account({})
+    assert sandbox.platform()["id"] == platform["id"]

@@ -64,7 +64,9 @@ def platform_of(db: sqlite3.Connection, account_id: str) -> str | None:
 def list_accounts(db: sqlite3.Connection, *, platform: str | None) -> list[dict[str, Any]]:
     """Connected accounts of ``platform``, newest first; every platform if None."""
     if platform is None:
-        rows = db.execute("SELECT body FROM accounts WHERE platform IS NULL ORDER BY created DESC")
+        rows = db.execute(  # rowid: accounts made within one second keep their order
+            "SELECT body FROM accounts WHERE platform IS NULL ORDER BY created DESC, rowid DESC"
+        )
     else:
         rows = db.execute(
             "SELECT body FROM accounts WHERE platform = ? ORDER BY created DESC, rowid DESC",
