@@ -35,10 +35,10 @@ _IDS_PER_SELECT = 4000
 _WORKER_SLICE = 0.001  # seconds the worker writes before giving way to a waiting receiver
 # Checkpoints (copying the WAL into the database file, then fsync) are the worker's job,
 # after each of its batches and outside the writer lock: small and frequent, so the
-# receiver's commits neither pay for one nor queue behind a large one. The receiver
-# checkpoints only past this many pages (40 MB): a bound on the WAL should no worker
-# run for a long time.
-_INGEST_AUTOCHECKPOINT = 10_000
+# receiver's commits neither pay for one nor queue behind a large one. While a worker
+# runs, the WAL stays below SQLite's usual threshold (4 MB), at which the receiver's own
+# commits checkpoint: the bound that holds when no worker runs.
+_INGEST_AUTOCHECKPOINT = 1000
 
 
 class SQLiteStore(Store):
