@@ -1,5 +1,6 @@
-"""The timed phase, the same for both servers: create one customer per API key with
-bounded concurrency, then wait for every ``customer.created`` delivery at the receiver.
+"""The timed phase, the same for both servers: create one customer per API key (once
+per round) with bounded concurrency, then wait for every ``customer.created`` delivery
+at the receiver.
 
 The client is a minimal raw HTTP/1.1 one on keep-alive connections (one per concurrent
 worker) rather than httpx: on two cores the client shares the CPU with the server under
@@ -64,12 +65,20 @@ class _Connection:
             self.writer.close()
 
 
-async def create_customers(base: str, keys: Sequence[str], concurrency: int) -> list[Trigger]:
-    """POST /v1/customers once per key (in order), ``concurrency`` requests in flight."""
+async def create_customers(
+    base: str, keys: Sequence[str], concurrency: int, rounds: int = 1
+) -> list[Trigger]:
+    """POST /v1/customers once per key and round, ``concurrency`` requests in flight.
+
+    Round by round, keys in order: the rounds follow each other back to back (a worker
+    that finishes round r's last keys takes round r + 1's first), so the number in
+    flight stays ``concurrency`` throughout.
+    """
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    queue = iter(enumerate(keys))  # shared by the workers: each takes the next key
-    triggers: list[Trigger | None] = [None] * len(keys)
+    work = [key for _ in range(rounds) for key in keys]
+    queue = iter(enumerate(work))  # shared by the workers: each takes the next key
+    triggers: list[Trigger | None] = [None] * len(work)
 
     async def worker() -> None:
         connection = _Connection(host, port)
@@ -85,7 +94,7 @@ async def create_customers(base: str, keys: Sequence[str], concurrency: int) -> 
         finally:
             connection.close()
 
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(keys)))))
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(work)))))
     return [t for t in triggers if t is not None]
 
 
