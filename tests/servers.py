@@ -11,13 +11,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 import uvicorn
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -120,6 +122,17 @@ def serve_process(args: list[str], *, cwd: Path, port: int, env: dict[str, str] 
         process.wait(10)
         if process.stderr:
             process.stderr.close()
+
+
+def poll_until(check: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
+    """Call ``check`` until it returns something true, and return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 def wait_http(

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from appevents.cli.main import cli
 from appevents.testing import make_event, signed_headers
-from servers import free_port, wait_http
+from servers import free_port, poll_until, wait_http
 
 SECRET = "whsec_serve_worker"
 APP = """
@@ -43,16 +43,6 @@ def seen(db_path: Path) -> list[tuple[str, int]]:
             return db.execute("SELECT id, pid FROM seen ORDER BY rowid").fetchall()
     except sqlite3.OperationalError:
         return []  # the table is not there yet
-
-
-def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not reached in {timeout} s")
 
 
 def worker_pids(server_pid: int) -> list[int]:
@@ -99,10 +89,10 @@ def served(tmp_path):
 def test_the_worker_runs_in_a_child_process_woken_at_each_commit(served, tmp_path):
     db_path = tmp_path / "inbox.db"
     server, port = served("--store", f"sqlite:///{db_path}")
-    children = wait_for(lambda: worker_pids(server.pid), what="a worker child")
+    children = poll_until(lambda: worker_pids(server.pid), what="a worker child")
     started = time.monotonic()
     event_id = deliver(port)
-    rows = wait_for(lambda: seen(db_path), what="the handler's row")
+    rows = poll_until(lambda: seen(db_path), what="the handler's row")
     # Woken by the pipe, not found by the 1 s poll.
     assert time.monotonic() - started < 0.9
     assert rows == [(event_id, children[0])]
@@ -111,19 +101,19 @@ def test_the_worker_runs_in_a_child_process_woken_at_each_commit(served, tmp_pat
 def test_a_worker_that_dies_is_started_again(served, tmp_path):
     db_path = tmp_path / "inbox.db"
     server, port = served("--store", f"sqlite:///{db_path}")
-    (first,) = wait_for(lambda: worker_pids(server.pid), what="a worker child")
+    (first,) = poll_until(lambda: worker_pids(server.pid), what="a worker child")
     os.kill(first, signal.SIGKILL)
-    (second,) = wait_for(
+    (second,) = poll_until(
         lambda: [p for p in worker_pids(server.pid) if p != first], what="a new worker"
     )
     event_id = deliver(port)
-    assert wait_for(lambda: seen(db_path), what="the handler's row") == [(event_id, second)]
+    assert poll_until(lambda: seen(db_path), what="the handler's row") == [(event_id, second)]
     assert server.poll() is None
 
 
 def test_the_worker_stops_when_the_server_dies(served, tmp_path):
     server, _ = served("--store", f"sqlite:///{tmp_path / 'inbox.db'}")
-    (child,) = wait_for(lambda: worker_pids(server.pid), what="a worker child")
+    (child,) = poll_until(lambda: worker_pids(server.pid), what="a worker child")
     os.kill(server.pid, signal.SIGKILL)  # no chance to stop its child itself
     server.wait(10)
 
@@ -136,14 +126,14 @@ def test_the_worker_stops_when_the_server_dies(served, tmp_path):
         stat = Path(f"/proc/{child}/stat").read_text()
         return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
-    wait_for(gone, what="the orphaned worker's exit")
+    poll_until(gone, what="the orphaned worker's exit")
 
 
 def test_sigterm_stops_server_and_worker_cleanly(served, tmp_path):
     db_path = tmp_path / "inbox.db"
     server, port = served("--store", f"sqlite:///{db_path}")
     deliver(port)
-    wait_for(lambda: seen(db_path), what="the handler's row")  # the worker is up
+    poll_until(lambda: seen(db_path), what="the handler's row")  # the worker is up
     server.send_signal(signal.SIGTERM)
     assert server.wait(20) == 0
     assert server.stderr is not None
@@ -155,7 +145,7 @@ def test_in_process_and_off(served, tmp_path):
     server, port = served("--store", f"sqlite:///{db_path}", "--worker", "in-process")
     assert worker_pids(server.pid) == []
     event_id = deliver(port)
-    assert wait_for(lambda: seen(db_path)) == [(event_id, server.pid)]
+    assert poll_until(lambda: seen(db_path)) == [(event_id, server.pid)]
 
     off_db = tmp_path / "off.db"
     off, off_port = served("--store", f"sqlite:///{off_db}", "--no-worker")

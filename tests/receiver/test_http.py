@@ -16,7 +16,7 @@ import pytest
 from appevents import sign
 from appevents.receiver import App, SQLiteStore
 from appevents.testing import make_event, signed_headers
-from servers import endpoint_server
+from servers import endpoint_server, poll_until
 
 SECRET = "whsec_http_test"
 
@@ -29,15 +29,6 @@ def row(db_path: Path, event_id: str):
 def count_rows(db_path: Path) -> int:
     with sqlite3.connect(db_path) as db:
         return db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-
-
-def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.fixture(params=["asgi", "builtin"])
@@ -76,7 +67,7 @@ def test_200_only_after_the_row_is_committed(receiver):
     assert row(db_path, event_id) is not None  # another connection sees it: committed
     again = httpx.post(url, content=body, headers=signed_headers(body, SECRET))
     assert again.json() == {"received": True, "duplicate": True}
-    wait_until(lambda: row(db_path, event_id)[1] == "done")
+    poll_until(lambda: row(db_path, event_id)[1] == "done")
 
 
 BODY = make_event("customer.created", account="acct_1")
@@ -165,7 +156,7 @@ def test_concurrent_duplicate_deliveries_store_one_row_and_run_once(receiver):
     responses = asyncio.run(deliver_many())
     assert [r.status_code for r in responses] == [200] * 40
     assert sum(not r.json()["duplicate"] for r in responses) == 1
-    wait_until(lambda: row(db_path, event_id)[1] == "done")
+    poll_until(lambda: row(db_path, event_id)[1] == "done")
     with sqlite3.connect(db_path) as db:
         assert db.execute("SELECT COUNT(*) FROM events").fetchone() == (1,)
         assert db.execute(
@@ -204,7 +195,7 @@ def test_lifecycle_outcome_is_the_same_for_every_arrival_order(tmp_path, order):
             assert httpx.post(base + "/webhook", content=body,
                               headers=signed_headers(body, SECRET)).status_code == 200  # fmt: skip
             # Let each be processed before the next arrives: arrival order is processing order.
-            wait_until(lambda: _unfinished(db_path) == 0)
+            poll_until(lambda: _unfinished(db_path) == 0)
     with sqlite3.connect(db_path) as db:
         states = db.execute("SELECT account, status FROM installations ORDER BY 1").fetchall()
         assert states == [("acct_A", "uninstalled"), ("acct_B", "active")]

@@ -54,7 +54,7 @@ class WorkerProcess:
     def wake(self) -> None:
         """Tell the child new events were committed (never blocks the caller)."""
         # A full pipe already holds unread wake-ups; a closed one means we are stopping.
-        with contextlib.suppress(BlockingIOError, BrokenPipeError, OSError):
+        with contextlib.suppress(OSError):  # BlockingIOError, BrokenPipeError
             os.write(self._write_fd, b"\x01")
 
     def stop(self) -> None:

@@ -160,17 +160,14 @@ class App:
             **options,
         )
 
-    def runtime(
-        self, *, run_worker: bool = True, on_commit: Callable[[], None] | None = None
-    ) -> Runtime:
-        """A new, not yet started, running instance of this receiver (``on_commit``: see
-        :class:`Runtime`)."""
+    def runtime(self, *, run_worker: bool = True) -> Runtime:
+        """A new, not yet started, running instance of this receiver."""
         if not self.secrets:
             raise ConfigurationError(
                 "no webhook signing secret: pass App(secrets=[...]), --secret, or set "
                 "APPEVENTS_WEBHOOK_SECRET to the endpoint's whsec_... secret"
             )
-        return Runtime(self, self.open_store(), run_worker=run_worker, on_commit=on_commit)
+        return Runtime(self, self.open_store(), run_worker=run_worker)
 
     def asgi(self) -> ASGIEndpoint:
         """The ASGI application (with lifespan: it opens the store and runs the worker)."""

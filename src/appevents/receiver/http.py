@@ -12,7 +12,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from .replies import REASONS, Reply, method_not_allowed, not_found, same_path, too_large
+from .replies import REASONS, Reply, misrouted, too_large
 from .runtime import Runtime
 
 if TYPE_CHECKING:
@@ -67,10 +67,9 @@ class ASGIEndpoint:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.app.max_body_bytes
-        if not same_path(scope["path"], self.app.path):
-            return await _respond(send, not_found(scope["path"], self.app.path))
-        if scope["method"] != "POST":
-            return await _respond(send, method_not_allowed(scope["method"]), allow=True)
+        refused = misrouted(scope["path"], scope["method"], self.app.path)
+        if refused is not None:
+            return await _respond(send, refused)
         signature: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"stripe-signature":
@@ -103,9 +102,9 @@ class ASGIEndpoint:
             await runtime.start()
 
 
-async def _respond(send: Send, reply: Reply, *, allow: bool = False) -> None:
+async def _respond(send: Send, reply: Reply) -> None:
     headers = [_JSON, (b"content-length", str(len(reply.body)).encode())]
-    if allow:
+    if reply.status == 405:
         headers.append((b"allow", b"POST"))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body})
@@ -161,11 +160,9 @@ class WSGIEndpoint:
         limit = self.app.max_body_bytes
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        allow = False
-        if not same_path(path, self.app.path):
-            reply = not_found(path, self.app.path)
-        elif method != "POST":
-            reply, allow = method_not_allowed(method), True
+        refused = misrouted(path, method, self.app.path)
+        if refused is not None:
+            reply = refused
         else:
             length_text = environ.get("CONTENT_LENGTH") or ""
             length = int(length_text) if length_text.isdigit() else None
@@ -179,7 +176,7 @@ class WSGIEndpoint:
                 else:
                     reply = self.deliver(body, environ.get("HTTP_STRIPE_SIGNATURE"))
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(reply.body)))]
-        if allow:
+        if reply.status == 405:
             headers.append(("Allow", "POST"))
         start_response(f"{reply.status} {REASONS.get(reply.status, '')}".rstrip(), headers)
         return [reply.body]

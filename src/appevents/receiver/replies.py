@@ -16,6 +16,7 @@ __all__ = [
     "Reply",
     "error_reply",
     "method_not_allowed",
+    "misrouted",
     "not_found",
     "same_path",
     "too_large",
@@ -62,3 +63,13 @@ def method_not_allowed(method: str) -> Reply:
 
 def same_path(path: str, expected: str) -> bool:
     return path == expected or path.rstrip("/") == expected.rstrip("/")
+
+
+def misrouted(path: str, method: str, expected: str) -> Reply | None:
+    """The answer to a request that is not a delivery (404 or 405), or None if it is one.
+    A 405 goes with ``Allow: POST``."""
+    if not same_path(path, expected):
+        return not_found(path, expected)
+    if method != "POST":
+        return method_not_allowed(method)
+    return None

@@ -29,9 +29,7 @@ from .replies import (
     REASONS,
     Reply,
     error_reply,
-    method_not_allowed,
-    not_found,
-    same_path,
+    misrouted,
     too_large,
 )
 from .runtime import Runtime
@@ -51,9 +49,9 @@ def _status_line(status: int) -> bytes:
 _STATUS_LINES = {status: _status_line(status) for status in REASONS}
 
 
-def _encode(reply: Reply, *, keep_alive: bool, allow: bool) -> bytes:
+def _encode(reply: Reply, *, keep_alive: bool) -> bytes:
     head = _STATUS_LINES.get(reply.status) or _status_line(reply.status)
-    extra = (b"allow: POST\r\n" if allow else b"") + (
+    extra = (b"allow: POST\r\n" if reply.status == 405 else b"") + (
         b"" if keep_alive else b"connection: close\r\n"
     )
     return b"%scontent-type: application/json\r\ncontent-length: %d\r\n%s\r\n%s" % (
@@ -67,12 +65,11 @@ def _encode(reply: Reply, *, keep_alive: bool, allow: bool) -> bytes:
 class _Slot:
     """One request's place in its connection's answer order."""
 
-    __slots__ = ("allow", "answer", "keep_alive")
+    __slots__ = ("answer", "keep_alive")
 
-    def __init__(self, answer: Reply | asyncio.Future[bool], keep_alive: bool, allow: bool) -> None:
+    def __init__(self, answer: Reply | asyncio.Future[bool], keep_alive: bool) -> None:
         self.answer = answer
         self.keep_alive = keep_alive
-        self.allow = allow
 
 
 class _Connection(asyncio.Protocol):
@@ -166,14 +163,13 @@ class _Connection(asyncio.Protocol):
         keep_alive = self.parser.should_keep_alive()
         method = self.parser.get_method().decode("latin-1")
         path = self.url.partition(b"?")[0].decode("latin-1")
-        if not same_path(path, self.path):
-            self._enqueue(_Slot(not_found(path, self.path), keep_alive, False))
-        elif method != "POST":
-            # Closed after: a HEAD client would not read this answer's body.
-            self._enqueue(_Slot(method_not_allowed(method), False, True))
+        refused = misrouted(path, method, self.path)
+        if refused is not None:
+            # After a 405, close: a HEAD client would not read this answer's body.
+            self._enqueue(_Slot(refused, keep_alive and refused.status != 405))
         else:
             body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
-            self._enqueue(_Slot(self.runtime.accept(body, self.signature), keep_alive, False))
+            self._enqueue(_Slot(self.runtime.accept(body, self.signature), keep_alive))
         self.body = []
 
     # -- answers, in request order -----------------------------------------------------
@@ -205,7 +201,7 @@ class _Connection(asyncio.Protocol):
             if transport is None:  # the client left; the commit still happened
                 continue
             keep_alive = slot.keep_alive and not self.server.stopping
-            transport.write(_encode(reply, keep_alive=keep_alive, allow=slot.allow))
+            transport.write(_encode(reply, keep_alive=keep_alive))
             self.last_activity = self.loop.time()
             if not keep_alive:
                 self.close()
@@ -221,7 +217,7 @@ class _Connection(asyncio.Protocol):
         self.rejected = reply
         self.reading = False
         self.closing = True  # ignore whatever else arrives on this connection
-        self.queue.append(_Slot(reply, False, False))
+        self.queue.append(_Slot(reply, False))
         self._write_ready()
 
     def close(self) -> None:
