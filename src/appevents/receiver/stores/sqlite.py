@@ -171,7 +171,10 @@ class SQLiteStore(Store):
     ) -> list[tuple[StoredEvent, Outcome]]:
         """The whole batch on the lane's thread, in one go: no hop per statement."""
         w = self._w
-        accounts = [row[0] for row in w.db.execute(Q["due_accounts"], (now, limit))]
+        try:
+            accounts = [row[0] for row in w.db.execute(Q["due_accounts"], (now, limit))]
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} could not start work: {exc}") from exc
         if not accounts:
             return []
         tx = _Transaction(w, inline=True)
