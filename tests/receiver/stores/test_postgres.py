@@ -78,6 +78,26 @@ async def test_handler_effects_commit_exactly_once_with_done_and_roll_back_with_
     ]  # fmt: skip
 
 
+async def test_receivers_inserting_the_same_ids_in_opposite_orders_never_deadlock(
+    postgres_schema, make_event
+):
+    # Each batch takes the ids' keys as it inserts; in opposite orders, two concurrent
+    # batches would wait for each other until PostgreSQL aborts one (a 503 to Stripe).
+    first = PostgresStore(postgres_url(), schema=postgres_schema)
+    second = PostgresStore(postgres_url(), schema=postgres_schema)
+    async with first, second:
+        for round_ in range(20):
+            events = [make_event(round_ * 100 + n) for n in range(40)]
+            answers = await asyncio.gather(
+                first.insert_events(events, NOW), second.insert_events(events[::-1], NOW)
+            )
+            # Each id new exactly once, whichever receiver won it.
+            assert [a or b for a, b in zip(answers[0], answers[1][::-1], strict=True)] == [
+                True
+            ] * 40
+            assert not any(a and b for a, b in zip(answers[0], answers[1][::-1], strict=True))
+
+
 async def test_two_workers_share_the_load_one_event_per_account_at_a_time_in_created_order(
     postgres_store_factory, postgres_schema, make_event
 ):

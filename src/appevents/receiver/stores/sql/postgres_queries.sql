@@ -21,12 +21,15 @@ INSERT INTO appevents_schema_version (version, name) VALUES (%(version)s, %(name
 
 -- name: insert_events
 -- One round trip per batch: the whole batch as arrays, duplicates skipped by the
--- primary key and reported by their absence from RETURNING.
+-- primary key and reported by their absence from RETURNING. Rows go in id order: two
+-- receivers inserting the same ids in different orders would each wait for the other's
+-- key (a deadlock, one batch refused with a 503); in one order, one simply waits.
 INSERT INTO events (id, account, livemode, type, created, received_at, available_at, payload)
 SELECT id, account, livemode, type, created, %(received_at)s, %(received_at)s, payload
 FROM unnest(%(ids)s::text[], %(accounts)s::text[], %(livemodes)s::boolean[],
             %(types)s::text[], %(created)s::bigint[], %(payloads)s::bytea[])
      AS batch (id, account, livemode, type, created, payload)
+ORDER BY id
 ON CONFLICT (id) DO NOTHING
 RETURNING id
 
