@@ -157,6 +157,35 @@ async def test_lifecycle_hooks_and_dispatch(clock, make_event):
     assert installation.status == "uninstalled"
 
 
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_an_event_erased_while_pending_is_skipped_not_retried(
+    clock, make_event, tmp_path, kind
+):
+    # Same second as the uninstall, later in id order: the uninstall's erasure (everything
+    # created up to its second) covers it before its turn. With PostgreSQL the same happens
+    # to a delivery committed while the uninstall runs.
+    store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "inbox.db")
+    app = App("whsec_x", store=store, clock=clock, random_fraction=lambda: 0.0)
+    ran = []
+    app.on("*")(lambda e: ran.append(e.id))
+    worker = app.worker(store)
+    async with store:
+        await store.insert_events(
+            [
+                make_event(1, event_type="account.application.authorized"),
+                make_event(2, event_type="account.application.deauthorized"),
+                make_event(3, created=1_700_000_002),
+            ],
+            clock.now,
+        )
+        await worker.drain()
+        erased = await store.get_event("evt_000003")
+        assert (erased.status, erased.attempts, erased.payload, erased.last_error) == (
+            Status.SKIPPED, 1, None, None,
+        )  # fmt: skip
+        assert ran == ["evt_000001", "evt_000002"] and worker.stats.failed == 0
+
+
 async def test_sqlite_effects_happen_exactly_once_through_the_transaction(
     clock, tmp_path, make_event
 ):

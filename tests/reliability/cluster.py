@@ -61,6 +61,7 @@ class Cluster:
     store_url: str
     receivers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         (self.workdir / "reliability_app.py").write_text(APP_MODULE)
@@ -69,10 +70,22 @@ class Cluster:
         command = [sys.executable, "-m", "appevents.cli.main", *args, "reliability_app:app",
                    "--app-dir", str(self.workdir), "--store", self.store_url,
                    "--log-level", "warning"]  # fmt: skip
-        return subprocess.Popen(
-            command, cwd=self.workdir, start_new_session=True, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, env={**os.environ, "APPEVENTS_WEBHOOK_SECRET": SECRET},
-        )  # fmt: skip
+        # Logs go to a file, never to a pipe nobody reads: a full pipe would block the
+        # process (and its children, which inherit it) at its next log line.
+        log = self.workdir / f"{args[0]}-{len(self.logs) + 1}.log"
+        self.logs.append(log)
+        with log.open("wb") as out:
+            return subprocess.Popen(
+                command, cwd=self.workdir, start_new_session=True, stdout=subprocess.DEVNULL,
+                stderr=out, env={**os.environ, "APPEVENTS_WEBHOOK_SECRET": SECRET},
+            )  # fmt: skip
+
+    def log_tails(self, lines: int = 20) -> str:
+        """The end of every process's log, for a failing test's message."""
+        return "\n".join(
+            f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+            for log in self.logs
+        )
 
     def start_receiver(self, *, worker: bool = True) -> str:
         port = free_port()
@@ -91,8 +104,6 @@ class Cluster:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
-        if process.stderr:
-            process.stderr.close()
 
     def kill_receiver(self, url: str) -> None:
         self.kill(self.receivers.pop(url))

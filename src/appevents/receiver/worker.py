@@ -169,6 +169,11 @@ class Worker:
 
     async def _apply(self, stored: StoredEvent, tx: Transaction) -> bool:
         """Apply the lifecycle and run the handlers; False if the event was not dispatched."""
+        if stored.payload is None:
+            # An uninstall erased it before its turn (created in the uninstall's second, or
+            # committed while the uninstall ran): the account's data is gone, and so is
+            # anything to dispatch.
+            return False
         event = stored.event()
         if event.account is None:
             ctx = Context(event, None, event.livemode, None, None, tx.connection, stored.attempts)
