@@ -1,5 +1,7 @@
-"""`appevents serve` and its worker: a child process by default, woken, restarted, tied to
-the server's life; in-process or off on request."""
+"""`appevents serve` and its children: the worker (a child process by default, woken,
+restarted, tied to the server's life; in-process or off on request) and, for SQLite, the
+process that commits received events (restarted, tied to the server's life; a thread on
+request)."""
 
 from __future__ import annotations
 
@@ -45,9 +47,36 @@ def seen(db_path: Path) -> list[tuple[str, int]]:
         return []  # the table is not there yet
 
 
-def worker_pids(server_pid: int) -> list[int]:
+def child_pids(server_pid: int, command_part: str) -> list[int]:
+    """The server's children whose command line has ``command_part``."""
     out = subprocess.run(["pgrep", "-P", str(server_pid)], capture_output=True, text=True)
-    return [int(pid) for pid in out.stdout.split()]
+    pids = []
+    for pid in out.stdout.split():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile
+        if command_part.encode() in command:
+            pids.append(int(pid))
+    return pids
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    return child_pids(server_pid, "worker")
+
+
+def ingest_pids(server_pid: int) -> list[int]:
+    return child_pids(server_pid, "appevents.receiver.stores.sqlite_ingest_child")
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie waiting to be reaped by init also counts as stopped.
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def deliver(port: int) -> str:
@@ -117,16 +146,7 @@ def test_the_worker_stops_when_the_server_dies(served, tmp_path):
     os.kill(server.pid, signal.SIGKILL)  # no chance to stop its child itself
     server.wait(10)
 
-    def gone() -> bool:
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            return True
-        # A zombie waiting to be reaped by init also counts as stopped.
-        stat = Path(f"/proc/{child}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-    poll_until(gone, what="the orphaned worker's exit")
+    poll_until(lambda: gone(child), what="the orphaned worker's exit")
 
 
 def test_sigterm_stops_server_and_worker_cleanly(served, tmp_path):
@@ -134,10 +154,12 @@ def test_sigterm_stops_server_and_worker_cleanly(served, tmp_path):
     server, port = served("--store", f"sqlite:///{db_path}")
     deliver(port)
     poll_until(lambda: seen(db_path), what="the handler's row")  # the worker is up
+    (ingest,) = ingest_pids(server.pid)
     server.send_signal(signal.SIGTERM)
     assert server.wait(20) == 0
     assert server.stderr is not None
     assert b"worker stopped after 1 attempts" in server.stderr.read()
+    assert gone(ingest)
 
 
 def test_in_process_and_off(served, tmp_path):
@@ -162,6 +184,65 @@ def test_worker_choices_that_cannot_work_are_refused(tmp_path):
     assert "--worker process cannot reach a memory:// store" in memory.output
     both = CliRunner().invoke(cli, [*base, "--no-worker", "--worker", "process"])
     assert both.exit_code == 2 and "--no-worker contradicts --worker process" in both.output
+    ingest = CliRunner().invoke(cli, [*base, "--store", "memory://", "--ingest", "thread"])
+    assert ingest.exit_code == 2
+    assert "--ingest thread applies to sqlite:/// stores only, not to memory://" in ingest.output
+
+
+# -- the SQLite ingest child -------------------------------------------------------------
+
+
+def stored_ids(db_path: Path) -> list[str]:
+    with sqlite3.connect(db_path) as db:
+        return [row[0] for row in db.execute("SELECT id FROM events ORDER BY rowid")]
+
+
+def test_sqlite_commits_run_in_a_child_process_or_on_request_a_thread(served, tmp_path):
+    db_path = tmp_path / "inbox.db"
+    server, port = served("--store", f"sqlite:///{db_path}")
+    assert len(poll_until(lambda: ingest_pids(server.pid), what="an ingest child")) == 1
+    event_id = deliver(port)
+    assert stored_ids(db_path) == [event_id]
+
+    thread_db = tmp_path / "thread.db"
+    threaded, thread_port = served("--store", f"sqlite:///{thread_db}", "--ingest", "thread")
+    event_id = deliver(thread_port)
+    assert stored_ids(thread_db) == [event_id]
+    assert ingest_pids(threaded.pid) == []
+
+
+def test_an_ingest_child_that_dies_is_started_again(served, tmp_path):
+    db_path = tmp_path / "inbox.db"
+    server, port = served("--store", f"sqlite:///{db_path}")
+    (first,) = poll_until(lambda: ingest_pids(server.pid), what="an ingest child")
+    os.kill(first, signal.SIGKILL)
+    poll_until(lambda: gone(first), what="the killed child's exit")
+    body = make_event("customer.created", account="acct_1")
+    answers = []
+
+    def delivered() -> bool:
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/webhook", content=body, headers=signed_headers(body, SECRET)
+        )
+        answers.append((response.status_code, response.json()))
+        return response.status_code == 200
+
+    poll_until(delivered, what="a delivery answered 200")
+    # A delivery that raced the crash is refused for Stripe to retry, never lost as a 200.
+    for status, answer in answers[:-1]:
+        assert (status, answer["error"]["code"]) == (503, "store_unavailable")
+    assert answers[-1] == (200, {"received": True, "duplicate": False})
+    assert stored_ids(db_path) == [json.loads(body)["id"]]
+    (second,) = ingest_pids(server.pid)
+    assert second != first and server.poll() is None
+
+
+def test_the_ingest_child_stops_when_the_server_dies(served, tmp_path):
+    server, _ = served("--store", f"sqlite:///{tmp_path / 'inbox.db'}")
+    (child,) = poll_until(lambda: ingest_pids(server.pid), what="an ingest child")
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait(10)
+    poll_until(lambda: gone(child), what="the orphaned ingest child's exit")
 
 
 def test_a_port_in_use_is_a_clear_error(tmp_path):

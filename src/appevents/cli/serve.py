@@ -13,9 +13,11 @@ import click
 
 from ..errors import AppEventsError
 from ..receiver.app import App
+from ..receiver.inbox import Store
 from ..receiver.runtime import Runtime
 from ..receiver.server import WebhookServer
 from ..receiver.stores.memory import MemoryStore
+from ..receiver.stores.sqlite import SQLiteStore
 from .common import (
     SECRET_ENV,
     STORE_ENV,
@@ -79,6 +81,15 @@ def _check_manifest(app: App) -> None:
     "off (run `appevents worker` apart).",
 )
 @click.option("--no-worker", is_flag=True, help="Same as --worker off.")
+@click.option(
+    "--ingest",
+    "ingest_mode",
+    type=click.Choice(["process", "thread"]),
+    default=None,
+    help="Where a sqlite:/// store commits received events: a child process of their own "
+    "(the default: commits do not wait for the server's Python lock) or a thread of the "
+    "server's process.",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     target: str,
@@ -89,6 +100,7 @@ def serve(
     app_dir: str,
     worker_mode: str | None,
     no_worker: bool,
+    ingest_mode: str | None,
     log_level: str,
 ) -> None:
     """Run the app's webhook endpoint and its worker with one command.
@@ -112,6 +124,9 @@ def serve(
         )
     _check_manifest(app)
     store = guard(app.open_store)()
+    ingest = _ingest_mode(ingest_mode, store)
+    if isinstance(store, SQLiteStore):
+        store.ingest_process = ingest == "process"
     mode = _worker_mode(worker_mode, no_worker, in_memory=isinstance(store, MemoryStore))
     child: WorkerProcess | None = None
     if mode == "process":
@@ -132,7 +147,8 @@ def serve(
     def ready(server: WebhookServer) -> None:
         click.echo(
             f"appevents: receiving at http://{host}:{server.bound_port}{app.path} "
-            f"(store {runtime.store.url}, worker {_DESCRIBE[mode]})",
+            f"(store {runtime.store.url}, worker {_DESCRIBE[mode]}"
+            + (f", commits {_DESCRIBE[ingest]})" if ingest else ")"),
             err=True,
         )
         if child is not None:
@@ -150,7 +166,23 @@ def serve(
             child.stop()
 
 
-_DESCRIBE = {"process": "in a child process", "in-process": "in this process", "off": "off"}
+_DESCRIBE = {
+    "process": "in a child process",
+    "in-process": "in this process",
+    "thread": "in this process",
+    "off": "off",
+}
+
+
+def _ingest_mode(chosen: str | None, store: Store) -> str | None:
+    if not isinstance(store, SQLiteStore):
+        if chosen is not None:
+            raise click.UsageError(
+                f"--ingest {chosen} applies to sqlite:/// stores only, not to {store.url}: "
+                "leave --ingest out"
+            )
+        return None
+    return chosen or "process"
 
 
 def _worker_mode(chosen: str | None, no_worker: bool, *, in_memory: bool) -> str:

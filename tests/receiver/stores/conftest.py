@@ -37,12 +37,20 @@ def postgres_store_factory(postgres_schema):
     return build
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        "sqlite-ingest-process",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
 async def store(request, tmp_path):
     if request.param == "memory":
         store = MemoryStore()
-    elif request.param == "sqlite":
-        store = SQLiteStore(tmp_path / "inbox.db")
+    elif request.param.startswith("sqlite"):
+        ingest_process = request.param == "sqlite-ingest-process"
+        store = SQLiteStore(tmp_path / "inbox.db", ingest_process=ingest_process)
     else:
         store = request.getfixturevalue("postgres_store_factory")(max_size=2)
     async with store:

@@ -225,11 +225,12 @@ async def test_sqlite_survives_reopening(tmp_path, make_event):
         assert await store.insert_events([make_event(1)], NOW) == [False]
 
 
-async def test_sqlite_locked_database_is_unavailable_not_lost(tmp_path, make_event):
+@pytest.mark.parametrize("ingest_process", [False, True], ids=["thread", "process"])
+async def test_sqlite_locked_database_is_unavailable_not_lost(tmp_path, make_event, ingest_process):
     from appevents import StoreUnavailable
 
     path = tmp_path / "inbox.db"
-    store = SQLiteStore(path, busy_timeout=0.05)
+    store = SQLiteStore(path, busy_timeout=0.05, ingest_process=ingest_process)
     async with store:
         blocker = sqlite3.connect(path, isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")

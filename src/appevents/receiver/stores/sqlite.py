@@ -1,9 +1,10 @@
 """The SQLite store: the embedded default (WAL, ``synchronous=FULL``: committed means on disk).
 
 Two connections, each on its own lane (thread): one ingests (group-committed batches
-of inserts), one processes. Processing runs a whole batch of due events in one
-``BEGIN IMMEDIATE`` transaction with a savepoint per event, so the worker group-commits
-too, and a crash mid-batch rolls every effect back with the outcomes.
+of inserts; with ``ingest_process=True``, in a child process), one processes.
+Processing runs a whole batch of due events in one ``BEGIN IMMEDIATE`` transaction with
+a savepoint per event, so the worker group-commits too, and a crash mid-batch rolls
+every effect back with the outcomes.
 """
 
 from __future__ import annotations
@@ -24,14 +25,13 @@ from ..installations import Installation
 from .queries import load_queries
 from .rows import installation_from_row, stored_event_from_row
 from .sqlite_connection import Connection, run_without_suspending
+from .sqlite_ingest import event_rows, insert_rows
+from .sqlite_ingest_process import IngestProcess
 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 Q = load_queries("sqlite_queries.sql")
-# One statement per chunk of rows: a batch costs a few statements, not one per event.
-_ROWS_PER_INSERT = 500  # 9 parameters each, well under SQLite's 32766 limit
-_IDS_PER_SELECT = 4000
 _WORKER_SLICE = 0.001  # seconds the worker writes before giving way to a waiting receiver
 # Checkpoints (copying the WAL into the database file, then fsync) are the worker's job,
 # after each of its batches and outside the writer lock: small and frequent, so the
@@ -42,11 +42,17 @@ _INGEST_AUTOCHECKPOINT = 1000
 
 
 class SQLiteStore(Store):
-    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0) -> None:
+    def __init__(
+        self, path: str | Path, *, busy_timeout: float = 10.0, ingest_process: bool = False
+    ) -> None:
+        """``ingest_process``: commit received events in a child process instead of on a
+        thread of this one (see ``sqlite_ingest_process.py``; ``appevents serve`` does)."""
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self.busy_timeout = busy_timeout
+        self.ingest_process = ingest_process
         self._ingest: Connection | None = None
+        self._ingest_child: IngestProcess | None = None
         self._work: Connection | None = None
 
     @classmethod
@@ -71,18 +77,29 @@ class SQLiteStore(Store):
                 "exist; create it or choose another path"
             )
         self._work = Connection(self.path, "appevents-sqlite-work", self.busy_timeout)
-        self._ingest = Connection(self.path, "appevents-sqlite-ingest", self.busy_timeout)
         try:
             await self._work.lane.run(functools.partial(self._work.connect, autocheckpoint=0))
             await self._work.lane.run(self._work.migrate)
-            await self._ingest.lane.run(
-                functools.partial(self._ingest.connect, autocheckpoint=_INGEST_AUTOCHECKPOINT)
-            )
+            if self.ingest_process:
+                self._ingest_child = IngestProcess(
+                    self.path,
+                    busy_timeout=self.busy_timeout,
+                    autocheckpoint=_INGEST_AUTOCHECKPOINT,
+                )
+                await self._ingest_child.start()
+            else:
+                self._ingest = Connection(self.path, "appevents-sqlite-ingest", self.busy_timeout)
+                await self._ingest.lane.run(
+                    functools.partial(self._ingest.connect, autocheckpoint=_INGEST_AUTOCHECKPOINT)
+                )
         except BaseException:
             await self.close()
             raise
 
     async def close(self) -> None:
+        if self._ingest_child is not None:
+            await self._ingest_child.stop()
+            self._ingest_child = None
         for connection in (self._ingest, self._work):
             if connection is not None:
                 await connection.lane.run(connection.close)
@@ -112,39 +129,13 @@ class SQLiteStore(Store):
         await work.lane.run(run)
 
     async def insert_events(self, events: Sequence[Event], received_at: float) -> list[bool]:
+        rows = event_rows(events, received_at)
+        if self._ingest_child is not None:
+            return await self._ingest_child.insert(rows)
         if self._ingest is None:
             raise StoreUnavailable(f"store {self.url} is not open")
-        ingest = self._ingest
-
-        def insert() -> list[bool]:
-            db = ingest.db
-            with ingest.lock.for_ingest(), ingest.transaction("BEGIN IMMEDIATE"):
-                seen: set[str] = set()
-                ids = [e.id for e in events]
-                for start in range(0, len(ids), _IDS_PER_SELECT):
-                    chunk_ids = ids[start : start + _IDS_PER_SELECT]
-                    sql = Q["stored_ids"].format(marks=", ".join(["?"] * len(chunk_ids)))
-                    seen.update(row[0] for row in db.execute(sql, chunk_ids))
-                new, rows = [], []
-                for e in events:  # the same id twice in one batch: only the first is new
-                    is_new = e.id not in seen
-                    new.append(is_new)
-                    if is_new:
-                        seen.add(e.id)
-                        rows.append(
-                            (e.id, e.account or "", e.livemode, e.type, e.created,
-                             _order_key(e.created, e.id), received_at, received_at, e.raw)
-                        )  # fmt: skip
-                for start in range(0, len(rows), _ROWS_PER_INSERT):
-                    chunk = rows[start : start + _ROWS_PER_INSERT]
-                    sql = Q["insert_events"].format(
-                        values=", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-                    )
-                    db.execute(sql, [value for row in chunk for value in row])
-            return new
-
         try:
-            return await ingest.lane.run(insert)
+            return await self._ingest.lane.run(insert_rows, self._ingest, rows)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path} could not commit: {exc}") from exc
 
@@ -431,7 +422,3 @@ async def _holding_for_worker(w: Connection) -> AsyncIterator[None]:
         yield
     finally:
         await w.lane.run(held.close)
-
-
-def _order_key(created: int, event_id: str) -> str:
-    return f"{created:012d}{event_id}"

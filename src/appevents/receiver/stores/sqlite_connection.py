@@ -44,6 +44,9 @@ class Connection:
             )
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
+            # Statement journals stay in memory: spilled, each multi-row INSERT would create,
+            # write and delete a temporary file.
+            db.execute("PRAGMA temp_store = MEMORY")
             db.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
             self.lock.open()
         except (sqlite3.Error, OSError) as exc:

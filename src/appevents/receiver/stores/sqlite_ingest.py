@@ -1,0 +1,68 @@
+"""The receiver's SQLite transaction: store a batch of verified events, once each.
+
+One function, :func:`insert_rows`, used wherever the batch is committed: on the store's
+ingest thread, or in the ingest process (``sqlite_ingest_process.py``). Rows are plain
+tuples so that they cross a process boundary as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ...event import Event
+from .queries import load_queries
+from .sqlite_connection import Connection
+
+__all__ = ["Row", "event_rows", "insert_rows", "order_key"]
+
+Q = load_queries("sqlite_queries.sql")
+# One statement per chunk of rows: a batch costs a few statements, not one per event.
+_ROWS_PER_INSERT = 500  # 9 parameters each, well under SQLite's 32766 limit
+_IDS_PER_SELECT = 4000
+
+Row = tuple[str, str, bool, str, int, str, float, float, bytes]
+"""id, account ('' for the platform), livemode, type, created, order_key, received_at,
+available_at, payload: the ``events`` columns an insert sets."""
+
+
+def order_key(created: int, event_id: str) -> str:
+    return f"{created:012d}{event_id}"
+
+
+def event_rows(events: Sequence[Event], received_at: float) -> list[Row]:
+    return [
+        (e.id, e.account or "", e.livemode, e.type, e.created, order_key(e.created, e.id),
+         received_at, received_at, e.raw)
+        for e in events
+    ]  # fmt: skip
+
+
+def insert_rows(connection: Connection, rows: Sequence[Row]) -> list[bool]:
+    """Commit the rows whose id is not stored yet, durably; for each row, whether it was new.
+
+    The same id twice in ``rows``: only the first can be new. Raises ``sqlite3.Error``
+    if the transaction fails (nothing of it is stored then).
+    """
+    db = connection.db
+    with connection.lock.for_ingest(), connection.transaction("BEGIN IMMEDIATE"):
+        seen: set[str] = set()
+        ids = [row[0] for row in rows]
+        for start in range(0, len(ids), _IDS_PER_SELECT):
+            chunk_ids = ids[start : start + _IDS_PER_SELECT]
+            sql = Q["stored_ids"].format(marks=", ".join(["?"] * len(chunk_ids)))
+            seen.update(found for (found,) in db.execute(sql, chunk_ids))
+        new: list[bool] = []
+        fresh: list[Row] = []
+        for row in rows:
+            is_new = row[0] not in seen
+            new.append(is_new)
+            if is_new:
+                seen.add(row[0])
+                fresh.append(row)
+        for start in range(0, len(fresh), _ROWS_PER_INSERT):
+            chunk = fresh[start : start + _ROWS_PER_INSERT]
+            sql = Q["insert_events"].format(
+                values=", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            )
+            db.execute(sql, [value for row in chunk for value in row])
+    return new
