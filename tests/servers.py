@@ -124,6 +124,16 @@ def serve_process(args: list[str], *, cwd: Path, port: int, env: dict[str, str] 
             process.stderr.close()
 
 
+def exited(pid: int) -> bool:
+    """Whether process ``pid`` has stopped (a zombie not yet reaped counts as stopped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
 def poll_until(check: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
     """Call ``check`` until it returns something true, and return that."""
     deadline = time.monotonic() + timeout

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from appevents.cli.main import cli
 from appevents.testing import make_event, signed_headers
-from servers import free_port, poll_until, wait_http
+from servers import exited, free_port, poll_until, wait_http
 
 SECRET = "whsec_serve_worker"
 APP = """
@@ -67,16 +67,6 @@ def worker_pids(server_pid: int) -> list[int]:
 
 def ingest_pids(server_pid: int) -> list[int]:
     return child_pids(server_pid, "appevents.receiver.stores.sqlite_ingest_child")
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    # A zombie waiting to be reaped by init also counts as stopped.
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def deliver(port: int) -> str:
@@ -146,7 +136,7 @@ def test_the_worker_stops_when_the_server_dies(served, tmp_path):
     os.kill(server.pid, signal.SIGKILL)  # no chance to stop its child itself
     server.wait(10)
 
-    poll_until(lambda: gone(child), what="the orphaned worker's exit")
+    poll_until(lambda: exited(child), what="the orphaned worker's exit")
 
 
 def test_sigterm_stops_server_and_worker_cleanly(served, tmp_path):
@@ -159,7 +149,7 @@ def test_sigterm_stops_server_and_worker_cleanly(served, tmp_path):
     assert server.wait(20) == 0
     assert server.stderr is not None
     assert b"worker stopped after 1 attempts" in server.stderr.read()
-    assert gone(ingest)
+    assert exited(ingest)
 
 
 def test_in_process_and_off(served, tmp_path):
@@ -216,7 +206,7 @@ def test_an_ingest_child_that_dies_is_started_again(served, tmp_path):
     server, port = served("--store", f"sqlite:///{db_path}")
     (first,) = poll_until(lambda: ingest_pids(server.pid), what="an ingest child")
     os.kill(first, signal.SIGKILL)
-    poll_until(lambda: gone(first), what="the killed child's exit")
+    poll_until(lambda: exited(first), what="the killed child's exit")
     body = make_event("customer.created", account="acct_1")
     answers = []
 
@@ -242,7 +232,7 @@ def test_the_ingest_child_stops_when_the_server_dies(served, tmp_path):
     (child,) = poll_until(lambda: ingest_pids(server.pid), what="an ingest child")
     os.kill(server.pid, signal.SIGKILL)
     server.wait(10)
-    poll_until(lambda: gone(child), what="the orphaned ingest child's exit")
+    poll_until(lambda: exited(child), what="the orphaned ingest child's exit")
 
 
 def test_a_port_in_use_is_a_clear_error(tmp_path):

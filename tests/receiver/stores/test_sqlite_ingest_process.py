@@ -18,7 +18,7 @@ from appevents import StoreUnavailable
 from appevents.receiver import SQLiteStore
 from appevents.receiver.stores.sqlite_ingest import event_rows
 from appevents.receiver.stores.sqlite_ingest_process import IngestProcess
-from servers import poll_until
+from servers import exited, poll_until
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
@@ -27,15 +27,6 @@ NOW = 1_800_000_000.0
 def stored(path: Path) -> list[str]:
     with sqlite3.connect(path) as db:
         return [row[0] for row in db.execute("SELECT id FROM events ORDER BY rowid")]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
 
 
 def child_pid(store: SQLiteStore) -> int:
@@ -89,7 +80,7 @@ async def test_closing_the_store_commits_what_was_sent_then_the_child_exits(tmp_
     await asyncio.sleep(0)  # the batch is written to the child, not yet answered
     await store.close()
     assert await sent == [True] * 49
-    assert not alive(pid)
+    assert exited(pid)
     assert len(stored(path)) == 49
 
 
@@ -101,7 +92,7 @@ async def test_the_child_ignores_sigint_and_sigterm_meant_for_its_process_group(
         os.kill(pid, signal.SIGINT)
         os.kill(pid, signal.SIGTERM)
         assert await store.insert_events([make_event(1)], NOW) == [True]
-        assert alive(pid)
+        assert not exited(pid)
 
 
 async def test_a_child_that_cannot_open_the_file_says_why(tmp_path):
@@ -132,10 +123,10 @@ def test_the_child_exits_when_its_parent_is_killed(tmp_path):
     try:
         assert parent.stdout is not None
         pid = int(parent.stdout.readline())
-        assert alive(pid)
+        assert not exited(pid)
         parent.kill()  # SIGKILL: no chance to stop its child
         parent.wait(10)
-        poll_until(lambda: not alive(pid), what="the orphaned ingest child's exit")
+        poll_until(lambda: exited(pid), what="the orphaned ingest child's exit")
     finally:
         parent.kill()
         parent.wait(10)
