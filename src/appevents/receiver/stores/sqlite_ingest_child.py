@@ -26,6 +26,9 @@ from .sqlite_ingest_process import FRAME_LENGTH, frame
 
 __all__ = ["main"]
 
+_MAX_FRAMES = 1000
+_MAX_BYTES = 16 << 20
+
 
 class _Frames:
     """Frames from a blocking socket: the first one waited for, then all already there."""
@@ -40,7 +43,9 @@ class _Frames:
         while not frames and not self.closed:
             self._receive(0)
             frames = self._complete()
-        while not self.closed:  # whatever else is already there joins this transaction
+        # Whatever else is already there joins this transaction, up to a bound: a parent
+        # that keeps writing must not keep the batches it sent first from committing.
+        while not self.closed and len(frames) < _MAX_FRAMES and len(self.buffer) < _MAX_BYTES:
             try:
                 self._receive(socket.MSG_DONTWAIT)
             except BlockingIOError:
