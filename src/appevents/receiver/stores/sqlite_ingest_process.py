@@ -3,7 +3,7 @@
 Why a process: sqlite3 lets go of the GIL for every statement it runs and must take it
 back to return. On a thread beside a busy event loop, each of the half-dozen calls of
 one commit (lock, BEGIN, SELECT, INSERT, COMMIT, unlock) waits for the loop to yield
-the GIL, and measured that doubles a commit's time, which is every request's latency.
+the GIL (measured: that doubles a commit's time, and so every request's latency).
 In a child process the commit has an interpreter to itself, and the event loop only
 writes a batch to a socket and reads the answer.
 
@@ -14,9 +14,10 @@ Protocol, over a socketpair: frames of a 4-byte big-endian length and a pickle.
   batch in the order received, ``("ok", [new?...])`` or ``("error", message)``.
 
 The child commits every batch that has arrived meanwhile in one transaction (a group
-commit of group commits), then answers each. It ignores SIGINT and SIGTERM, which reach
-the whole process group, and stops at end-of-file: when the parent closes its end, or
-dies, even by SIGKILL. A batch already read is committed and answered before it stops.
+commit of group commits; at most 1,000 batches or 16 MB), then answers each. It ignores
+SIGINT and SIGTERM, which reach the whole process group, and stops at end-of-file: when
+the parent closes its end, or dies, even by SIGKILL. A batch already read is committed
+and answered before it stops.
 """
 
 from __future__ import annotations
