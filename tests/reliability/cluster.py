@@ -10,11 +10,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from servers import free_port, wait_http
+from servers import free_port, poll_until, wait_http
 
 SECRET = "whsec_reliability"
 
@@ -79,6 +79,21 @@ class Cluster:
                 command, cwd=self.workdir, start_new_session=True, stdout=subprocess.DEVNULL,
                 stderr=out, env={**os.environ, "APPEVENTS_WEBHOOK_SECRET": SECRET},
             )  # fmt: skip
+
+    def wait_until(self, check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+        """Poll ``check`` until true; on timeout, fail with the end of every process's log.
+        An error counts as not yet: the store's tables appear while the processes start."""
+
+        def quietly() -> bool:
+            try:
+                return check()
+            except Exception:
+                return False
+
+        try:
+            poll_until(quietly, timeout=timeout, what=what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the processes' logs:\n{self.log_tails()}") from None
 
     def log_tails(self, lines: int = 20) -> str:
         """The end of every process's log, for a failing test's message."""

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable
 from typing import Any
 
 
@@ -16,18 +14,6 @@ def query(store_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[
 
     with psycopg.connect(store_url, autocommit=True) as db:
         return db.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception:  # the table may not exist yet while processes start
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 def unfinished(store_url: str) -> int:

@@ -12,7 +12,7 @@ import pytest
 
 from appevents.testing import make_event, signed_headers
 from reliability.cluster import SECRET, Cluster, cluster
-from reliability.storedb import query, wait_until
+from reliability.storedb import query
 
 pytestmark = pytest.mark.slow
 ROUNDS = 4
@@ -71,7 +71,7 @@ def test_random_sigkills_of_receivers_and_workers_lose_nothing(tmp_path, store_u
             running.start_receiver(worker=False)
             running.start_worker()
         kills = asyncio.run(chaos(running, rng, acked))
-        wait_until(
+        running.wait_until(
             lambda: (
                 query(store_url, "SELECT COUNT(*) FROM events WHERE status != 'done'")[0][0] == 0
             ),

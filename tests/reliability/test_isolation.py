@@ -9,7 +9,7 @@ import pytest
 
 from appevents.testing import make_event, signed_headers
 from reliability.cluster import SECRET, cluster
-from reliability.storedb import query, unfinished, wait_until
+from reliability.storedb import query, unfinished
 
 pytestmark = pytest.mark.slow
 PER_ACCOUNT = 300
@@ -39,9 +39,9 @@ def test_uninstall_erases_exactly_one_accounts_rows(tmp_path, store_url):
     with cluster(tmp_path, store_url) as running:
         url = running.start_receiver()
         assert set(asyncio.run(deliver(url, bodies))) == {200}
-        wait_until(lambda: unfinished(store_url) == 0, what="business events processed")
+        running.wait_until(lambda: unfinished(store_url) == 0, what="business events processed")
         assert asyncio.run(deliver(url, [goodbye])) == [200]
-        wait_until(lambda: unfinished(store_url) == 0, what="uninstall processed")
+        running.wait_until(lambda: unfinished(store_url) == 0, what="uninstall processed")
 
     def count(sql: str, account: str) -> int:
         return int(query(store_url, sql, (account,))[0][0])
