@@ -81,7 +81,7 @@ class IngestProcess:
         assert self._writer is not None
         answer: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
         self._waiting.append(answer)
-        self._writer.write(frame(list(rows)))
+        self._writer.write(frame(rows))
         return await answer
 
     async def stop(self) -> None:
@@ -130,7 +130,7 @@ class IngestProcess:
     async def _read(self) -> Any:
         assert self._reader is not None
         (length,) = FRAME_LENGTH.unpack(await self._reader.readexactly(FRAME_LENGTH.size))
-        return pickle.loads(await self._reader.readexactly(length))  # noqa: S301 (see _frame)
+        return pickle.loads(await self._reader.readexactly(length))  # noqa: S301 (see frame)
 
     async def _read_answers(self) -> None:
         try:
@@ -146,9 +146,10 @@ class IngestProcess:
         except (OSError, EOFError, asyncio.IncompleteReadError):
             pass
         code = self._process.returncode if self._process is not None else None
+        how = "its connection closed" if code is None else f"exit status {code}"
         error = StoreUnavailable(
-            f"the ingest process for {self.path} stopped (exit status {code}) before it "
-            "answered: the batch may or may not be stored; Stripe will deliver it again"
+            f"the ingest process for {self.path} stopped ({how}) before it answered: the "
+            "batch may or may not be stored; Stripe will deliver it again"
         )
         self._close_socket()
         while self._waiting:
