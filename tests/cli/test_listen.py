@@ -127,6 +127,11 @@ def test_listen_forwards_connect_events_to_an_appevents_receiver(tmp_path: Path)
         kill(sandbox)
 
 
+def forwarded(receiver: Receiver) -> list[str]:
+    """The ids of the objects the receiver got events of, in arrival order."""
+    return [json.loads(body)["data"]["object"]["id"] for _, body in receiver.received]
+
+
 def test_a_listener_whose_sandbox_restarts_reconnects_and_loses_nothing(tmp_path: Path):
     port = free_port()
     data = tmp_path / "state.db"
@@ -146,13 +151,17 @@ def test_a_listener_whose_sandbox_restarts_reconnects_and_loses_nothing(tmp_path
             sandbox, _ = start_sandbox(data, port)
             later = [httpx.post(base + "/v1/customers", headers=auth, data={"email": f"{n}@x.io"}).json()
                      for n in range(2, 5)]  # fmt: skip
-            wait_for(lambda: len(receiver.received) == 4, timeout=30)
+            expected = [first["id"], *(c["id"] for c in later)]
+            wait_for(lambda: set(forwarded(receiver)) == set(expected), timeout=30)
             time.sleep(0.5)
         finally:
             _, err = stop(listener)
             kill(sandbox)
-    got = [json.loads(body)["data"]["object"]["id"] for _, body in receiver.received]
-    assert got == [first["id"], *(c["id"] for c in later)]
+    got = forwarded(receiver)
+    # At least once, as Stripe: the kill may land after the first event was forwarded but
+    # before its acknowledgement was committed, and then the sandbox sends it again.
+    assert list(dict.fromkeys(got)) == expected
+    assert got in (expected, [first["id"], *expected])
     assert "Connection to the sandbox lost" in err and "Reconnected" in err
 
 
