@@ -184,7 +184,7 @@ def test_worker_choices_that_cannot_work_are_refused(tmp_path):
 
 def stored_ids(db_path: Path) -> list[str]:
     with sqlite3.connect(db_path) as db:
-        return [row[0] for row in db.execute("SELECT id FROM events ORDER BY rowid")]
+        return [row[0] for row in db.execute("SELECT id FROM events ORDER BY seq")]
 
 
 def test_sqlite_commits_run_in_a_child_process_or_on_request_a_thread(served, tmp_path):

@@ -26,7 +26,7 @@ NOW = 1_800_000_000.0
 
 def stored(path: Path) -> list[str]:
     with sqlite3.connect(path) as db:
-        return [row[0] for row in db.execute("SELECT id FROM events ORDER BY rowid")]
+        return [row[0] for row in db.execute("SELECT id FROM events ORDER BY seq")]
 
 
 def child_pid(store: SQLiteStore) -> int:

@@ -1,4 +1,9 @@
-"""Named SQL queries kept in ``.sql`` files, one ``-- name: NAME`` header per query."""
+"""Named SQL queries kept in ``.sql`` files, one ``-- name: NAME`` header per query.
+
+A query may name another of its file in braces (``{busy_accounts}``): the other's text
+is spliced in, so a fragment shared by several queries is written once. Other braces
+(``{values}``) are left for the caller's ``str.format``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from importlib.resources import files
 __all__ = ["load_queries", "load_script"]
 
 _HEADER = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+_REFERENCE = re.compile(r"\{(\w+)\}")
 
 
 @cache
@@ -19,7 +25,10 @@ def load_queries(filename: str) -> dict[str, str]:
     queries = {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
     if len(queries) != len(parts) // 2:
         raise RuntimeError(f"{filename} names a query twice")
-    return queries
+    return {
+        name: _REFERENCE.sub(lambda ref: queries.get(ref[1], ref[0]), body)
+        for name, body in queries.items()
+    }
 
 
 @cache

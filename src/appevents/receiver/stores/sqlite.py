@@ -39,6 +39,8 @@ _WORKER_SLICE = 0.001  # seconds the worker writes before giving way to a waitin
 # runs, the WAL stays below SQLite's usual threshold (4 MB), at which the receiver's own
 # commits checkpoint: the bound that holds when no worker runs.
 _INGEST_AUTOCHECKPOINT = 1000
+# New rows one transaction admits at most (a few milliseconds of the write lock).
+_ADMIT_AT_ONCE = 2000
 
 
 class SQLiteStore(Store):
@@ -80,6 +82,10 @@ class SQLiteStore(Store):
         try:
             await self._work.lane.run(functools.partial(self._work.connect, autocheckpoint=0))
             await self._work.lane.run(self._work.migrate)
+            import os as _os
+
+            if _os.environ.get("WNORMAL"):
+                await self._work.lane.run(self._work.db.execute, "PRAGMA synchronous = NORMAL")
             if self.ingest_process:
                 self._ingest_child = IngestProcess(
                     self.path,
@@ -162,75 +168,94 @@ class SQLiteStore(Store):
     ) -> list[tuple[StoredEvent, Outcome]]:
         """The whole batch on the lane's thread, in one go: no hop per statement."""
         w = self._w
+        while True:
+            accounts = self._before_batch(now, limit)
+            if accounts is None:
+                return []
+            tx = _Transaction(w, inline=True)
+            results: list[tuple[StoredEvent, Outcome]] = []
+            with w.lock.for_worker():
+                try:
+                    w.db.execute("BEGIN IMMEDIATE")
+                    accounts = _admit(w.db, limit, accounts)
+                    if accounts is None:
+                        w.db.execute("COMMIT")
+                        continue
+                    started = time.monotonic()
+                    for account in accounts:  # one event per account and batch: its head
+                        if results and _should_yield(w, started, time_budget):
+                            break
+                        head = w.db.execute(Q["account_head"], (account, now)).fetchone()
+                        if head is None:
+                            continue
+                        claimed = stored_event_from_row(head).next_attempt()
+                        w.db.execute("SAVEPOINT event")
+                        outcome = run_without_suspending(work(claimed, tx))
+                        _settle(w.db, head[13], claimed, outcome)
+                        results.append((claimed, outcome))
+                    w.db.execute("COMMIT")
+                except BaseException as exc:
+                    w.rollback()
+                    if isinstance(exc, sqlite3.Error):
+                        raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
+                    raise
+            return results
+
+    def _before_batch(self, now: float, limit: int) -> list[str] | None:
+        """Read before asking for the write lock: the accounts whose head is due, and
+        whether new rows wait for admission; None if there is nothing to do."""
+        w = self._w
         try:
             accounts = [row[0] for row in w.db.execute(Q["due_accounts"], (now, limit))]
+            (unadmitted,) = w.db.execute(Q["has_unadmitted"]).fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path} could not start work: {exc}") from exc
-        if not accounts:
-            return []
-        tx = _Transaction(w, inline=True)
-        results: list[tuple[StoredEvent, Outcome]] = []
-        with w.lock.for_worker():
-            try:
-                w.db.execute("BEGIN IMMEDIATE")
-                started = time.monotonic()
-                for account in accounts:  # one event per account and batch: its head
-                    if results and _should_yield(w, started, time_budget):
-                        break
-                    row = w.db.execute(Q["account_head"], (account, now)).fetchone()
-                    if row is None:
-                        continue
-                    claimed = stored_event_from_row(row).next_attempt()
-                    w.db.execute("SAVEPOINT event")
-                    outcome = run_without_suspending(work(claimed, tx))
-                    _settle(w.db, claimed, outcome)
-                    results.append((claimed, outcome))
-                w.db.execute("COMMIT")
-            except BaseException as exc:
-                w.rollback()
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreUnavailable(f"SQLite store {self.path} failed: {exc}") from exc
-                raise
-        return results
+        if not accounts and not unadmitted:
+            return None
+        return accounts
 
     async def _process_due(
         self, now: float, limit: int, work: Work, time_budget: float
     ) -> list[tuple[StoredEvent, Outcome]]:
         w = self._w
-        try:
-            rows = await w.lane.run(w.fetchall, Q["due_accounts"], (now, limit))
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"SQLite store {self.path} could not start work: {exc}") from exc
-        if not rows:
-            return []
-        async with _holding_for_worker(w):
-            return await self._process_due_locked(
-                w, [row[0] for row in rows], now, work, time_budget
-            )
+        while True:
+            accounts = await w.lane.run(self._before_batch, now, limit)
+            if accounts is None:
+                return []
+            async with _holding_for_worker(w):
+                results = await self._process_due_locked(w, accounts, now, limit, work, time_budget)
+            if results is not None:
+                return results
 
     async def _process_due_locked(
         self,
         w: Connection,
         accounts: list[str],
         now: float,
+        limit: int,
         work: Work,
         time_budget: float,
-    ) -> list[tuple[StoredEvent, Outcome]]:
+    ) -> list[tuple[StoredEvent, Outcome]] | None:
+        """One batch; None if it only admitted new rows (there are more to admit)."""
         tx = _Transaction(w)
         results: list[tuple[StoredEvent, Outcome]] = []
         try:
             await w.lane.run(w.db.execute, "BEGIN IMMEDIATE")
+            chosen = await w.lane.run(_admit, w.db, limit, accounts)
+            if chosen is None:
+                await w.lane.run(w.db.execute, "COMMIT")
+                return None
             started = time.monotonic()
-            for account in accounts:  # one event per account and batch: its head
+            for account in chosen:  # one event per account and batch: its head
                 if results and _should_yield(w, started, time_budget):
                     break
-                row = await w.lane.run(w.fetchone, Q["account_head"], (account, now))
-                if row is None:
+                head = await w.lane.run(w.fetchone, Q["account_head"], (account, now))
+                if head is None:
                     continue
-                claimed = stored_event_from_row(row).next_attempt()
+                claimed = stored_event_from_row(head).next_attempt()
                 await w.lane.run(w.db.execute, "SAVEPOINT event")
                 outcome = await work(claimed, tx)
-                await w.lane.run(_settle, w.db, claimed, outcome)
+                await w.lane.run(_settle, w.db, head[13], claimed, outcome)
                 results.append((claimed, outcome))
             await w.lane.run(w.db.execute, "COMMIT")
         except BaseException as exc:
@@ -241,8 +266,13 @@ class SQLiteStore(Store):
         return results
 
     async def next_due_at(self) -> float | None:
-        row = await self._w.lane.run(self._w.fetchone, Q["next_due_at"], ())
-        return None if row is None or row[0] is None else float(row[0])
+        def read() -> float | None:
+            (due,) = self._w.fetchone(Q["next_due_at"], ())
+            (new,) = self._w.fetchone(Q["next_unadmitted_at"], ())
+            times = [float(t) for t in (due, new) if t is not None]
+            return min(times, default=None)
+
+        return await self._w.lane.run(read)
 
     async def get_event(self, event_id: str) -> StoredEvent:
         row = await self._w.lane.run(self._w.fetchone, Q["get_event"], (event_id,))
@@ -255,17 +285,13 @@ class SQLiteStore(Store):
     ) -> list[StoredEvent]:
         clauses, params = [], []
         if status is not None:
-            clauses.append("status = ?")
+            clauses.append("i.status = ?")
             params.append(str(status))
         if account is not None:
-            clauses.append("account = ?")
+            clauses.append("i.account = ?")
             params.append(account)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = (
-            "SELECT id, account, livemode, type, created, status, attempts, received_at, "
-            "available_at, completed_at, last_error, erased_at, payload FROM events "
-            f"{where} ORDER BY received_at DESC, order_key DESC LIMIT ?"
-        )
+        sql = Q["list_events"].format(where=where)
         rows = await self._w.lane.run(self._w.fetchall, sql, (*params, limit))
         return [stored_event_from_row(r) for r in rows]
 
@@ -356,20 +382,36 @@ class _Transaction:
     async def erase_account(
         self, account: str, livemode: bool, *, through_created: int, now: float
     ) -> int:
-        params = (now, account, livemode, through_created)
-        cursor = await self._run(self._c.db.execute, Q["erase_account"], params)
-        attempts = (account, livemode, account, livemode, through_created)
-        await self._run(self._c.db.execute, Q["erase_account_attempts"], attempts)
-        return int(cursor.rowcount)
+        def erase() -> int:
+            params = (now, account, livemode, through_created)
+            erased = self._c.db.execute(Q["erase_account"], params).rowcount
+            self._c.db.execute(Q["erase_account_payloads"], params)
+            self._c.db.execute(Q["erase_account_attempts"], params)
+            return int(erased)
+
+        return await self._run(erase)
 
 
-def _settle(db: sqlite3.Connection, claimed: StoredEvent, outcome: Outcome) -> None:
+def _admit(db: sqlite3.Connection, limit: int, accounts: list[str]) -> list[str] | None:
+    """First thing in the worker's write transaction: admit the rows received since the
+    worker last looked, so that the heads it picks are the true ones (an event created
+    earlier may have arrived later). The accounts to visit: those read before, then
+    those of the admitted rows (account_head reads each head again); None if more rows
+    wait than one transaction admits."""
+    new = db.execute(Q["admit"], (_ADMIT_AT_ONCE,)).fetchall()
+    if len(new) >= _ADMIT_AT_ONCE:
+        return None
+    visit = dict.fromkeys(accounts)
+    visit.update(dict.fromkeys(account for (account,) in new))
+    return list(visit)[:limit]
+
+
+def _settle(db: sqlite3.Connection, seq: int, claimed: StoredEvent, outcome: Outcome) -> None:
     if outcome.succeeded:
         db.execute("RELEASE event")
     else:
         db.execute("ROLLBACK TO event")
         db.execute("RELEASE event")
-    erase = outcome.erase_payload
     db.execute(
         Q["settle_event"],
         (
@@ -378,15 +420,16 @@ def _settle(db: sqlite3.Connection, claimed: StoredEvent, outcome: Outcome) -> N
             outcome.retry_at,
             outcome.finished_at if outcome.succeeded else None,
             outcome.error,
-            erase,
-            outcome.finished_at,
-            erase,
-            claimed.id,
+            seq,
         ),
     )
+    if outcome.erase_payload:
+        db.execute(Q["mark_erased"], (outcome.finished_at, seq))
+        db.execute(Q["erase_payload"], (seq,))
     db.execute(
         Q["insert_attempt"],
         (
+            seq,
             claimed.id,
             claimed.account or "",
             claimed.livemode,

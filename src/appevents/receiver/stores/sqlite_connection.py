@@ -16,8 +16,9 @@ from .sqlite_lock import WriterLock
 __all__ = ["SCHEMA_VERSION", "Connection", "run_without_suspending"]
 
 T = TypeVar("T")
-SCHEMA_VERSION = 2
-MIGRATIONS = {2: "0002_attempt_tenants.sql"}  # version reached -> script from the one before
+SCHEMA_VERSION = 3
+# The version a script reaches -> the script, which starts from the version before.
+MIGRATIONS = {2: "0002_attempt_tenants.sql", 3: "0003_payloads_apart.sql"}
 
 
 class Connection:

@@ -22,7 +22,7 @@ _IDS_PER_SELECT = 4000
 
 Row = tuple[str, str, bool, str, int, str, float, float, bytes]
 """id, account ('' for the platform), livemode, type, created, order_key, received_at,
-available_at, payload: the ``events`` columns an insert sets."""
+available_at, payload: what an insert sets (the payload in its own table)."""
 
 
 def order_key(created: int, event_id: str) -> str:
@@ -59,10 +59,18 @@ def insert_rows(connection: Connection, rows: Sequence[Row]) -> list[bool]:
             if is_new:
                 seen.add(row[0])
                 fresh.append(row)
+        if not fresh:
+            return new
+        # Explicit seq, under the write lock: the payloads take the same numbers.
+        (last,) = db.execute(Q["last_seq"]).fetchone()
         for start in range(0, len(fresh), _ROWS_PER_INSERT):
             chunk = fresh[start : start + _ROWS_PER_INSERT]
-            sql = Q["insert_events"].format(
+            first = last + 1 + start
+            sql = Q["insert_inbox"].format(
                 values=", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             )
-            db.execute(sql, [value for row in chunk for value in row])
+            numbered = list(enumerate(chunk, first))
+            db.execute(sql, [value for seq, row in numbered for value in (seq, *row[:-1])])
+            sql = Q["insert_payloads"].format(values=", ".join(["(?, ?)"] * len(chunk)))
+            db.execute(sql, [value for seq, row in numbered for value in (seq, row[-1])])
     return new

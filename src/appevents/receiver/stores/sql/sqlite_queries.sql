@@ -1,33 +1,75 @@
+-- Fragments, spelled once and spliced into the queries that name them in braces:
+-- {busy_accounts} and {account_events} (queries.py).
+--
+-- The queue's queries name their index (INDEXED BY): both per-account indexes could
+-- serve them, and walking inbox_by_account past an account's done events would cost
+-- what the partial index saves. Without statistics the planner may choose either.
+
+-- name: busy_accounts
+-- Hops from one account with unfinished events to the next through the partial index
+-- (a loose index scan: one seek per account), so the cost follows the number of busy
+-- accounts, never the backlog's size.
+WITH RECURSIVE busy(account) AS (
+    SELECT MIN(account) FROM inbox INDEXED BY inbox_unfinished
+    WHERE admitted = 1 AND status IN ('pending', 'failed')
+    UNION ALL
+    SELECT (SELECT MIN(account) FROM inbox INDEXED BY inbox_unfinished
+            WHERE admitted = 1 AND status IN ('pending', 'failed')
+              AND account > busy.account)
+    FROM busy WHERE busy.account IS NOT NULL
+)
+
+-- name: account_events
+-- The seq of an account's events created up to a time (?2 account, ?3 livemode,
+-- ?4 created). Erasing runs in the worker's transaction, after admission: every row
+-- is admitted then.
+SELECT seq FROM inbox INDEXED BY inbox_by_account
+WHERE admitted = 1 AND account = ?2 AND livemode = ?3 AND created <= ?4
+
 -- name: stored_ids
 -- {marks} is one "?" per id of the chunk. Duplicates are rare, so this usually returns
 -- no row: one step, where RETURNING on the insert would take a step (and a round trip
 -- through Python's GIL) per inserted row.
-SELECT id FROM events WHERE id IN ({marks})
+SELECT id FROM inbox WHERE id IN ({marks})
 
--- name: insert_events
--- {values} is one "(?, ?, ?, ?, ?, ?, ?, ?, ?)" per event of the chunk; none of their ids
--- is stored (stored_ids, in the same transaction, under the write lock).
-INSERT INTO events (id, account, livemode, type, created, order_key, received_at,
-                    available_at, payload)
+-- name: last_seq
+SELECT COALESCE(MAX(seq), 0) FROM inbox
+
+-- name: insert_inbox
+-- {values} is one "(?, ?, ?, ?, ?, ?, ?, ?, ?)" per event of the chunk: none of their
+-- ids is stored (stored_ids, in the same transaction, under the write lock), and their
+-- seq follow last_seq.
+INSERT INTO inbox (seq, id, account, livemode, type, created, order_key, received_at,
+                   available_at)
 VALUES {values}
+
+-- name: insert_payloads
+-- {values} is one "(?, ?)" per event of the chunk.
+INSERT INTO payloads (seq, body) VALUES {values}
+
+-- name: has_unadmitted
+SELECT EXISTS (SELECT 1 FROM inbox WHERE admitted = 0)
+
+-- name: admit
+-- The oldest new rows into the per-account indexes, at most ? of them: after a long
+-- outage of the worker, admitting all at once would hold the write lock (and so the
+-- receiver's commits) for seconds.
+UPDATE inbox SET admitted = 1
+WHERE seq IN (SELECT seq FROM inbox WHERE admitted = 0 ORDER BY seq LIMIT ?)
+RETURNING account
+
+-- name: next_unadmitted_at
+SELECT MIN(available_at) FROM inbox WHERE admitted = 0
 
 -- name: due_accounts
 -- The accounts whose head (unfinished event with the smallest order_key) is due, the
--- longest-waiting first. `busy` hops from one account with unfinished events to the
--- next through the partial index (a loose index scan: one seek per account), so the
--- cost follows the number of busy accounts, never the backlog's size. It reads no
--- payload and takes no lock: the worker runs it before asking for the write lock.
-WITH RECURSIVE busy(account) AS (
-    SELECT MIN(account) FROM events WHERE status IN ('pending', 'failed')
-    UNION ALL
-    SELECT (SELECT MIN(account) FROM events
-            WHERE status IN ('pending', 'failed') AND account > busy.account)
-    FROM busy WHERE busy.account IS NOT NULL
-)
+-- longest-waiting first. It reads no payload and takes no lock: the worker runs it
+-- before asking for the write lock.
+{busy_accounts}
 SELECT busy.account
-FROM busy JOIN events AS e ON e.rowid = (
-    SELECT rowid FROM events
-    WHERE status IN ('pending', 'failed') AND account = busy.account
+FROM busy JOIN inbox AS e ON e.seq = (
+    SELECT seq FROM inbox INDEXED BY inbox_unfinished
+    WHERE admitted = 1 AND status IN ('pending', 'failed') AND account = busy.account
     ORDER BY order_key LIMIT 1
 )
 WHERE e.available_at <= ?
@@ -36,54 +78,58 @@ LIMIT ?
 
 -- name: account_head
 -- One account's head, read again inside the write transaction (another worker may have
--- processed it, or an earlier event arrived since due_accounts); none if it is not due.
-SELECT id, account, livemode, type, created, status, attempts, received_at, available_at,
-       completed_at, last_error, erased_at, payload
-FROM events
-WHERE rowid = (
-    SELECT rowid FROM events
-    WHERE status IN ('pending', 'failed') AND account = ?
+-- processed it, or an earlier event was admitted since due_accounts); none if it is not
+-- due. The stored event's columns, then seq.
+SELECT i.id, i.account, i.livemode, i.type, i.created, i.status, i.attempts,
+       i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body,
+       i.seq
+FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq
+WHERE i.seq = (
+    SELECT seq FROM inbox INDEXED BY inbox_unfinished
+    WHERE admitted = 1 AND status IN ('pending', 'failed') AND account = ?
     ORDER BY order_key LIMIT 1
 )
-  AND available_at <= ?
+  AND i.available_at <= ?
 
 -- name: next_due_at
-WITH RECURSIVE busy(account) AS (
-    SELECT MIN(account) FROM events WHERE status IN ('pending', 'failed')
-    UNION ALL
-    SELECT (SELECT MIN(account) FROM events
-            WHERE status IN ('pending', 'failed') AND account > busy.account)
-    FROM busy WHERE busy.account IS NOT NULL
-)
+-- When the earliest head is due (admitted rows only: see next_unadmitted_at).
+{busy_accounts}
 SELECT MIN((
-    SELECT available_at FROM events
-    WHERE status IN ('pending', 'failed') AND account = busy.account
+    SELECT available_at FROM inbox INDEXED BY inbox_unfinished
+    WHERE admitted = 1 AND status IN ('pending', 'failed') AND account = busy.account
     ORDER BY order_key LIMIT 1
 ))
 FROM busy WHERE busy.account IS NOT NULL
 
 -- name: settle_event
-UPDATE events
+UPDATE inbox
 SET status = ?, attempts = ?, available_at = COALESCE(?, available_at), completed_at = ?,
-    last_error = ?,
-    erased_at = CASE WHEN ? AND payload IS NOT NULL THEN ? ELSE erased_at END,
-    payload = CASE WHEN ? THEN NULL ELSE payload END
-WHERE id = ?
+    last_error = ?
+WHERE seq = ?
+
+-- name: mark_erased
+-- erased_at keeps the first erasure's time: it is set exactly when the payload goes.
+UPDATE inbox SET erased_at = ? WHERE seq = ? AND erased_at IS NULL
+
+-- name: erase_payload
+DELETE FROM payloads WHERE seq = ?
 
 -- name: insert_attempt
-INSERT INTO attempts (event_id, account, livemode, number, started_at, finished_at, status,
-                      error)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO attempts (event_seq, event_id, account, livemode, number, started_at,
+                      finished_at, status, error)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: erase_account
--- Error texts go too: a handler's traceback may quote the account's data.
-UPDATE events SET payload = NULL, last_error = NULL, erased_at = ?
-WHERE account = ? AND livemode = ? AND created <= ? AND payload IS NOT NULL
+-- ?1 the time; error texts go too: a handler's traceback may quote the account's data.
+UPDATE inbox SET last_error = NULL, erased_at = ?1
+WHERE seq IN ({account_events}) AND erased_at IS NULL
+
+-- name: erase_account_payloads
+DELETE FROM payloads WHERE seq IN ({account_events})
 
 -- name: erase_account_attempts
 UPDATE attempts SET error = NULL
-WHERE account = ? AND livemode = ? AND error IS NOT NULL
-  AND event_id IN (SELECT id FROM events WHERE account = ? AND livemode = ? AND created <= ?)
+WHERE event_seq IN ({account_events}) AND error IS NOT NULL
 
 -- name: get_installation
 SELECT account, livemode, status, source, application_id, application_name, installed_at,
@@ -114,20 +160,30 @@ ON CONFLICT (account, livemode) DO UPDATE SET
     updated_at = excluded.updated_at
 
 -- name: get_event
-SELECT id, account, livemode, type, created, status, attempts, received_at, available_at,
-       completed_at, last_error, erased_at, payload
-FROM events WHERE id = ?
+SELECT i.id, i.account, i.livemode, i.type, i.created, i.status, i.attempts,
+       i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body
+FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq
+WHERE i.id = ?
+
+-- name: list_events
+-- {where} filters on status and account (or is empty).
+SELECT i.id, i.account, i.livemode, i.type, i.created, i.status, i.attempts,
+       i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body
+FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq
+{where}
+ORDER BY i.received_at DESC, i.order_key DESC
+LIMIT ?
 
 -- name: list_attempts
 SELECT event_id, number, started_at, finished_at, status, error
-FROM attempts WHERE event_id = ? ORDER BY rowid
+FROM attempts WHERE event_seq = (SELECT seq FROM inbox WHERE id = ?) ORDER BY rowid
 
 -- name: replay_event
-UPDATE events SET status = 'pending', attempts = 0, available_at = ?, completed_at = NULL
+UPDATE inbox SET status = 'pending', attempts = 0, available_at = ?, completed_at = NULL
 WHERE id = ?
 
 -- name: dead_ids
-SELECT id FROM events WHERE status = 'dead' ORDER BY order_key
+SELECT id FROM inbox WHERE status = 'dead' ORDER BY order_key
 
 -- name: counts
-SELECT status, COUNT(*) FROM events GROUP BY status
+SELECT status, COUNT(*) FROM inbox GROUP BY status

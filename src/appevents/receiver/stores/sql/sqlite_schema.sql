@@ -1,8 +1,16 @@
--- The SQLite inbox, schema version 2 (the truth). Applied on open when the file is new;
+-- The SQLite inbox, schema version 3 (the truth). Applied on open when the file is new;
 -- sqlite_migrations/ brings older files here, and a test proves both give the same tables.
+--
+-- Shaped for the receiver's commit, which every delivery waits for: a new event writes
+-- its payload once, in a table of its own, and a small queue row, both appended at the
+-- end of their table, plus one entry in the id index. It touches no per-account index:
+-- the worker "admits" new rows (admitted = 1) in bulk before it picks work, and only
+-- admitted rows are in the per-account indexes. Settling an event rewrites its small
+-- queue row, never its payload's page.
 
-CREATE TABLE IF NOT EXISTS events (
-    id            TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS inbox (
+    seq           INTEGER PRIMARY KEY,      -- arrival (commit) order
+    id            TEXT NOT NULL UNIQUE,
     account       TEXT NOT NULL,            -- '' for the platform's own events
     livemode      INTEGER NOT NULL,
     type          TEXT NOT NULL,
@@ -16,19 +24,31 @@ CREATE TABLE IF NOT EXISTS events (
     completed_at  REAL,
     last_error    TEXT,
     erased_at     REAL,
-    payload       BLOB                      -- raw body as signed; NULL once erased
+    admitted      INTEGER NOT NULL DEFAULT 0 CHECK (admitted IN (0, 1))
 );
+
+-- New rows, in arrival order, until the worker admits them: always short, and appended
+-- at its right edge.
+CREATE INDEX IF NOT EXISTS inbox_unadmitted ON inbox (seq) WHERE admitted = 0;
 
 -- The head of each account's queue is the smallest order_key among its unfinished
 -- events; this partial index keeps finding it cheap however many are done.
-CREATE INDEX IF NOT EXISTS events_unfinished
-    ON events (account, order_key) WHERE status IN ('pending', 'failed');
+CREATE INDEX IF NOT EXISTS inbox_unfinished
+    ON inbox (account, order_key) WHERE admitted = 1 AND status IN ('pending', 'failed');
 
-CREATE INDEX IF NOT EXISTS events_by_account ON events (account, livemode, created);
+CREATE INDEX IF NOT EXISTS inbox_by_account
+    ON inbox (account, livemode, created) WHERE admitted = 1;
+
+-- The raw body as signed, written once; deleted when its account's data is erased.
+CREATE TABLE IF NOT EXISTS payloads (
+    seq   INTEGER PRIMARY KEY,              -- inbox.seq
+    body  BLOB NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS attempts (
+    event_seq    INTEGER NOT NULL,          -- inbox.seq (added in 3)
     event_id     TEXT NOT NULL,
-    account      TEXT NOT NULL DEFAULT '',      -- every row names its tenant (added in 2)
+    account      TEXT NOT NULL DEFAULT '',  -- every row names its tenant (added in 2)
     livemode     INTEGER NOT NULL DEFAULT 0,
     number       INTEGER NOT NULL,
     started_at   REAL NOT NULL,
@@ -37,7 +57,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     error        TEXT
 );
 
-CREATE INDEX IF NOT EXISTS attempts_by_event ON attempts (event_id);
+CREATE INDEX IF NOT EXISTS attempts_by_event ON attempts (event_seq);
 
 CREATE TABLE IF NOT EXISTS installations (
     account                TEXT NOT NULL,
@@ -56,4 +76,12 @@ CREATE TABLE IF NOT EXISTS installations (
     PRIMARY KEY (account, livemode)
 ) WITHOUT ROWID;
 
-PRAGMA user_version = 2;
+-- Every stored event with its payload (NULL once erased), as one table reads: for
+-- people and scripts inspecting the file. The store itself reads the tables.
+CREATE VIEW IF NOT EXISTS events AS
+SELECT i.seq, i.id, i.account, i.livemode, i.type, i.created, i.order_key, i.status,
+       i.attempts, i.received_at, i.available_at, i.completed_at, i.last_error,
+       i.erased_at, p.body AS payload
+FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq;
+
+PRAGMA user_version = 3;
