@@ -171,9 +171,10 @@ def appevents_server(*, secret: str, db: Path, log: Path, worker: bool = True) -
     if not worker:
         command.append("--no-worker")
     label = "appevents serve (built-in server, SQLite FULL" + (
-        ", worker in a child process)" if worker else ", --no-worker)"
+        ", its worker processing in a child process)" if worker else ", --no-worker: the receiver)"
     )
-    with _serve("appevents", label, command, {}, port, log) as server:
+    name = "appevents+worker" if worker else "appevents"
+    with _serve(name, label, command, {}, port, log) as server:
         yield server
 
 

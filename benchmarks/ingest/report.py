@@ -12,7 +12,7 @@ from drivers import LoadResult
 __all__ = ["PeerRuns", "RunRecord", "print_runs", "print_summary"]
 
 # Targets from issue 2: the durable receiver at least 5x the docs sample's events/s,
-# and its p99 under 25 ms at 64 connections, on the same 2 cores.
+# and its p99 under 25 ms at 64 connections, on the same 2 cores (see print_summary).
 TARGET_RATIO = 5.0
 TARGET_P99_MS = 25.0
 
@@ -101,18 +101,18 @@ def print_runs(peers: Sequence[PeerRuns]) -> None:
     print(_table(header, rows))
 
 
-def print_summary(peers: Sequence[PeerRuns], ours: str, docs: str) -> list[str]:
-    """Print medians, ratios and targets; return the targets missed."""
+def print_summary(
+    peers: Sequence[PeerRuns], docs: str, receiver: str, with_worker: str
+) -> list[str]:
+    """Print medians, ratios and targets; return the targets missed.
+
+    The targets compare like with like: ``receiver`` (verify, parse, durable commit,
+    answer) against the docs sample (verify, parse, answer). ``with_worker`` also runs
+    the handlers of what it receives on the same cores, which the docs sample never
+    does: its ratio is printed for information.
+    """
     by_name = {p.name: p for p in peers}
-    header = [
-        "median of runs",
-        "events/s",
-        "p50 ms",
-        "p99 ms",
-        "server CPU",
-        "loadgen CPU",
-        "other CPU",
-    ]
+    header = ["median of runs", "events/s", "p50 ms", "p99 ms", "server CPU", "loadgen CPU"]
     rows = [
         [
             p.name,
@@ -121,40 +121,50 @@ def print_summary(peers: Sequence[PeerRuns], ours: str, docs: str) -> list[str]:
             f"{p.median('p99_ms'):.1f}",
             f"{p.median('server_cpu'):.0f}%",
             f"{p.median('loadgen_cpu'):.0f}%",
-            f"{p.median('other_cpu'):.0f}%",
         ]
         for p in peers
     ]
+    ratios: dict[str, float] = {}
+    if docs in by_name:
+        b = by_name[docs]
+        for ours in (receiver, with_worker):
+            if ours not in by_name:
+                continue
+            a = by_name[ours]
+            ratios[ours] = a.median("events_per_s") / max(b.median("events_per_s"), 1e-9)
+            rows.append(
+                [
+                    f"{ours} / {docs}",
+                    f"{ratios[ours]:.2f}x",
+                    f"{a.median('p50_ms') / max(b.median('p50_ms'), 1e-9):.2f}x",
+                    f"{a.median('p99_ms') / max(b.median('p99_ms'), 1e-9):.2f}x",
+                    "",
+                    "",
+                ]
+            )
+    print(_table(header, rows))
+    print()
     missed: list[str] = []
-    if ours in by_name and docs in by_name:
-        a, b = by_name[ours], by_name[docs]
-        rate_ratio = a.median("events_per_s") / max(b.median("events_per_s"), 1e-9)
-        rows.append(
-            [
-                f"{ours} / {docs}",
-                f"{rate_ratio:.2f}x",
-                f"{a.median('p50_ms') / max(b.median('p50_ms'), 1e-9):.2f}x",
-                f"{a.median('p99_ms') / max(b.median('p99_ms'), 1e-9):.2f}x",
-                "",
-                "",
-                "",
-            ]
-        )
-        print(_table(header, rows))
-        print()
-        verdict = "met" if rate_ratio >= TARGET_RATIO else "MISSED"
-        print(
-            f"target  events/s >= {TARGET_RATIO:g}x the docs sample: {rate_ratio:.2f}x  {verdict}"
-        )
-        if rate_ratio < TARGET_RATIO:
+    if receiver in ratios:
+        ratio = ratios[receiver]
+        verdict = "met" if ratio >= TARGET_RATIO else "MISSED"
+        target = f"{receiver} events/s >= {TARGET_RATIO:g}x the docs sample"
+        print(f"target  {target}: {ratio:.2f}x  {verdict}")
+        if ratio < TARGET_RATIO:
             missed.append("throughput ratio")
-    else:
-        print(_table(header, rows))
-        print()
-    if ours in by_name:
-        p99 = by_name[ours].median("p99_ms")
+    if receiver in by_name:
+        p99 = by_name[receiver].median("p99_ms")
         verdict = "met" if p99 < TARGET_P99_MS else "MISSED"
-        print(f"target  {ours} p99 < {TARGET_P99_MS:g} ms: {p99:.1f} ms  {verdict}")
+        print(f"target  {receiver} p99 < {TARGET_P99_MS:g} ms: {p99:.1f} ms  {verdict}")
         if p99 >= TARGET_P99_MS:
             missed.append("p99")
+    if with_worker in by_name:
+        p99 = by_name[with_worker].median("p99_ms")
+        ratio_text = (
+            f"{ratios[with_worker]:.2f}x the docs sample, " if with_worker in ratios else ""
+        )
+        print(
+            f"info    {with_worker} (handlers running beside, which the docs sample never "
+            f"does): {ratio_text}p99 {p99:.1f} ms"
+        )
     return missed

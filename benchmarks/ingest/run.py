@@ -32,7 +32,8 @@ import peers
 from drivers import LoadResult, available_tool, run_load, tool_description
 from report import PeerRuns, RunRecord, print_runs, print_summary
 
-OURS, DOCS = "appevents", "stripe-docs"
+DOCS, OURS, OURS_WORKER = "stripe-docs", "appevents", "appevents+worker"
+PEERS = (DOCS, OURS, OURS_WORKER)
 RESULTS = peers.HERE.parent / "results"
 
 
@@ -43,9 +44,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per receiver")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of untimed load")
     parser.add_argument(
-        "--no-worker", action="store_true", help="appevents serve --no-worker: ingest alone"
+        "--peers",
+        default=",".join(PEERS),
+        help=f"comma-separated, among {', '.join(PEERS)}: {OURS} is `appevents serve "
+        f"--no-worker` (the receiver, like the docs sample), {OURS_WORKER} the same with "
+        "its worker processing alongside",
     )
-    parser.add_argument("--peers", choices=("both", OURS, DOCS), default="both")
     parser.add_argument(
         "--loadgen",
         choices=("auto", "wrk", "python"),
@@ -66,7 +70,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the SQLite store goes (default: a temporary folder on disk, removed)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.peers = [p.strip() for p in args.peers.split(",") if p.strip()]
+    unknown = sorted(set(args.peers) - set(PEERS))
+    if unknown or not args.peers:
+        parser.error(f"--peers {','.join(unknown) or '(none)'}: choose among {', '.join(PEERS)}")
+    return args
 
 
 @contextlib.contextmanager
@@ -134,7 +143,8 @@ class Bench:
         # Size each run's pool from the warm-up rate with room to spare: pre-signing is
         # ~30 µs a request and the pool lives in RAM, so do not make it needlessly big.
         per_run = int(max(warm.events_per_s * 2, 500) * args.duration) + 1000
-        if db is not None and not args.no_worker:
+        worker = server.name == OURS_WORKER
+        if db is not None and worker:
             check.wait_for_worker(db, timeout=120)
         time.sleep(1.0)
         runs = PeerRuns(server.name, server.label)
@@ -145,7 +155,7 @@ class Bench:
                 record.check = check.check_rows(db, tag, ids, result, args.connections)
                 if not record.check.ok:
                     self.failures.append(f"{server.name} run {number}: {record.check.detail}")
-                if not args.no_worker:
+                if worker:
                     record.backlog_at_end = check.backlog(db)
                     record.drain_s = check.wait_for_worker(db, timeout=120)
             if result.exhausted:
@@ -164,13 +174,15 @@ class Bench:
         args = self.args
         logs = self.db_dir
         results = []
-        if args.peers in ("both", DOCS):
+        if DOCS in args.peers:
             with peers.stripe_docs_server(secret=self.secret, log=logs / "docs.log") as server:
                 results.append(self.measure(server, None))
-        if args.peers in ("both", OURS):
-            db = self.db_dir / "inbox.db"
+        for name in (OURS, OURS_WORKER):
+            if name not in args.peers:
+                continue
+            db = self.db_dir / f"{name}.db"  # a fresh inbox each
             with peers.appevents_server(
-                secret=self.secret, db=db, log=logs / "appevents.log", worker=not args.no_worker
+                secret=self.secret, db=db, log=logs / f"{name}.log", worker=name == OURS_WORKER
             ) as server:
                 results.append(self.measure(server, db))
         return results
@@ -215,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_runs(peer_runs)
     print()
-    missed = print_summary(peer_runs, OURS, DOCS)
+    missed = print_summary(peer_runs, DOCS, OURS, OURS_WORKER)
     print(
         f"\nCPU: % of one core, 200% = both cores; the load generator runs on the same 2 "
         f"cores, so the receivers get what it leaves ({tool})."

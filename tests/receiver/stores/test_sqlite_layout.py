@@ -1,6 +1,7 @@
 """The SQLite layout's promises: the receiver's commit stays out of the per-account
 indexes, the worker admits new rows before it picks heads (in bounded transactions,
-order kept), and the queue's queries go through their indexes."""
+order kept), the queue's queries go through their indexes, and payloads are stored
+compressed yet read back as signed."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import sqlite3
 
 import pytest
 
+from appevents import StoreError
 from appevents.receiver import SQLiteStore
 from appevents.receiver.inbox import Outcome, Status
 from appevents.receiver.stores import sqlite as sqlite_store
 from appevents.receiver.stores.sqlite import Q
+from appevents.receiver.stores.sqlite_payloads import decode_payload, encode_payload
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
@@ -101,3 +104,28 @@ async def test_queue_queries_use_their_indexes_and_never_scan_a_table(tmp_path, 
         line for line in plan if re.match(r"SCAN (inbox|payloads|attempts|i|p)\b(?! USING)", line)
     ]
     assert full_scans == [], plan
+
+
+async def test_payloads_are_stored_compressed_and_read_back_byte_for_byte(tmp_path, make_event):
+    path = tmp_path / "inbox.db"
+    event = make_event(1)
+    raw = event.raw.replace(b"{", b"{\n  " + b" " * 2000, 1)  # Stripe pretty-prints
+    big = type(event).parse(raw)
+    async with SQLiteStore(path) as store:
+        await store.insert_events([big], NOW)
+        stored = await store.get_event(big.id)
+    assert stored.payload == raw
+    with sqlite3.connect(path) as db:
+        body, encoding = db.execute("SELECT body, encoding FROM payloads").fetchone()
+    assert (encoding, len(body) < len(raw) // 4) == ("zlib", True)
+
+
+def test_payload_encoding_keeps_what_does_not_shrink_and_refuses_the_unknown():
+    assert encode_payload(b"{}") == (b"{}", "identity")
+    packed, encoding = encode_payload(b'{"a": "' + b"x" * 500 + b'"}')
+    assert (
+        encoding == "zlib" and decode_payload(packed, encoding) == b'{"a": "' + b"x" * 500 + b'"}'
+    )
+    assert decode_payload(None, None) is None
+    with pytest.raises(StoreError, match=r"'brotli'.*upgrade appevents"):
+        decode_payload(b"...", "brotli")

@@ -146,9 +146,15 @@ async def test_a_version_2_file_moves_payloads_apart_and_keeps_every_state(tmp_p
     ]
     with sqlite3.connect(old) as db:
         after = db.execute("SELECT * FROM events WHERE id IN ('evt_done', 'evt_erased')")
-        # The view reads as the table did: (seq, then the old columns).
-        assert sorted(row[1:] for row in after) == sorted(
+        # The view reads as the table did: seq, the old columns, the payload's encoding.
+        assert sorted(row[1:-1] for row in after) == sorted(
             row for row in before if row[0] in ("evt_done", "evt_erased")
         )
+        # Moved payloads stay as they were; erased ones (and evt_1's) have none.
+        encodings = db.execute("SELECT id, payload_encoding FROM events").fetchall()
+        assert dict(encodings) == {
+            "evt_1": None, "evt_done": "identity", "evt_erased": None,
+            "evt_failed": "identity", "evt_later": "identity",
+        }  # fmt: skip
         (orphans,) = db.execute("SELECT COUNT(*) FROM attempts WHERE event_seq = 0").fetchone()
         assert orphans == 0

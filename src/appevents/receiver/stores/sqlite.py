@@ -27,6 +27,7 @@ from .rows import installation_from_row, stored_event_from_row
 from .sqlite_connection import Connection, run_without_suspending
 from .sqlite_ingest import event_rows, insert_rows
 from .sqlite_ingest_process import IngestProcess
+from .sqlite_payloads import decode_payload
 
 __all__ = ["SQLiteStore"]
 
@@ -39,8 +40,8 @@ _WORKER_SLICE = 0.001  # seconds the worker writes before giving way to a waitin
 # runs, the WAL stays below SQLite's usual threshold (4 MB), at which the receiver's own
 # commits checkpoint: the bound that holds when no worker runs.
 _INGEST_AUTOCHECKPOINT = 1000
-# New rows one transaction admits at most (a few milliseconds of the write lock).
-_ADMIT_AT_ONCE = 2000
+# New rows one transaction admits at most (~4 ms of the write lock).
+_ADMIT_AT_ONCE = 500
 
 
 class SQLiteStore(Store):
@@ -188,10 +189,10 @@ class SQLiteStore(Store):
                         head = w.db.execute(Q["account_head"], (account, now)).fetchone()
                         if head is None:
                             continue
-                        claimed = stored_event_from_row(head).next_attempt()
+                        claimed = _stored(head).next_attempt()
                         w.db.execute("SAVEPOINT event")
                         outcome = run_without_suspending(work(claimed, tx))
-                        _settle(w.db, head[13], claimed, outcome)
+                        _settle(w.db, head[14], claimed, outcome)
                         results.append((claimed, outcome))
                     w.db.execute("COMMIT")
                 except BaseException as exc:
@@ -252,10 +253,10 @@ class SQLiteStore(Store):
                 head = await w.lane.run(w.fetchone, Q["account_head"], (account, now))
                 if head is None:
                     continue
-                claimed = stored_event_from_row(head).next_attempt()
+                claimed = _stored(head).next_attempt()
                 await w.lane.run(w.db.execute, "SAVEPOINT event")
                 outcome = await work(claimed, tx)
-                await w.lane.run(_settle, w.db, head[13], claimed, outcome)
+                await w.lane.run(_settle, w.db, head[14], claimed, outcome)
                 results.append((claimed, outcome))
             await w.lane.run(w.db.execute, "COMMIT")
         except BaseException as exc:
@@ -278,7 +279,7 @@ class SQLiteStore(Store):
         row = await self._w.lane.run(self._w.fetchone, Q["get_event"], (event_id,))
         if row is None:
             raise NotFound(f"no event {event_id!r} in the inbox at {self.path}")
-        return stored_event_from_row(row)
+        return _stored(row)
 
     async def list_events(
         self, *, status: Status | None = None, account: str | None = None, limit: int = 100
@@ -293,7 +294,7 @@ class SQLiteStore(Store):
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = Q["list_events"].format(where=where)
         rows = await self._w.lane.run(self._w.fetchall, sql, (*params, limit))
-        return [stored_event_from_row(r) for r in rows]
+        return [_stored(r) for r in rows]
 
     async def attempts(self, event_id: str) -> list[Attempt]:
         await self.get_event(event_id)
@@ -390,6 +391,11 @@ class _Transaction:
             return int(erased)
 
         return await self._run(erase)
+
+
+def _stored(row: Sequence[Any]) -> StoredEvent:
+    """A stored event from the columns of get_event: the payload's body, then encoding."""
+    return stored_event_from_row((*row[:12], decode_payload(row[12], row[13])))
 
 
 def _admit(db: sqlite3.Connection, limit: int, accounts: list[str]) -> list[str] | None:

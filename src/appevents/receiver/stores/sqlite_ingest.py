@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from ...event import Event
 from .queries import load_queries
 from .sqlite_connection import Connection
+from .sqlite_payloads import encode_payload
 
 __all__ = ["Row", "event_rows", "insert_rows", "order_key"]
 
@@ -44,6 +45,7 @@ def insert_rows(connection: Connection, rows: Sequence[Row]) -> list[bool]:
     if the transaction fails (nothing of it is stored then).
     """
     db = connection.db
+    bodies = [encode_payload(row[-1]) for row in rows]  # before taking the write lock
     with connection.lock.for_ingest(), connection.transaction("BEGIN IMMEDIATE"):
         seen: set[str] = set()
         ids = [row[0] for row in rows]
@@ -52,13 +54,13 @@ def insert_rows(connection: Connection, rows: Sequence[Row]) -> list[bool]:
             sql = Q["stored_ids"].format(marks=", ".join(["?"] * len(chunk_ids)))
             seen.update(found for (found,) in db.execute(sql, chunk_ids))
         new: list[bool] = []
-        fresh: list[Row] = []
-        for row in rows:
+        fresh: list[tuple[Row, tuple[bytes, str]]] = []
+        for row, body in zip(rows, bodies, strict=True):
             is_new = row[0] not in seen
             new.append(is_new)
             if is_new:
                 seen.add(row[0])
-                fresh.append(row)
+                fresh.append((row, body))
         if not fresh:
             return new
         # Explicit seq, under the write lock: the payloads take the same numbers.
@@ -70,7 +72,7 @@ def insert_rows(connection: Connection, rows: Sequence[Row]) -> list[bool]:
                 values=", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             )
             numbered = list(enumerate(chunk, first))
-            db.execute(sql, [value for seq, row in numbered for value in (seq, *row[:-1])])
-            sql = Q["insert_payloads"].format(values=", ".join(["(?, ?)"] * len(chunk)))
-            db.execute(sql, [value for seq, row in numbered for value in (seq, row[-1])])
+            db.execute(sql, [value for seq, (row, _) in numbered for value in (seq, *row[:-1])])
+            sql = Q["insert_payloads"].format(values=", ".join(["(?, ?, ?)"] * len(chunk)))
+            db.execute(sql, [value for seq, (_, body) in numbered for value in (seq, *body)])
     return new

@@ -44,8 +44,8 @@ INSERT INTO inbox (seq, id, account, livemode, type, created, order_key, receive
 VALUES {values}
 
 -- name: insert_payloads
--- {values} is one "(?, ?)" per event of the chunk.
-INSERT INTO payloads (seq, body) VALUES {values}
+-- {values} is one "(?, ?, ?)" per event of the chunk.
+INSERT INTO payloads (seq, body, encoding) VALUES {values}
 
 -- name: has_unadmitted
 SELECT EXISTS (SELECT 1 FROM inbox WHERE admitted = 0)
@@ -79,10 +79,10 @@ LIMIT ?
 -- name: account_head
 -- One account's head, read again inside the write transaction (another worker may have
 -- processed it, or an earlier event was admitted since due_accounts); none if it is not
--- due. The stored event's columns, then seq.
+-- due. The stored event's columns, the payload's encoding, then seq.
 SELECT i.id, i.account, i.livemode, i.type, i.created, i.status, i.attempts,
        i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body,
-       i.seq
+       p.encoding, i.seq
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq
 WHERE i.seq = (
     SELECT seq FROM inbox INDEXED BY inbox_unfinished
@@ -161,14 +161,16 @@ ON CONFLICT (account, livemode) DO UPDATE SET
 
 -- name: get_event
 SELECT i.id, i.account, i.livemode, i.type, i.created, i.status, i.attempts,
-       i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body
+       i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body,
+       p.encoding
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq
 WHERE i.id = ?
 
 -- name: list_events
 -- {where} filters on status and account (or is empty).
 SELECT i.id, i.account, i.livemode, i.type, i.created, i.status, i.attempts,
-       i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body
+       i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body,
+       p.encoding
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq
 {where}
 ORDER BY i.received_at DESC, i.order_key DESC

@@ -39,10 +39,12 @@ CREATE INDEX IF NOT EXISTS inbox_unfinished
 CREATE INDEX IF NOT EXISTS inbox_by_account
     ON inbox (account, livemode, created) WHERE admitted = 1;
 
--- The raw body as signed, written once; deleted when its account's data is erased.
+-- The body as signed, written once (compressed when that is smaller: see
+-- sqlite_payloads.py); deleted when its account's data is erased.
 CREATE TABLE IF NOT EXISTS payloads (
-    seq   INTEGER PRIMARY KEY,              -- inbox.seq
-    body  BLOB NOT NULL
+    seq       INTEGER PRIMARY KEY,          -- inbox.seq
+    body      BLOB NOT NULL,
+    encoding  TEXT NOT NULL DEFAULT 'identity' CHECK (encoding IN ('identity', 'zlib'))
 );
 
 CREATE TABLE IF NOT EXISTS attempts (
@@ -76,12 +78,13 @@ CREATE TABLE IF NOT EXISTS installations (
     PRIMARY KEY (account, livemode)
 ) WITHOUT ROWID;
 
--- Every stored event with its payload (NULL once erased), as one table reads: for
--- people and scripts inspecting the file. The store itself reads the tables.
+-- Every stored event with its payload (NULL once erased; zlib-compressed where
+-- payload_encoding says so), as one table reads: for people and scripts inspecting the
+-- file. The store itself reads the tables.
 CREATE VIEW IF NOT EXISTS events AS
 SELECT i.seq, i.id, i.account, i.livemode, i.type, i.created, i.order_key, i.status,
        i.attempts, i.received_at, i.available_at, i.completed_at, i.last_error,
-       i.erased_at, p.body AS payload
+       i.erased_at, p.body AS payload, p.encoding AS payload_encoding
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq;
 
 PRAGMA user_version = 3;

@@ -1,5 +1,6 @@
 -- 2 -> 3: payloads leave the queue rows (see sqlite_schema.sql for why). Every event
--- moves to `inbox` under its old rowid, already admitted; `events` becomes a view.
+-- moves to `inbox` under its old rowid, already admitted, its payload as it was
+-- (identity); `events` becomes a view.
 CREATE TABLE inbox (
     seq           INTEGER PRIMARY KEY,
     id            TEXT NOT NULL UNIQUE,
@@ -25,8 +26,9 @@ SELECT rowid, id, account, livemode, type, created, order_key, status, attempts,
 FROM events ORDER BY rowid;
 
 CREATE TABLE payloads (
-    seq   INTEGER PRIMARY KEY,
-    body  BLOB NOT NULL
+    seq       INTEGER PRIMARY KEY,
+    body      BLOB NOT NULL,
+    encoding  TEXT NOT NULL DEFAULT 'identity' CHECK (encoding IN ('identity', 'zlib'))
 );
 INSERT INTO payloads (seq, body)
 SELECT rowid, payload FROM events WHERE payload IS NOT NULL ORDER BY rowid;
@@ -61,7 +63,7 @@ CREATE INDEX attempts_by_event ON attempts (event_seq);
 CREATE VIEW events AS
 SELECT i.seq, i.id, i.account, i.livemode, i.type, i.created, i.order_key, i.status,
        i.attempts, i.received_at, i.available_at, i.completed_at, i.last_error,
-       i.erased_at, p.body AS payload
+       i.erased_at, p.body AS payload, p.encoding AS payload_encoding
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq;
 
 PRAGMA user_version = 3;
