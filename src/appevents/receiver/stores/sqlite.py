@@ -4,7 +4,9 @@ Two connections, each on its own lane (thread): one ingests (group-committed bat
 of inserts; with ``ingest_process=True``, in a child process), one processes.
 Processing runs a whole batch of due events in one ``BEGIN IMMEDIATE`` transaction with
 a savepoint per event, so the worker group-commits too, and a crash mid-batch rolls
-every effect back with the outcomes.
+every effect back with the outcomes. Its first step admits the rows received since the
+last batch into the queue's per-account indexes, which the receivers' commits leave
+alone (``sql/sqlite_schema.sql`` says why).
 """
 
 from __future__ import annotations
@@ -83,10 +85,6 @@ class SQLiteStore(Store):
         try:
             await self._work.lane.run(functools.partial(self._work.connect, autocheckpoint=0))
             await self._work.lane.run(self._work.migrate)
-            import os as _os
-
-            if _os.environ.get("WNORMAL"):
-                await self._work.lane.run(self._work.db.execute, "PRAGMA synchronous = NORMAL")
             if self.ingest_process:
                 self._ingest_child = IngestProcess(
                     self.path,
