@@ -79,6 +79,8 @@ BAD = [
     (b"not json", "body_not_json"),
     (b"\xff\xfe", "body_not_json"),
     (b"[" * 100_000 + b"]" * 100_000, "body_not_json"),
+    (json.dumps(document()).encode().replace(b"1700000000", b"NaN", 1), "body_not_json"),
+    (json.dumps(document(id="evt_\ud800")).encode(), "body_not_json"),  # a lone surrogate
     (b"[]", "body_not_an_event"),
     (b'"event"', "body_not_an_event"),
     (json.dumps(document(object="customer")).encode(), "body_not_an_event"),
