@@ -1,5 +1,21 @@
 -- Named queries of the PostgreSQL store (psycopg %(name)s parameters).
 
+-- name: account_heads
+-- Fragment (spliced where a query names it in braces): each account's head, the
+-- unfinished event with the smallest (created, id), by a skip scan of
+-- events_unfinished: one probe per account, never a walk over the backlog.
+WITH RECURSIVE head AS (
+    (SELECT account, id FROM events WHERE status IN ('pending', 'failed')
+     ORDER BY account, created, id LIMIT 1)
+    UNION ALL
+    SELECT next.account, next.id
+    FROM head, LATERAL (
+        SELECT account, id FROM events
+        WHERE status IN ('pending', 'failed') AND account > head.account
+        ORDER BY account, created, id LIMIT 1
+    ) AS next
+)
+
 -- name: create_version_table
 -- Also in postgres_schema.sql; the runner creates it before the first migration.
 CREATE TABLE IF NOT EXISTS appevents_schema_version (
@@ -45,17 +61,7 @@ RETURNING id
 -- the MATERIALIZED CTE makes it run only for the rows claimed, never for the others.
 -- Its key names the schema too: stores in other schemas of the database (other apps,
 -- parallel test runs) have accounts of the same name and must not wait on these.
-WITH RECURSIVE head AS (
-    (SELECT account, id FROM events WHERE status IN ('pending', 'failed')
-     ORDER BY account, created, id LIMIT 1)
-    UNION ALL
-    SELECT next.account, next.id
-    FROM head, LATERAL (
-        SELECT account, id FROM events
-        WHERE status IN ('pending', 'failed') AND account > head.account
-        ORDER BY account, created, id LIMIT 1
-    ) AS next
-),
+{account_heads},
 claimed AS MATERIALIZED (
     SELECT e.id, e.account, e.livemode, e.type, e.created, e.status, e.attempts,
            e.received_at, e.available_at, e.completed_at, e.last_error, e.erased_at,
@@ -75,17 +81,7 @@ ORDER BY available_at, created, id
 
 -- name: next_due_at
 -- The earliest available_at among the heads (the same skip scan as claim_due_heads).
-WITH RECURSIVE head AS (
-    (SELECT account, id FROM events WHERE status IN ('pending', 'failed')
-     ORDER BY account, created, id LIMIT 1)
-    UNION ALL
-    SELECT next.account, next.id
-    FROM head, LATERAL (
-        SELECT account, id FROM events
-        WHERE status IN ('pending', 'failed') AND account > head.account
-        ORDER BY account, created, id LIMIT 1
-    ) AS next
-)
+{account_heads}
 SELECT MIN(e.available_at) FROM head JOIN events AS e ON e.id = head.id
 
 -- name: settle_event
