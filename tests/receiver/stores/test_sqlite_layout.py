@@ -76,10 +76,9 @@ QUEUE_QUERIES = {
     # query: (parameters, indexes its plan must use)
     "due_accounts": ((NOW, 10), {"inbox_unfinished"}),
     "account_head": (("acct_1", NOW), {"inbox_unfinished"}),
-    "next_due_at": ((), {"inbox_unfinished"}),
+    "next_due_at": ((), {"inbox_unfinished", "inbox_unadmitted"}),
     "has_unadmitted": ((), {"inbox_unadmitted"}),
     "admit": ((100,), {"inbox_unadmitted"}),
-    "next_unadmitted_at": ((), {"inbox_unadmitted"}),
     "erase_account": ((NOW, "acct_1", 0, 5), {"inbox_by_account"}),
     "erase_account_payloads": ((NOW, "acct_1", 0, 5), {"inbox_by_account"}),
     "erase_account_attempts": ((NOW, "acct_1", 0, 5), {"inbox_by_account", "attempts_by_event"}),

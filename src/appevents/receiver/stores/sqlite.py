@@ -187,10 +187,10 @@ class SQLiteStore(Store):
                         head = w.db.execute(Q["account_head"], (account, now)).fetchone()
                         if head is None:
                             continue
-                        claimed = _stored(head).next_attempt()
+                        seq, claimed = _claim(head)
                         w.db.execute("SAVEPOINT event")
                         outcome = run_without_suspending(work(claimed, tx))
-                        _settle(w.db, head[14], claimed, outcome)
+                        _settle(w.db, seq, claimed, outcome)
                         results.append((claimed, outcome))
                     w.db.execute("COMMIT")
                 except BaseException as exc:
@@ -251,10 +251,10 @@ class SQLiteStore(Store):
                 head = await w.lane.run(w.fetchone, Q["account_head"], (account, now))
                 if head is None:
                     continue
-                claimed = _stored(head).next_attempt()
+                seq, claimed = _claim(head)
                 await w.lane.run(w.db.execute, "SAVEPOINT event")
                 outcome = await work(claimed, tx)
-                await w.lane.run(_settle, w.db, head[14], claimed, outcome)
+                await w.lane.run(_settle, w.db, seq, claimed, outcome)
                 results.append((claimed, outcome))
             await w.lane.run(w.db.execute, "COMMIT")
         except BaseException as exc:
@@ -265,13 +265,8 @@ class SQLiteStore(Store):
         return results
 
     async def next_due_at(self) -> float | None:
-        def read() -> float | None:
-            (due,) = self._w.fetchone(Q["next_due_at"], ())
-            (new,) = self._w.fetchone(Q["next_unadmitted_at"], ())
-            times = [float(t) for t in (due, new) if t is not None]
-            return min(times, default=None)
-
-        return await self._w.lane.run(read)
+        row = await self._w.lane.run(self._w.fetchone, Q["next_due_at"], ())
+        return None if row is None or row[0] is None else float(row[0])
 
     async def get_event(self, event_id: str) -> StoredEvent:
         row = await self._w.lane.run(self._w.fetchone, Q["get_event"], (event_id,))
@@ -394,6 +389,12 @@ class _Transaction:
 def _stored(row: Sequence[Any]) -> StoredEvent:
     """A stored event from the columns of get_event: the payload's body, then encoding."""
     return stored_event_from_row((*row[:12], decode_payload(row[12], row[13])))
+
+
+def _claim(head: Sequence[Any]) -> tuple[int, StoredEvent]:
+    """An account_head row as the worker takes it: its seq, and the event at its next
+    attempt."""
+    return head[14], _stored(head).next_attempt()
 
 
 def _admit(db: sqlite3.Connection, limit: int, accounts: list[str]) -> list[str] | None:

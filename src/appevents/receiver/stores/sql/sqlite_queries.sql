@@ -58,9 +58,6 @@ UPDATE inbox SET admitted = 1
 WHERE seq IN (SELECT seq FROM inbox WHERE admitted = 0 ORDER BY seq LIMIT ?)
 RETURNING account
 
--- name: next_unadmitted_at
-SELECT MIN(available_at) FROM inbox WHERE admitted = 0
-
 -- name: due_accounts
 -- The accounts whose head (unfinished event with the smallest order_key) is due, the
 -- longest-waiting first. It reads no payload and takes no lock: the worker runs it
@@ -92,14 +89,19 @@ WHERE i.seq = (
   AND i.available_at <= ?
 
 -- name: next_due_at
--- When the earliest head is due (admitted rows only: see next_unadmitted_at).
+-- When the earliest head is due, or the earliest row waiting for admission (which the
+-- worker admits, then processes if it is a head).
 {busy_accounts}
-SELECT MIN((
-    SELECT available_at FROM inbox INDEXED BY inbox_unfinished
-    WHERE admitted = 1 AND status IN ('pending', 'failed') AND account = busy.account
-    ORDER BY order_key LIMIT 1
-))
-FROM busy WHERE busy.account IS NOT NULL
+SELECT MIN(due) FROM (
+    SELECT (
+        SELECT available_at FROM inbox INDEXED BY inbox_unfinished
+        WHERE admitted = 1 AND status IN ('pending', 'failed') AND account = busy.account
+        ORDER BY order_key LIMIT 1
+    ) AS due
+    FROM busy WHERE busy.account IS NOT NULL
+    UNION ALL
+    SELECT MIN(available_at) FROM inbox WHERE admitted = 0
+)
 
 -- name: settle_event
 UPDATE inbox
