@@ -66,7 +66,7 @@ def worker_pids(server_pid: int) -> list[int]:
 
 
 def ingest_pids(server_pid: int) -> list[int]:
-    return child_pids(server_pid, "appevents.receiver.stores.sqlite_ingest_child")
+    return child_pids(server_pid, "appevents.receiver.stores.sqlite.ingest_child")
 
 
 def deliver(port: int) -> str:

@@ -3,7 +3,7 @@
 One Python process runs on one core at a time (the GIL): with the worker beside the
 endpoint, handlers and HTTP share that core and the receiver's latency follows the
 backlog. As a child process the worker gets a core of its own, and the SQLite store's
-writer lock (``receiver/stores/sqlite_lock.py``) still gives the receiver's commits
+writer lock (``receiver/stores/sqlite/lock.py``) still gives the receiver's commits
 priority across the two processes.
 
 The parent writes one byte into a pipe after each commit that stored new events; the

@@ -10,15 +10,19 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .replies import REASONS, Reply, misrouted, too_large
-from .runtime import Runtime
+from .runtime import Receiver, Runtime
 
-if TYPE_CHECKING:
-    from .app import App
+__all__ = ["ASGIEndpoint", "Endpoint", "WSGIEndpoint"]
 
-__all__ = ["ASGIEndpoint", "WSGIEndpoint"]
+
+class Endpoint(Receiver, Protocol):
+    """What the HTTP shells need of the receiver they serve (``appevents.App`` is one)."""
+
+    def runtime(self) -> Runtime: ...
+
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,7 +35,7 @@ _JSON = (b"content-type", b"application/json")
 class ASGIEndpoint:
     """ASGI application serving the app's webhook path; handles lifespan if sent."""
 
-    def __init__(self, app: App, runtime: Runtime | None = None) -> None:
+    def __init__(self, app: Endpoint, runtime: Runtime | None = None) -> None:
         self.app = app
         self._runtime = runtime
         self._starting: asyncio.Lock | None = None
@@ -119,7 +123,7 @@ class WSGIEndpoint:
     function (Django): pass the raw body and the Stripe-Signature header.
     """
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: Endpoint) -> None:
         self.app = app
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

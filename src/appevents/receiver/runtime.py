@@ -9,28 +9,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from ..errors import InvalidEvent, SignatureError, StoreUnavailable
 from ..event import Event
-from ..signature import Verifier
+from ..signature import Clock, Verifier
 from .inbox import Store
 from .ingest import GroupCommitter
 from .replies import DUPLICATE, RECEIVED, Reply, error_reply
+from .worker import Worker
 
-if TYPE_CHECKING:
-    from .app import App
-
-__all__ = ["Reply", "Runtime"]
+__all__ = ["Receiver", "Reply", "Runtime"]
 
 log = logging.getLogger("appevents.receiver")
+
+
+class Receiver(Protocol):
+    """What a running instance needs of the receiver it runs (``appevents.App`` is one):
+    a narrow view, so the shells and this module do not depend on ``App`` itself."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def max_body_bytes(self) -> int: ...
+    @property
+    def secrets(self) -> Sequence[str]: ...
+    @property
+    def tolerance(self) -> float: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def setup_hooks(self) -> Sequence[Callable[[Any], Any]]: ...
+    def worker(self, store: Store) -> Worker: ...
 
 
 class Runtime:
     def __init__(
         self,
-        app: App,
+        app: Receiver,
         store: Store,
         *,
         run_worker: bool = True,

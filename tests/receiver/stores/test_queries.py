@@ -13,13 +13,13 @@ def test_a_query_naming_a_fragment_of_its_file_gets_its_text_and_other_braces_st
         "-- name: recent\nSELECT seq FROM inbox WHERE created > ?\n\n"
         "-- name: erase\nDELETE FROM payloads WHERE seq IN ({recent}) AND {where}\n"
     )
-    monkeypatch.setattr(queries, "load_script", lambda filename: text)
-    loaded = load_queries.__wrapped__("any.sql")
+    monkeypatch.setattr(queries, "load_script", lambda package, filename: text)
+    loaded = load_queries.__wrapped__("any.package", "any.sql")
     assert loaded["erase"] == (
         "DELETE FROM payloads WHERE seq IN (SELECT seq FROM inbox WHERE created > ?) AND {where}"
     )
 
 
 def test_the_sqlite_queries_name_no_missing_fragment():
-    for name, sql in load_queries("sqlite_queries.sql").items():
+    for name, sql in load_queries("appevents.receiver.stores.sqlite", "queries.sql").items():
         assert "{busy_accounts}" not in sql and "{account_events}" not in sql, name

@@ -18,8 +18,9 @@ _REFERENCE = re.compile(r"\{(\w+)\}")
 
 
 @cache
-def load_queries(filename: str) -> dict[str, str]:
-    text = load_script(filename)
+def load_queries(package: str | None, filename: str) -> dict[str, str]:
+    """The queries of ``sql/FILENAME`` in ``package`` (each backend keeps its own)."""
+    text = load_script(package, filename)
     parts = _HEADER.split(text)
     # parts = [preamble, name1, body1, name2, body2, ...]
     queries = {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
@@ -32,5 +33,8 @@ def load_queries(filename: str) -> dict[str, str]:
 
 
 @cache
-def load_script(filename: str) -> str:
-    return (files(__package__) / "sql" / filename).read_text(encoding="utf-8")
+def load_script(package: str | None, filename: str) -> str:
+    """``sql/FILENAME`` of ``package`` (a module's ``__package__``)."""
+    if not package:
+        raise RuntimeError(f"load_script({filename!r}) needs the package that holds sql/")
+    return (files(package) / "sql" / filename).read_text(encoding="utf-8")

@@ -8,10 +8,10 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ...errors import StoreError, StoreUnavailable
-from .lane import Lane
-from .queries import load_script
-from .sqlite_lock import WriterLock
+from ....errors import StoreError, StoreUnavailable
+from ..lane import Lane
+from ..queries import load_script
+from .lock import WriterLock
 
 __all__ = ["SCHEMA_VERSION", "Connection", "run_without_suspending"]
 
@@ -70,14 +70,13 @@ class Connection:
                     f"appevents understands ({SCHEMA_VERSION}): upgrade appevents"
                 )
             if version == 0:  # a new file: the schema as it is now
-                scripts = ["sqlite_schema.sql"]
+                scripts = ["schema.sql"]
             else:
                 scripts = [
-                    f"sqlite_migrations/{MIGRATIONS[v]}"
-                    for v in range(version + 1, SCHEMA_VERSION + 1)
+                    f"migrations/{MIGRATIONS[v]}" for v in range(version + 1, SCHEMA_VERSION + 1)
                 ]
             for script in scripts:
-                for statement in statements(load_script(script)):
+                for statement in statements(load_script(__package__, script)):
                     self.db.execute(statement)
         except BaseException:
             self.rollback()

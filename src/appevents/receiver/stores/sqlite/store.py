@@ -6,7 +6,7 @@ Processing runs a whole batch of due events in one ``BEGIN IMMEDIATE`` transacti
 a savepoint per event, so the worker group-commits too, and a crash mid-batch rolls
 every effect back with the outcomes. Its first step admits the rows received since the
 last batch into the queue's per-account indexes, which the receivers' commits leave
-alone (``sql/sqlite_schema.sql`` says why).
+alone (``sql/schema.sql`` says why).
 """
 
 from __future__ import annotations
@@ -20,21 +20,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from ...errors import ConfigurationError, NotFound, StoreError, StoreUnavailable
-from ...event import Event
-from ..inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_replayable
-from ..installations import Installation
-from .queries import load_queries
-from .rows import installation_from_row, stored_event_from_row
-from .sqlite_connection import Connection, run_without_suspending
-from .sqlite_ingest import event_rows, insert_rows
-from .sqlite_ingest_process import IngestProcess
-from .sqlite_payloads import decode_payload
+from ....errors import ConfigurationError, NotFound, StoreError, StoreUnavailable
+from ....event import Event
+from ...inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_replayable
+from ...installations import Installation
+from ..queries import load_queries
+from ..rows import installation_from_row, stored_event_from_row
+from .connection import Connection, run_without_suspending
+from .ingest import event_rows, insert_rows
+from .ingest_process import IngestProcess
+from .payloads import decode_payload
 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
-Q = load_queries("sqlite_queries.sql")
+Q = load_queries(__package__, "queries.sql")
 _WORKER_SLICE = 0.001  # seconds the worker writes before giving way to a waiting receiver
 # Checkpoints (copying the WAL into the database file, then fsync) are the worker's job,
 # after each of its batches and outside the writer lock: small and frequent, so the
@@ -51,7 +51,7 @@ class SQLiteStore(Store):
         self, path: str | Path, *, busy_timeout: float = 10.0, ingest_process: bool = False
     ) -> None:
         """``ingest_process``: commit received events in a child process instead of on a
-        thread of this one (see ``sqlite_ingest_process.py``; ``appevents serve`` does)."""
+        thread of this one (see ``ingest_process.py``; ``appevents serve`` does)."""
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self.busy_timeout = busy_timeout

@@ -16,7 +16,7 @@ from appevents import StoreError, StoreUnavailable
 from appevents.receiver import App, MemoryStore
 from appevents.receiver.inbox import Outcome, Status
 from appevents.receiver.stores.postgres import PostgresStore
-from appevents.receiver.stores.postgres_connection import SyncConnection
+from appevents.receiver.stores.postgres.connection import SyncConnection
 from appevents.receiver.stores.queries import load_script
 from environment import postgres_url
 
@@ -263,7 +263,7 @@ async def test_migrations_reach_exactly_the_schema_file(postgres_store_factory, 
     try:
         with connect(truth) as db:
             db.execute(f'CREATE SCHEMA "{truth}"'.encode())
-            db.execute(load_script("postgres_schema.sql").encode())
+            db.execute(load_script("appevents.receiver.stores.postgres", "schema.sql").encode())
         assert catalog(postgres_schema) == catalog(truth)
     finally:
         query(truth, f'DROP SCHEMA IF EXISTS "{truth}" CASCADE'.encode())

@@ -1,6 +1,6 @@
-"""The SQLite ingest process itself (started by ``sqlite_ingest_process.IngestProcess``).
+"""The SQLite ingest process itself (started by ``ingest_process.IngestProcess``).
 
-    python -m appevents.receiver.stores.sqlite_ingest_child PATH --fd N --busy-timeout S
+    python -m appevents.receiver.stores.sqlite.ingest_child PATH --fd N --busy-timeout S
         --autocheckpoint PAGES
 
 Not imported by the package: running it with ``-m`` loads it once, as ``__main__``.
@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ...errors import StoreUnavailable
-from .sqlite_connection import Connection
-from .sqlite_ingest import insert_rows
-from .sqlite_ingest_process import FRAME_LENGTH, frame
+from ....errors import StoreUnavailable
+from .connection import Connection
+from .ingest import insert_rows
+from .ingest_process import FRAME_LENGTH, frame
 
 __all__ = ["main"]
 

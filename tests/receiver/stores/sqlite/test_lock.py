@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from appevents.receiver.stores.sqlite_lock import WriterLock
+from appevents.receiver.stores.sqlite.lock import WriterLock
 
 
 def handle(path: Path) -> WriterLock:
@@ -76,7 +76,7 @@ def test_workers_exclude_each_other(tmp_path):
 HOLDER = """
 import sys, time
 from pathlib import Path
-from appevents.receiver.stores.sqlite_lock import WriterLock
+from appevents.receiver.stores.sqlite.lock import WriterLock
 lock = WriterLock(Path(sys.argv[1]))
 lock.open()
 with lock.for_worker():

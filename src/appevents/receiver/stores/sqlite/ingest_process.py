@@ -9,7 +9,7 @@ writes a batch to a socket and reads the answer.
 
 Protocol, over a socketpair: frames of a 4-byte big-endian length and a pickle.
 
-- parent -> child: a list of :data:`~.sqlite_ingest.Row`, one frame per batch;
+- parent -> child: a list of :data:`~.ingest.Row`, one frame per batch;
 - child -> parent: first ``("ready", None)`` or ``("error", message)``; then, for each
   batch in the order received, ``("ok", [new?...])`` or ``("error", message)``.
 
@@ -33,12 +33,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ...errors import StoreUnavailable
-from .sqlite_ingest import Row
+from ....errors import StoreUnavailable
+from .ingest import Row
 
 __all__ = ["FRAME_LENGTH", "IngestProcess", "frame"]
 
-_CHILD = __name__.rpartition(".")[0] + ".sqlite_ingest_child"
+_CHILD = __name__.rpartition(".")[0] + ".ingest_child"
 
 FRAME_LENGTH = struct.Struct(">I")
 START_TIMEOUT = 30.0

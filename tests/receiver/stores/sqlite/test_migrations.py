@@ -1,4 +1,4 @@
-"""SQLite migrations reach exactly what sqlite_schema.sql creates, data kept."""
+"""SQLite migrations reach exactly what sqlite/sql/schema.sql creates, data kept."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 from appevents.receiver import SQLiteStore
 from appevents.receiver.inbox import Outcome, Status
 from appevents.receiver.stores.queries import load_script
-from appevents.receiver.stores.sqlite_connection import SCHEMA_VERSION, statements
+from appevents.receiver.stores.sqlite.connection import SCHEMA_VERSION, statements
+
+SQLITE = "appevents.receiver.stores.sqlite"
 
 pytestmark = pytest.mark.anyio
 
@@ -78,7 +80,7 @@ async def test_a_version_1_file_migrates_to_the_schema_with_its_rows(tmp_path):
 
 
 def test_statements_split_a_script_whole():
-    parts = list(statements(load_script("sqlite_schema.sql")))
+    parts = list(statements(load_script(SQLITE, "schema.sql")))
     assert parts[0].startswith("-- The SQLite inbox") or parts[0].startswith("CREATE TABLE")
     assert all(sqlite3.complete_statement(p) for p in parts)
     assert parts[-1] == f"PRAGMA user_version = {SCHEMA_VERSION};"
@@ -110,7 +112,7 @@ async def test_a_version_2_file_moves_payloads_apart_and_keeps_every_state(tmp_p
         pass
     with sqlite3.connect(old) as db:
         db.executescript(VERSION_1)
-        for statement in statements(load_script("sqlite_migrations/0002_attempt_tenants.sql")):
+        for statement in statements(load_script(SQLITE, "migrations/0002_attempt_tenants.sql")):
             db.execute(statement)
         db.executescript(VERSION_2_ROWS)
     with sqlite3.connect(old) as db:

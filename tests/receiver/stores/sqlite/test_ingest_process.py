@@ -16,8 +16,8 @@ import pytest
 
 from appevents import StoreUnavailable
 from appevents.receiver import SQLiteStore
-from appevents.receiver.stores.sqlite_ingest import event_rows
-from appevents.receiver.stores.sqlite_ingest_process import IngestProcess
+from appevents.receiver.stores.sqlite.ingest import event_rows
+from appevents.receiver.stores.sqlite.ingest_process import IngestProcess
 from servers import exited, poll_until
 
 pytestmark = pytest.mark.anyio

@@ -1,7 +1,7 @@
 """The receiver's SQLite transaction: store a batch of verified events, once each.
 
 One function, :func:`insert_rows`, used wherever the batch is committed: on the store's
-ingest thread, or in the ingest process (``sqlite_ingest_process.py``). Rows are plain
+ingest thread, or in the ingest process (``ingest_process.py``). Rows are plain
 tuples so that they cross a process boundary as they are.
 """
 
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...event import Event
-from .queries import load_queries
-from .sqlite_connection import Connection
-from .sqlite_payloads import encode_payload
+from ....event import Event
+from ..queries import load_queries
+from .connection import Connection
+from .payloads import encode_payload
 
 __all__ = ["Row", "event_rows", "insert_rows", "order_key"]
 
-Q = load_queries("sqlite_queries.sql")
+Q = load_queries(__package__, "queries.sql")
 # One statement per chunk of rows: a batch costs a few statements, not one per event.
 _ROWS_PER_INSERT = 500  # 9 parameters each, well under SQLite's 32766 limit
 _IDS_PER_SELECT = 4000

@@ -13,9 +13,9 @@ import pytest
 from appevents import StoreError
 from appevents.receiver import SQLiteStore
 from appevents.receiver.inbox import Outcome, Status
-from appevents.receiver.stores import sqlite as sqlite_store
-from appevents.receiver.stores.sqlite import Q
-from appevents.receiver.stores.sqlite_payloads import decode_payload, encode_payload
+from appevents.receiver.stores.sqlite import store as sqlite_store
+from appevents.receiver.stores.sqlite.payloads import decode_payload, encode_payload
+from appevents.receiver.stores.sqlite.store import Q
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0

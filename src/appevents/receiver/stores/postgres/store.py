@@ -23,7 +23,7 @@ belong to the batch's transaction, so a worker that crashes, is killed or loses 
 network has its transaction aborted and its locks released by the server, and its
 events are simply due again with nothing recorded. A worker that hangs inside a batch
 is cut off by ``idle_in_transaction_session_timeout``, a vanished machine by TCP
-keepalives (see ``postgres_connection``).
+keepalives (see ``connection``).
 """
 
 from __future__ import annotations
@@ -38,19 +38,19 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
-from ...errors import NotFound, StoreError, StoreUnavailable
-from ...event import Event
-from ..inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_replayable
-from ..installations import Installation
-from .postgres_connection import SyncConnection, connection_string, describe_server
-from .postgres_migrations import LOCK_CLASS, migrate
-from .queries import load_queries
-from .rows import installation_from_row, stored_event_from_row
+from ....errors import NotFound, StoreError, StoreUnavailable
+from ....event import Event
+from ...inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_replayable
+from ...installations import Installation
+from ..queries import load_queries
+from ..rows import installation_from_row, stored_event_from_row
+from .connection import SyncConnection, connection_string, describe_server
+from .migrations import LOCK_CLASS, migrate
 
 __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
-Q = load_queries("postgres_queries.sql")
+Q = load_queries(__package__, "queries.sql")
 Connection = psycopg.AsyncConnection[Any]
 
 # A handler that swallowed a database error leaves the transaction aborted, so its

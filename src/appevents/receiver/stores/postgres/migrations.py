@@ -1,4 +1,4 @@
-"""Versioned migrations of the PostgreSQL store: ``sql/postgres_migrations/NNNN_name.sql``.
+"""Versioned migrations of the PostgreSQL store: ``sql/migrations/NNNN_name.sql``.
 
 :func:`migrate` applies the missing ones in order, in one transaction, under an
 advisory lock, recording each in ``appevents_schema_version``. PostgreSQL's DDL is
@@ -16,12 +16,12 @@ from typing import Any
 
 import psycopg
 
-from ...errors import StoreError
-from .queries import load_queries
+from ....errors import StoreError
+from ..queries import load_queries
 
 __all__ = ["LOCK_CLASS", "Migration", "migrate", "migrations"]
 
-Q = load_queries("postgres_queries.sql")
+Q = load_queries(__package__, "queries.sql")
 _FILE_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 LOCK_CLASS = 0x61657674
@@ -40,7 +40,7 @@ class Migration:
 @cache
 def migrations() -> tuple[Migration, ...]:
     """Every migration shipped, in version order; their versions are 1, 2, 3… without gaps."""
-    folder = files(__package__) / "sql" / "postgres_migrations"
+    folder = files(__package__) / "sql" / "migrations"
     found = []
     for entry in folder.iterdir():
         match = _FILE_NAME.match(entry.name)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ...errors import ConfigurationError, StoreError
+from ....errors import ConfigurationError, StoreError
 
 __all__ = ["SyncConnection", "SyncCursor", "connection_string", "describe_server"]
 

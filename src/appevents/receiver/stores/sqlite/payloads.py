@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 
-from ...errors import StoreError
+from ....errors import StoreError
 
 __all__ = ["IDENTITY", "ZLIB", "decode_payload", "encode_payload"]
 
