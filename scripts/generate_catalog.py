@@ -7,13 +7,19 @@ Inputs (read here only; the package never reads them at run time):
   (event type or ``prefix.*`` -> permissions, ``|`` = any one of);
 - ``<reference>/stripe-apps/*.schema.json`` and ``LICENSE``: the official manifest schemas (MIT);
 - ``<reference>/stripe-openapi/fixtures3.json`` and ``LICENSE``: Stripe's sample objects (MIT);
+- ``<reference>/stripe-openapi/spec3.json``: Stripe's OpenAPI description (MIT), for what the
+  samples cannot tell: which fields are nullable, which are timestamps, the statuses;
 - the installed ``stripe`` library: the v1 event types it accepts in ``enabled_events`` (parsed
   from its source, not imported), and the field names of the few resources fixtures3 lacks.
 
 Outputs, in ``src/appevents/catalog/data/`` (or ``--out DIR``): ``events.json``,
-``permissions.json``, ``samples.json``, the two schemas copied verbatim, and both licences.
+``permissions.json``, ``samples.json``, ``objects.json``, the two schemas copied verbatim,
+and both licences.
 
-    .venv/bin/python scripts/generate_catalog.py [--reference ../shared/reference] [--out DIR]
+    .venv/bin/python scripts/generate_catalog.py [--reference DIR] [--out DIR]
+
+``--reference`` defaults to ``scripts/catalog-sources/`` (committed; its README says where
+each file comes from).
 
 ``tests/catalog/test_generated_data.py`` regenerates into a temp dir and compares byte-for-byte.
 """
@@ -31,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
+DEFAULT_REFERENCE = REPO / "scripts" / "catalog-sources"
 DEFAULT_OUT = REPO / "src" / "appevents" / "catalog" / "data"
 
 PERMISSIONS_PAGE = "https://docs.stripe.com/stripe-apps/reference/permissions"
@@ -337,6 +343,77 @@ def build_samples(reference: Path, objects: set[str], stripe_dir: Path) -> dict[
     }
 
 
+def object_schemas(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Resource name (its ``object`` value) -> its component schema; a resource and its
+    ``deleted_`` twin share the value, and the resource's own schema wins."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, schema in sorted(spec["components"]["schemas"].items()):
+        values = schema.get("properties", {}).get("object", {}).get("enum", [])
+        if len(values) == 1 and (values[0] not in found or name == values[0]):
+            found[values[0]] = schema
+    return found
+
+
+def nullable_paths(spec: dict[str, Any], schema: dict[str, Any], depth: int = 3) -> list[str]:
+    """Dotted paths of the nullable fields of ``schema``, into nested objects (``$ref`` or
+    inline, not lists) down to ``depth`` levels: ``billing_details.name``."""
+    schemas = spec["components"]["schemas"]
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = schemas[node["$ref"].rsplit("/", 1)[-1]]
+        if len(node.get("anyOf", [])) == 1:
+            return resolve(node["anyOf"][0])
+        return node
+
+    found: list[str] = []
+
+    def walk(node: dict[str, Any], prefix: str, level: int) -> None:
+        for name, field in node.get("properties", {}).items():
+            path = prefix + name
+            if field.get("nullable"):
+                found.append(path)
+                continue  # a null object has no fields to null
+            inner = resolve(field)
+            embedded = "properties" in inner and "object" not in inner["properties"]
+            if level < depth and inner.get("type") == "object" and embedded:
+                walk(inner, path + ".", level + 1)  # a struct inside, not another resource
+
+    walk(schema, "", 1)
+    return sorted(found)
+
+
+def build_objects(reference: Path, resources: list[str]) -> dict[str, Any]:
+    """For each sampled resource the spec describes: its nullable fields (dotted paths),
+    its top-level timestamp fields (``format: unix-time``) and its statuses."""
+    spec = json.loads((reference / "stripe-openapi" / "spec3.json").read_text())
+    schemas = object_schemas(spec)
+    objects: dict[str, Any] = {}
+    for resource in resources:
+        schema = schemas.get(resource)
+        if schema is None:
+            continue
+        properties: dict[str, Any] = schema.get("properties", {})
+        status = properties.get("status", {})
+        objects[resource] = {
+            "nullable": nullable_paths(spec, schema),
+            "timestamps": sorted(
+                k for k, v in properties.items() if v.get("format") == "unix-time"
+            ),
+            "statuses": sorted(status.get("enum", [])),
+        }
+    return {
+        "_about": {
+            **about(
+                f"stripe/openapi spec3.json {spec['info']['version']}", "LICENSE-stripe-openapi"
+            ),
+            "missing": "resources newer than the spec: "
+            + ", ".join(r for r in resources if r not in objects),
+        },
+        "objects": objects,
+    }
+
+
 def generate(reference: Path, out: Path) -> list[Path]:
     stripe_dir = stripe_package_dir()
     version = stripe_version(stripe_dir)
@@ -346,6 +423,7 @@ def generate(reference: Path, out: Path) -> list[Path]:
     events = build_events(sdk_event_types(stripe_dir), table, known, version)
     objects = {info["object"] for info in events["events"].values()}
     samples = build_samples(reference, objects, stripe_dir)
+    facts = build_objects(reference, list(samples["samples"]))
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -353,6 +431,7 @@ def generate(reference: Path, out: Path) -> list[Path]:
         ("events.json", events),
         ("permissions.json", permissions),
         ("samples.json", samples),
+        ("objects.json", facts),
     ):
         (out / name).write_bytes(dump(data))
         written.append(out / name)

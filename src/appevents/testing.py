@@ -5,8 +5,10 @@
     headers = signed_headers(body, "whsec_test")
     httpx.post("http://127.0.0.1:4242/webhook", content=body, headers=headers)
 
-The object starts from Stripe's sample for the event's resource (the catalog) and is
-updated with what you pass, so handlers see every field they would in production.
+The object has every field of Stripe's sample for the event's resource, with fresh values
+in the state the event's name says (``payment_intent.succeeded``: status ``succeeded``, the
+whole amount received, nothing canceled or failed; see ``appevents.catalog.fresh``), then
+what you pass; handlers see every field they would in production, and no placeholder.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def make_event(
     api_version: str = "2024-06-20",
 ) -> bytes:
     """The JSON body of a v1 snapshot event, as Stripe would deliver it."""
-    data: dict[str, Any] = {"object": {**_sample_for(event_type), **(object or {})}}
+    when = int(time.time()) if created is None else created
+    data: dict[str, Any] = {"object": _object_for(event_type, object or {}, when)}
     if previous_attributes is not None:
         data["previous_attributes"] = dict(previous_attributes)
     document: dict[str, Any] = {
@@ -56,7 +59,7 @@ def make_event(
         "object": "event",
         "account": account,
         "api_version": api_version,
-        "created": int(time.time()) if created is None else created,
+        "created": when,
         "data": data,
         "livemode": livemode,
         "pending_webhooks": 1,
@@ -73,17 +76,12 @@ def signed_headers(body: bytes, secret: str, timestamp: int | None = None) -> di
     return {**STRIPE_HEADERS, "Stripe-Signature": sign(body, secret, timestamp)}
 
 
-def _sample_for(event_type: str) -> dict[str, Any]:
-    from .catalog import object_type_for, sample_object
+def _object_for(event_type: str, given: Mapping[str, Any], now: int) -> dict[str, Any]:
+    from .catalog import object_type_for
+    from .catalog.fresh import event_object
 
     try:
         resource = object_type_for(event_type)
     except UnknownName:
-        return {"id": new_id("obj"), "object": event_type.rsplit(".", 1)[0]}
-    try:
-        sample = sample_object(resource)
-    except UnknownName:
-        sample = {"object": resource}
-    prefix = str(sample.get("id", "obj_")).split("_", 1)[0] or "obj"
-    sample["id"] = new_id(prefix)
-    return sample
+        return {"id": new_id("obj"), "object": event_type.rsplit(".", 1)[0], **given}
+    return event_object(event_type, resource, given=given, now=now, new_id=new_id)
