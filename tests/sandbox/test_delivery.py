@@ -3,14 +3,56 @@ redirects are failures, failing endpoints get disabled, owed deliveries survive 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import threading
 import time
+from collections.abc import Iterator
 
+import httpx
 import stripe
 
 from appevents.signature import verify
 from sandbox_fixtures import Receiver, start, wait_for
 from servers import asgi_server, free_port
+
+
+@contextlib.contextmanager
+def hanging_servers(count: int) -> Iterator[tuple[list[str], list[int]]]:
+    """``count`` servers on 127.0.0.1 that accept connections, read, and never answer; yields
+    their URLs and a list that grows by one per connection accepted."""
+    loop = asyncio.new_event_loop()
+    accepted: list[int] = []
+    held: list[asyncio.StreamWriter] = []
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer.get_extra_info("sockname")[1])
+        held.append(writer)
+        while await reader.read(65536):
+            pass
+
+    async def open_all() -> list[asyncio.Server]:
+        return [await asyncio.start_server(never_answer, "127.0.0.1", 0) for _ in range(count)]
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    servers = asyncio.run_coroutine_threadsafe(open_all(), loop).result(10)
+    urls = [f"http://127.0.0.1:{s.sockets[0].getsockname()[1]}/hook" for s in servers]
+
+    async def close_all() -> None:
+        for server in servers:
+            server.close()
+        for writer in held:
+            writer.close()
+
+    try:
+        yield urls, accepted
+    finally:
+        asyncio.run_coroutine_threadsafe(close_all(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
 def emit(sandbox, n: int = 1) -> dict:
@@ -72,7 +114,6 @@ def test_an_endpoint_failing_for_the_period_is_disabled(tmp_path):
         endpoint = client.v1.webhook_endpoints.create(
             {"url": receiver_base + "/w", "enabled_events": ["*"]}
         )
-        import httpx
 
         for n in range(3):
             httpx.post(base + "/_sandbox/events", headers={"Authorization": f"Bearer {key}"},
@@ -89,7 +130,6 @@ def test_owed_deliveries_survive_a_sandbox_restart_without_duplicates(tmp_path):
     port = free_port()
     server, running = start(data)
     key = server.platform()["keys"]["test"]  # type: ignore[index]
-    import httpx
 
     with running as base:
         client = stripe.StripeClient(key, base_addresses={"api": base}, max_network_retries=0)
@@ -125,7 +165,6 @@ def test_resend_delivers_again_to_one_endpoint(sandbox, receiver):
     wait_for(lambda: len(handler.received) == 2)
     assert [json.loads(body)["id"] for _, body in handler.received] == [event["id"]] * 2
     other = client.v1.webhook_endpoints.create({"url": url, "enabled_events": ["charge.failed"]})
-    import httpx
 
     never = httpx.post(sandbox.base + f"/v1/events/{emit(sandbox, 2)['id']}/retry",
                        data={"webhook_endpoint": other.id},
@@ -137,8 +176,50 @@ def test_resend_delivers_again_to_one_endpoint(sandbox, receiver):
 
 
 def test_basic_auth_with_the_key_as_user_works(sandbox):
-    import httpx
 
     response = httpx.get(sandbox.base + "/v1/events", auth=(sandbox.key, ""))
     assert response.status_code == 200 and response.json()["object"] == "list"
     assert httpx.get(sandbox.base + "/v1/events").status_code == 401
+
+
+def test_endpoints_that_never_answer_do_not_delay_a_healthy_endpoints_first_delivery(tmp_path):
+    """Issue 12, item 27: endpoints that time out held all the senders; a healthy endpoint's
+    first delivery waited behind their backlog. 12 of them (16 endpoints at most per
+    account), 8 deliveries owed to each."""
+    server, running = start(str(tmp_path / "s.db"), timeout=1.0)
+    key = server.platform()["keys"]["test"]  # type: ignore[index]
+    healthy = Receiver()
+    with (
+        hanging_servers(12) as (hanging_urls, accepted),
+        running as base,
+        asgi_server(healthy) as healthy_base,
+    ):
+        client = stripe.StripeClient(key, base_addresses={"api": base}, max_network_retries=0)
+        for url in hanging_urls:
+            client.v1.webhook_endpoints.create({"url": url, "enabled_events": ["customer.created"]})
+        hanging_events = [emit_as(base, key, "customer.created", n) for n in range(8)]
+        wait_for(lambda: len(accepted) >= 12, timeout=5)  # every hanging endpoint holds one
+        client.v1.webhook_endpoints.create(
+            {"url": healthy_base + "/hook", "enabled_events": ["customer.updated"]}
+        )
+        emitted = time.monotonic()
+        event_id = emit_as(base, key, "customer.updated", 99)
+        wait_for(lambda: healthy.received, timeout=6)
+        waited = time.monotonic() - emitted
+        assert json.loads(healthy.received[0][1])["id"] == event_id
+        assert waited < 0.6, f"the healthy endpoint's first delivery took {waited:.2f} s"
+        statuses = {
+            delivery["status"]
+            for event in hanging_events
+            for delivery in httpx.get(base + f"/_sandbox/events/{event}/deliveries",
+                                      headers={"Authorization": f"Bearer {key}"}).json()["deliveries"]
+        }  # fmt: skip
+        assert statuses == {"pending"}  # the hanging endpoints' deliveries are still owed
+    server.close()
+
+
+def emit_as(base: str, key: str, event_type: str, n: int) -> str:
+    answer = httpx.post(base + "/_sandbox/events", headers={"Authorization": f"Bearer {key}"},
+                        json={"type": event_type, "object": {"id": f"cus_{n}", "object": "customer"}})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -13,7 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
+import pytest
 
+from appevents.errors import ConfigurationError
 from appevents.sandbox.delivery import DeliverySettings
 from appevents.sandbox.http_client import Answer
 from appevents.sandbox.schedule import HOUR, DisablePolicy, RetrySchedule
@@ -177,3 +180,39 @@ def test_an_unexpected_client_failure_loses_nothing(tmp_path):
         wait_for(lambda: run.delivery(event_id)["status"] == "succeeded", timeout=5)
         assert client.event_ids() == [event_id, event_id]
         assert len(run.delivery(event_id)["attempts_log"]) == 1  # type: ignore[arg-type]
+
+
+def test_one_endpoint_gets_at_most_its_share_of_the_senders(tmp_path):
+    client = Scripted()
+    with running(str(tmp_path / "s.db"), client, concurrency=16) as run:
+        endpoint(run)
+        client.gate.clear()
+        ids = [run.emit(n) for n in range(10)]
+        wait_for(lambda: len(client.posts) == 4)
+        time.sleep(0.3)
+        assert len(client.posts) == 4  # per_endpoint, although 12 more senders are idle
+        client.gate.set()
+        wait_for(lambda: all(run.delivery(i)["status"] == "succeeded" for i in ids))
+        assert sorted(client.event_ids()) == sorted(ids)  # each once
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("concurrency", 0, "concurrency=0: expected an integer >= 1"),
+        ("per_endpoint", 2.5, "per_endpoint=2.5: expected an integer >= 1"),
+        ("troubled_concurrency", True, "troubled_concurrency=True: expected an integer >= 1"),
+        ("batch", -1, "batch=-1: expected an integer >= 1"),
+        ("timeout", 0, "timeout=0: expected a finite number greater than 0"),
+        ("slow_after", float("inf"), "slow_after=inf: expected a finite number greater than 0"),
+    ],
+)
+def test_delivery_settings_refuse_what_cannot_work(setting, value, message):
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        DeliverySettings(**{setting: value})
+
+
+def test_an_attempt_is_slow_after_a_quarter_of_the_timeout_at_most_five_seconds():
+    assert DeliverySettings(timeout=1.0).slow_seconds == 0.25
+    assert DeliverySettings(timeout=30.0).slow_seconds == 5.0
+    assert DeliverySettings(timeout=30.0, slow_after=12.0).slow_seconds == 12.0

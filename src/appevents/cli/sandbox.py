@@ -38,7 +38,11 @@ def default_data_path() -> Path:
     help="Compress retry schedules: 0.001 makes Stripe's 3-day schedule last ~4 minutes.",
 )
 @click.option(
-    "--timeout", type=float, default=30.0, show_default=True, help="Delivery timeout (s)."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Delivery timeout (s).",
 )
 @click.option("--log-level", default="warning", show_default=True)
 def sandbox(

@@ -6,8 +6,11 @@ The engine is a pipeline on the event loop:
 * **in**: a new event's deliveries arrive from the lane as soon as their transaction
   commits (:meth:`DeliveryEngine.hand_over`); retries, resends and what a restart left
   come from a scan of the ``deliveries`` table, when due;
-* **senders**: ``concurrency`` workers POST what is queued, each on a keep-alive
-  connection, checking first that the endpoint is still enabled (and where it points now);
+* **senders** POST what is owed, each on a keep-alive connection, checking first that the
+  endpoint is still enabled (and where it points now). Which delivery goes next is
+  dispatch.py's decision: endpoints take turns, each gets a bounded share of the senders,
+  and one that fails or answers slowly gets a single delivery at a time from a pool of its
+  own, so endpoints that hang never hold up the others;
 * **out**: attempts are written to the table in groups, one transaction per group, while
   the next ones are being sent (:meth:`owed.Ledger.record`).
 
@@ -28,10 +31,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..signature import sign
+from .dispatch import Dispatcher, require_count
 from .http_client import Answer, DeliveryError, HttpClient
 from .lane import Lane
 from .owed import Attempt, Ledger, Owed
-from .schedule import DisablePolicy, RetrySchedule
+from .schedule import DisablePolicy, RetrySchedule, require_positive_number
 from .state import endpoints
 from .state.db import StateDB
 
@@ -48,11 +52,50 @@ class DeliverySettings:
     timeout: float = 30.0
     """Seconds to wait for an endpoint's answer (the Stripe CLI forwarder uses 30)."""
     concurrency: int = 16
-    """Deliveries in flight at once; local receivers gain nothing from more."""
+    """Deliveries in flight at once to endpoints in good standing; local receivers gain
+    nothing from more."""
+    per_endpoint: int = 4
+    """Deliveries in flight to one endpoint at most."""
+    troubled_concurrency: int = 4
+    """Deliveries in flight to endpoints in trouble (their last attempt failed, or took
+    longer than ``slow_after``), one each, all of them together, beside ``concurrency``."""
+    slow_after: float | None = None
+    """Seconds after which an attempt still in flight puts its endpoint in trouble; None
+    means a quarter of ``timeout``, at most 5."""
     schedule: RetrySchedule = field(default_factory=RetrySchedule)
     disable: DisablePolicy = field(default_factory=DisablePolicy)
     batch: int = 256
     """Rows read per scan of the table."""
+
+    def __post_init__(self) -> None:
+        require_positive_number(
+            "timeout", self.timeout, "the seconds to wait for an answer, e.g. 30.0"
+        )
+        if self.slow_after is not None:
+            require_positive_number(
+                "slow_after", self.slow_after, "e.g. 5.0, or None for a quarter of the timeout"
+            )
+        require_count("concurrency", self.concurrency, "deliveries in flight at once")
+        require_count("per_endpoint", self.per_endpoint, "deliveries in flight to one endpoint")
+        require_count(
+            "troubled_concurrency",
+            self.troubled_concurrency,
+            "deliveries in flight to endpoints in trouble, all together",
+        )
+        require_count("batch", self.batch, "rows read per scan")
+
+    @property
+    def slow_seconds(self) -> float:
+        """When an attempt in flight counts as slow (see ``slow_after``)."""
+        if self.slow_after is not None:
+            return self.slow_after
+        return min(5.0, self.timeout / 4)
+
+    @property
+    def senders(self) -> int:
+        """Deliveries that may be in flight at once at most: the good-standing pool, the
+        trouble pool, and those that were in flight when their endpoint fell into trouble."""
+        return 2 * self.concurrency + self.troubled_concurrency
 
 
 class Poster(Protocol):
@@ -83,8 +126,12 @@ class DeliveryEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._early: list[Owed] = []
         self._handover_lock = threading.Lock()
-        self._queue: deque[Owed] = deque()
-        self._idle: deque[asyncio.Future[Owed | None]] = deque()
+        self._dispatch: Dispatcher[Owed] = Dispatcher(
+            concurrency=s.concurrency,
+            per_endpoint=s.per_endpoint,
+            troubled=s.troubled_concurrency,
+        )
+        self._idle: deque[asyncio.Future[tuple[str, Owed] | None]] = deque()
         self._attempts: list[Attempt] = []
         self._released: list[Owed] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -125,7 +172,7 @@ class DeliveryEngine:
         own_client = self._client is None
         client = self._client or HttpClient(
             timeout=self.settings.timeout,
-            max_connections=self.settings.concurrency,
+            max_connections=self.settings.senders,
             excerpt=RESPONSE_EXCERPT,
         )
         await self.lane.run(self.ledger.start)
@@ -133,14 +180,14 @@ class DeliveryEngine:
             self._loop = asyncio.get_running_loop()
             early, self._early = self._early, []
         workers = [
-            asyncio.ensure_future(self._worker(client)) for _ in range(self.settings.concurrency)
+            asyncio.ensure_future(self._worker(client)) for _ in range(self.settings.senders)
         ]
         self._accept(early)
         try:
             await self._scan()
         finally:
             self._stopping = True
-            self._queue.clear()  # still owed in the table: sent after a restart
+            self._dispatch.clear()  # still owed in the table: sent after a restart
             while self._idle:
                 waiter = self._idle.popleft()
                 if not waiter.done():
@@ -174,42 +221,59 @@ class DeliveryEngine:
 
     def _accept(self, owed: list[Owed]) -> None:
         for item in owed:
-            while self._idle:
-                waiter = self._idle.popleft()
-                if not waiter.done():
-                    waiter.set_result(item)
-                    break
-            else:
-                self._queue.append(item)
+            self._dispatch.add(item.endpoint, item)
+        self._wake()
+
+    def _wake(self) -> None:
+        """Give idle senders what may go now."""
+        idle = self._idle
+        while idle:
+            if idle[0].done():
+                idle.popleft()
+                continue
+            taken = self._dispatch.take()
+            if taken is None:
+                return
+            idle.popleft().set_result(taken)
+
+    def _slow(self, endpoint: str) -> None:
+        self._dispatch.slow(endpoint)
+        self._wake()  # its deliveries left the good-standing pool: others may go
 
     async def _worker(self, client: Poster) -> None:
         loop = asyncio.get_running_loop()
+        taken = self._dispatch.take()
         while True:
-            if self._queue:
-                item: Owed | None = self._queue.popleft()
-            elif self._stopping:
-                return
-            else:
-                waiter: asyncio.Future[Owed | None] = loop.create_future()
+            if taken is None:
+                if self._stopping:
+                    return
+                waiter: asyncio.Future[tuple[str, Owed] | None] = loop.create_future()
                 self._idle.append(waiter)
-                item = await waiter
-            if item is None:
-                return
+                taken = await waiter
+                if taken is None:
+                    return
+            endpoint, item = taken
+            healthy: bool | None = None
             try:
-                await self._deliver(client, item)
+                healthy = await self._deliver(client, item)
             except Exception:  # never lose the item: its row is still owed
                 log.exception("delivery %s failed unexpectedly", item.delivery)
                 self._released.append(item)
+            self._dispatch.done(endpoint, healthy)
             self._record_soon()
+            taken = self._dispatch.take()
+            self._wake()  # a prompt answer may have freed more than this sender's turn
 
-    async def _deliver(self, client: Poster, item: Owed) -> None:
+    async def _deliver(self, client: Poster, item: Owed) -> bool | None:
+        """Attempt ``item``: True for a prompt 2xx, False for a failure or a slow answer,
+        None if it was not attempted (its endpoint is gone or disabled)."""
         live = self.db.cache.endpoints
         if live is None:  # the caches were just reset (a rollback): reload them
             live = await self.lane.run(endpoints.live_endpoints, self.db)
         endpoint = live.get(item.endpoint)
         if endpoint is None or endpoint.status != "enabled":
             self._released.append(item)  # deleted or disabled since it was owed
-            return
+            return None
         started = self.clock()
         headers = (
             ("Content-Type", "application/json; charset=utf-8"),
@@ -218,6 +282,8 @@ class DeliveryEngine:
             ("Cache-Control", "no-cache"),
             ("Stripe-Signature", sign(item.payload, endpoint.secret, int(started))),
         )
+        slow_after = self.settings.slow_seconds
+        slow = asyncio.get_running_loop().call_later(slow_after, self._slow, item.endpoint)
         began = time.perf_counter()
         try:
             answer = await client.post(endpoint.url, headers, item.payload)
@@ -226,7 +292,10 @@ class DeliveryEngine:
         else:
             excerpt = answer.excerpt[:RESPONSE_EXCERPT].decode("utf-8", errors="replace")
             attempt = Attempt(item, started, _ms(began), answer.status, excerpt, None)
+        finally:
+            slow.cancel()
         self._attempts.append(attempt)
+        return attempt.ok and attempt.duration_ms < slow_after * 1000
 
     def _record_soon(self) -> None:
         if self._recorder is None or self._recorder.done():

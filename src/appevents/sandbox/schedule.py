@@ -37,6 +37,7 @@ __all__ = [
     "RetrySchedule",
     "advance_failure_streak",
     "failure_streak_start",
+    "require_positive_number",
 ]
 
 MINUTE = 60.0
@@ -62,7 +63,8 @@ TEST_RETRY_DELAYS: tuple[float, ...] = (30 * MINUTE, 1 * HOUR, 2 * HOUR)
 """Test mode: 3 retries, 30 min, 1 h 30 min and 3 h 30 min after the first attempt."""
 
 
-def _require_positive_number(name: str, value: object, example: str) -> float:
+def require_positive_number(name: str, value: object, example: str) -> float:
+    """``value`` as a finite float > 0, or a ConfigurationError naming it, with ``example``."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
@@ -103,7 +105,7 @@ class RetrySchedule:
     time_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        _require_positive_number(
+        require_positive_number(
             "time_scale", self.time_scale, "1.0 is real time, 1/3600 makes an hour last a second"
         )
         for mode in ("live", "test"):
@@ -114,10 +116,10 @@ class RetrySchedule:
                     "an empty tuple means no retries"
                 )
             for index, delay in enumerate(delays):
-                _require_positive_number(
+                require_positive_number(
                     f"{mode}_delays[{index}]", delay, "each delay is the seconds before a retry"
                 )
-            _require_positive_number(
+            require_positive_number(
                 f"{mode}_give_up_after",
                 getattr(self, f"{mode}_give_up_after"),
                 "it is the seconds after the first attempt when retries stop",
@@ -189,10 +191,10 @@ class DisablePolicy:
     time_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        _require_positive_number(
+        require_positive_number(
             "failing_period", self.failing_period, "Stripe disables after 9 days (777600.0)"
         )
-        _require_positive_number(
+        require_positive_number(
             "time_scale", self.time_scale, "1.0 is real time, 1/3600 makes an hour last a second"
         )
 
