@@ -90,6 +90,13 @@ def _check_manifest(app: App) -> None:
     "(the default: commits do not wait for the server's Python lock) or a thread of the "
     "server's process.",
 )
+@click.option(
+    "--commit-timeout",
+    type=float,
+    default=None,
+    help="Seconds a delivery waits for its commit before the answer is 503 (Stripe "
+    "retries): a stalled store cannot hold requests longer. [default: the app's, 5.0]",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     target: str,
@@ -101,6 +108,7 @@ def serve(
     worker_mode: str | None,
     no_worker: bool,
     ingest_mode: str | None,
+    commit_timeout: float | None,
     log_level: str,
 ) -> None:
     """Run the app's webhook endpoint and its worker with one command.
@@ -117,6 +125,8 @@ def serve(
         settings["secrets"] = secrets_from(secrets)
     if store_url:
         settings["store"] = store_url
+    if commit_timeout is not None:
+        settings["commit_timeout"] = commit_timeout
     app = guard(app.configured)(**settings)
     if not app.secrets:
         raise click.UsageError(

@@ -18,6 +18,7 @@ wsgi_app = app.wsgi()      # Flask, Django, gunicorn
 from __future__ import annotations
 
 import copy
+import math
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -40,6 +41,7 @@ SetupFunction = Callable[[Any], Any]
 
 DEFAULT_STORE = "sqlite:///appevents.db"
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+DEFAULT_COMMIT_TIMEOUT = 5.0
 
 
 class App:
@@ -51,6 +53,7 @@ class App:
         path: str = "/webhook",
         tolerance: float = DEFAULT_TOLERANCE,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        commit_timeout: float = DEFAULT_COMMIT_TIMEOUT,
         retry: RetryPolicy | None = None,
         manifest: str | None = None,
         poll_interval: float = 1.0,
@@ -64,6 +67,12 @@ class App:
         self.path = _check_path(path)
         self.tolerance = tolerance
         self.max_body_bytes = _check_positive_int("max_body_bytes", max_body_bytes)
+        self.commit_timeout = _check_commit_timeout(commit_timeout)
+        """Seconds a delivery waits for its commit before the answer is 503 (Stripe
+        retries). A store that stalls cannot hold requests longer; a commit that finishes
+        after its 503 is harmless: Stripe's retry is then answered 200 as a duplicate.
+        A store opened from a URL gives up on its own waits (the SQLite write lock, a
+        PostgreSQL connection) after as long."""
         self.retry = retry or RetryPolicy()
         self.manifest = manifest
         """Path of the app's stripe-app.json; `appevents serve` checks its permissions."""
@@ -127,8 +136,8 @@ class App:
         What the command line uses to inject ``--secret`` and ``--store``.
         """
         unknown = set(settings) - {
-            "secrets", "store", "path", "tolerance", "max_body_bytes", "retry", "manifest",
-            "poll_interval", "clock", "random_fraction",
+            "secrets", "store", "path", "tolerance", "max_body_bytes", "commit_timeout",
+            "retry", "manifest", "poll_interval", "clock", "random_fraction",
         }  # fmt: skip
         if unknown:
             raise ConfigurationError(f"unknown App settings: {sorted(unknown)}")
@@ -137,13 +146,17 @@ class App:
             other.secrets = _normalise_secrets(settings.pop("secrets"))
         if "path" in settings:
             other.path = _check_path(settings.pop("path"))
+        if "commit_timeout" in settings:
+            other.commit_timeout = _check_commit_timeout(settings.pop("commit_timeout"))
         for name, value in settings.items():
             setattr(other, name, value)
         other._asgi = other._wsgi = None
         return other
 
     def open_store(self) -> Store:
-        return self.store if isinstance(self.store, Store) else open_store_url(self.store)
+        if isinstance(self.store, Store):
+            return self.store
+        return open_store_url(self.store, wait_timeout=self.commit_timeout)
 
     def worker(self, store: Store, **options: Any) -> Worker:
         """A worker running this app's handlers against ``store`` (open it first)."""
@@ -192,3 +205,16 @@ def _check_positive_int(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigurationError(f"{name} must be a positive number of bytes, got {value!r}")
     return value
+
+
+def _check_commit_timeout(value: float) -> float:
+    try:
+        valid = not isinstance(value, bool) and math.isfinite(value) and value > 0
+    except TypeError:  # not a number at all
+        valid = False
+    if not valid:
+        raise ConfigurationError(
+            f"commit_timeout must be a positive, finite number of seconds (such as 5.0), "
+            f"got {value!r}"
+        )
+    return float(value)

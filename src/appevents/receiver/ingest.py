@@ -4,11 +4,20 @@ Each request hands its verified event to :meth:`GroupCommitter.submit` and waits
 flush at a time writes everything that queued up meanwhile in a single transaction;
 the commit (the fsync) is paid once per batch instead of once per event, so latency
 stays near one commit and throughput grows with concurrency.
+
+A store that stalls (a stopped process, a write lock held elsewhere, a database server
+that stops answering) must not hold requests: with ``commit_timeout``, every delivery
+gets its answer within that many seconds, StoreUnavailable (a 503, so Stripe retries)
+if its commit has not finished. One timer serves them all, not one per delivery. A
+delivery still waiting in the queue is dropped from it; one whose batch was already
+handed to the store may still commit after its 503: Stripe's retry then finds it
+stored and is answered 200 as a duplicate, so nothing is lost or stored twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -18,6 +27,8 @@ from ..event import Event
 __all__ = ["GroupCommitter"]
 
 Insert = Callable[[Sequence[Event], float], Awaitable[list[bool]]]
+# An event, the future of its commit, and when its answer is due (loop time).
+Entry = tuple[Event, asyncio.Future[bool], float]
 
 
 class GroupCommitter:
@@ -28,21 +39,26 @@ class GroupCommitter:
         max_batch: int = 1024,
         clock: Callable[[], float] = time.time,
         on_commit: Callable[[int], None] | None = None,
+        commit_timeout: float = math.inf,
     ) -> None:
         self._insert = insert
         self._max_batch = max_batch
         self._clock = clock
         self._on_commit = on_commit
-        self._queue: list[tuple[Event, asyncio.Future[bool]]] = []
+        self.commit_timeout = commit_timeout
+        self._queue: list[Entry] = []
+        self._in_flight: list[Entry] = []
         self._flushing = False
         self._flush_task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self.batches = 0
         self.committed = 0
 
     async def submit(self, event: Event) -> bool:
         """Commit ``event`` durably; True if new, False if its id was already stored.
 
-        Raises :class:`StoreUnavailable` if the batch it rode in could not commit.
+        Raises :class:`StoreUnavailable` if the batch it rode in could not commit, or did
+        not within ``commit_timeout`` (it may still commit later: see the module).
         """
         return await self.enqueue(event)
 
@@ -50,7 +66,10 @@ class GroupCommitter:
         """Queue ``event`` for the next flush; the future of :meth:`submit`'s answer."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
-        self._queue.append((event, future))
+        due = loop.time() + self.commit_timeout
+        self._queue.append((event, future, due))
+        if self._timer is None and due < math.inf:
+            self._timer = loop.call_at(due, self._expire)
         if not self._flushing:
             self._flushing = True
             # Held: the loop keeps only a weak reference to its tasks.
@@ -66,26 +85,52 @@ class GroupCommitter:
         finally:
             self._flushing = False
 
-    async def _flush(self, batch: list[tuple[Event, asyncio.Future[bool]]]) -> None:
+    def _expire(self) -> None:
+        """Answer every delivery whose commit is overdue; re-arm for the next one due."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        error = StoreUnavailable(
+            f"the store did not commit within the commit timeout of {self.commit_timeout:g} s; "
+            "Stripe will retry (if the commit still happens, the retry is a duplicate)"
+        )
+        for _, future, due in self._in_flight:
+            if due <= now and not future.done():
+                future.set_exception(error)
+        overdue = 0
+        while overdue < len(self._queue) and self._queue[overdue][2] <= now:
+            overdue += 1
+        for _, future, _ in self._queue[:overdue]:
+            if not future.done():
+                future.set_exception(error)
+        del self._queue[:overdue]  # never handed to the store: they are not stored
+        waiting = [due for _, f, due in self._in_flight if not f.done()]
+        if self._queue:
+            waiting.append(self._queue[0][2])  # the oldest queued is the first due
+        self._timer = loop.call_at(min(waiting), self._expire) if waiting else None
+
+    async def _flush(self, batch: list[Entry]) -> None:
         events, seen, first = [], set(), []
-        for event, _ in batch:
+        for event, _, _ in batch:
             # The same id twice in one batch: only the first can be new.
             first.append(event.id not in seen)
             if event.id not in seen:
                 seen.add(event.id)
                 events.append(event)
+        self._in_flight = batch
         try:
             inserted = await self._insert(events, self._clock())
         except Exception as exc:
             error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(str(exc))
-            for _, future in batch:
+            for _, future, _ in batch:
                 if not future.done():
                     future.set_exception(error)
             return
+        finally:
+            self._in_flight = []
         new_by_id = dict(zip((e.id for e in events), inserted, strict=True))
         self.batches += 1
         self.committed += sum(inserted)
-        for (event, future), is_first in zip(batch, first, strict=True):
+        for (event, future, _), is_first in zip(batch, first, strict=True):
             if not future.done():
                 future.set_result(is_first and new_by_id[event.id])
         if self._on_commit is not None and any(inserted):

@@ -40,6 +40,8 @@ class Receiver(Protocol):
     @property
     def clock(self) -> Clock: ...
     @property
+    def commit_timeout(self) -> float: ...
+    @property
     def setup_hooks(self) -> Sequence[Callable[[Any], Any]]: ...
     def worker(self, store: Store) -> Worker: ...
 
@@ -59,7 +61,12 @@ class Runtime:
         self.store = store
         self.verifier = Verifier(app.secrets, tolerance=app.tolerance, clock=app.clock)
         self.worker = app.worker(store)
-        self.committer = GroupCommitter(store.insert_events, clock=app.clock, on_commit=self._new)
+        self.committer = GroupCommitter(
+            store.insert_events,
+            clock=app.clock,
+            on_commit=self._new,
+            commit_timeout=app.commit_timeout,
+        )
         self.run_worker = run_worker
         self._on_commit = on_commit
         self._worker_task: asyncio.Task[None] | None = None

@@ -10,8 +10,13 @@ from ..inbox import Store
 __all__ = ["open_store_url"]
 
 
-def open_store_url(url: str) -> Store:
-    """Build (not yet open) the store a URL names."""
+def open_store_url(url: str, *, wait_timeout: float | None = None) -> Store:
+    """Build (not yet open) the store a URL names.
+
+    ``wait_timeout``: seconds a receiver's commit may wait for the store (the SQLite write
+    lock, a PostgreSQL connection) before it fails; ``App`` passes its commit timeout, so
+    that the store gives up when the delivery has had its 503. None: the store's default.
+    """
     if not isinstance(url, str) or "://" not in url:
         raise ConfigurationError(
             f"store URL {url!r} is not a URL: use sqlite:///path/to/inbox.db, memory:// "
@@ -25,7 +30,10 @@ def open_store_url(url: str) -> Store:
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
-        return SQLiteStore.from_url(url)
+        sqlite = SQLiteStore.from_url(url)
+        if wait_timeout is not None:
+            sqlite.ingest_busy_timeout = wait_timeout
+        return sqlite
     if scheme in ("postgres", "postgresql"):
         try:
             postgres = importlib.import_module(f"{__name__}.postgres")
@@ -34,7 +42,8 @@ def open_store_url(url: str) -> Store:
                 f"store URL {url!r} needs PostgreSQL support: pip install 'appevents[postgres]' "
                 f"({exc})"
             ) from None
-        store: Store = postgres.PostgresStore(url)
+        options = {} if wait_timeout is None else {"connect_timeout": wait_timeout}
+        store: Store = postgres.PostgresStore(url, **options)
         return store
     raise ConfigurationError(
         f"store URL scheme {scheme!r} in {url!r} is not supported: use sqlite:///path, "

@@ -48,13 +48,25 @@ _ADMIT_AT_ONCE = 500
 
 class SQLiteStore(Store):
     def __init__(
-        self, path: str | Path, *, busy_timeout: float = 10.0, ingest_process: bool = False
+        self,
+        path: str | Path,
+        *,
+        busy_timeout: float = 10.0,
+        ingest_busy_timeout: float | None = None,
+        ingest_process: bool = False,
     ) -> None:
         """``ingest_process``: commit received events in a child process instead of on a
-        thread of this one (see ``ingest_process.py``; ``appevents serve`` does)."""
+        thread of this one (see ``ingest_process.py``; ``appevents serve`` does).
+        ``busy_timeout``: seconds a statement waits for a write lock another program
+        holds; ``ingest_busy_timeout`` the same for the receiver's commits (by default
+        ``busy_timeout``; no longer than the receiver's commit timeout is best: a commit
+        still waiting after its 503 only delays the next one)."""
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self.busy_timeout = busy_timeout
+        self.ingest_busy_timeout = (
+            busy_timeout if ingest_busy_timeout is None else ingest_busy_timeout
+        )
         self.ingest_process = ingest_process
         self._ingest: Connection | None = None
         self._ingest_child: IngestProcess | None = None
@@ -88,12 +100,14 @@ class SQLiteStore(Store):
             if self.ingest_process:
                 self._ingest_child = IngestProcess(
                     self.path,
-                    busy_timeout=self.busy_timeout,
+                    busy_timeout=self.ingest_busy_timeout,
                     autocheckpoint=_INGEST_AUTOCHECKPOINT,
                 )
                 await self._ingest_child.start()
             else:
-                self._ingest = Connection(self.path, "appevents-sqlite-ingest", self.busy_timeout)
+                self._ingest = Connection(
+                    self.path, "appevents-sqlite-ingest", self.ingest_busy_timeout
+                )
                 await self._ingest.lane.run(
                     functools.partial(self._ingest.connect, autocheckpoint=_INGEST_AUTOCHECKPOINT)
                 )
