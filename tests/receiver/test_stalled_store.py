@@ -110,6 +110,29 @@ def test_a_sqlite_write_lock_held_elsewhere_is_answered_503_promptly(tmp_path, i
     assert sqlite_ids(db_path) == sorted(map(event_id, [first, blocked]))
 
 
+def test_a_store_opened_from_a_url_gives_up_its_wait_with_the_delivery(tmp_path):
+    """The store's own wait (SQLite's busy timeout) is the commit timeout: after the 503
+    nothing is left waiting to commit behind the answer."""
+    db_path = tmp_path / "inbox.db"
+    app = App(SECRET, store=f"sqlite:///{db_path}", commit_timeout=COMMIT_TIMEOUT)
+    first, blocked = (make_event("customer.created", account="acct_1") for _ in range(2))
+    with webhook_server(app) as base:
+        url = base + "/webhook"
+        assert deliver(url, first)[0].status_code == 200
+        blocker = sqlite3.connect(db_path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            assert_prompt_503(url, blocked)
+            time.sleep(COMMIT_TIMEOUT * 2)  # a store still waiting would commit on release
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        time.sleep(COMMIT_TIMEOUT)
+        assert sqlite_ids(db_path) == [event_id(first)]
+        retried_until_stored(url, [blocked])
+    assert sqlite_ids(db_path) == sorted(map(event_id, [first, blocked]))
+
+
 class StallingProxy:
     """A TCP proxy on 127.0.0.1 to ``upstream`` that can stop forwarding (both ways) and
     resume: a database server that stops answering without closing anything."""
