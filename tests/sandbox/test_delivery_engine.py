@@ -182,15 +182,27 @@ def test_an_unexpected_client_failure_loses_nothing(tmp_path):
         assert len(run.delivery(event_id)["attempts_log"]) == 1  # type: ignore[arg-type]
 
 
-def test_one_endpoint_gets_at_most_its_share_of_the_senders(tmp_path):
+def test_a_busy_endpoint_borrows_idle_senders_but_leaves_a_newcomer_its_share(tmp_path):
     client = Scripted()
     with running(str(tmp_path / "s.db"), client, concurrency=16) as run:
-        endpoint(run)
+        busy = endpoint(run, "http://127.0.0.1:9/busy")
         client.gate.clear()
-        ids = [run.emit(n) for n in range(10)]
-        wait_for(lambda: len(client.posts) == 4)
+        ids = [run.emit(n) for n in range(20)]
+        wait_for(lambda: len(client.posts) == 12)
         time.sleep(0.3)
-        assert len(client.posts) == 4  # per_endpoint, although 12 more senders are idle
+        assert len(client.posts) == 12  # 16 senders, per_endpoint (4) kept free for others
+        run.http.post(
+            f"/v1/webhook_endpoints/{busy['id']}", data={"enabled_events[0]": "charge.failed"}
+        )
+        endpoint(run, "http://127.0.0.1:9/newcomer")
+        ids += [run.emit(n) for n in range(20, 26)]
+        wait_for(lambda: len(client.posts) == 16)
+        time.sleep(0.3)
+        urls = [url for url, _, _ in client.posts]
+        assert (
+            urls.count("http://127.0.0.1:9/busy"),
+            urls.count("http://127.0.0.1:9/newcomer"),
+        ) == (12, 4)
         client.gate.set()
         wait_for(lambda: all(run.delivery(i)["status"] == "succeeded" for i in ids))
         assert sorted(client.event_ids()) == sorted(ids)  # each once

@@ -35,14 +35,22 @@ def test_endpoints_with_work_take_turns_one_delivery_each():
     assert (d.waiting, d.in_flight(), d.in_flight("we_a")) == (0, 6, 3)
 
 
-def test_one_endpoint_gets_at_most_its_share_and_the_next_when_one_is_done():
-    d = dispatcher(per_endpoint=3)
+def test_beyond_its_share_an_endpoint_only_borrows_senders_nobody_waits_for():
+    d = dispatcher(concurrency=8, per_endpoint=3)
     for n in range(10):
         d.add("we_a", f"a{n}")
-    assert take_all(d) == ["a0", "a1", "a2"]
+    # Alone: its share, then all but a share's worth of the rest, kept for newcomers.
+    assert take_all(d) == ["a0", "a1", "a2", "a3", "a4"]
+    for n in range(4):
+        d.add("we_b", f"b{n}")
+    assert take_all(d) == ["b0", "b1", "b2"]  # a newcomer gets its share at once
+    for _ in range(2):
+        d.done("we_a", True)
+        assert take_all(d) == []  # both are at or beyond their share: nobody borrows yet
     d.done("we_a", True)
-    assert take_all(d) == ["a3"]
-    assert d.in_flight("we_a") == 3
+    assert d.in_flight("we_a") == 2
+    assert take_all(d) == ["a5"]  # within its share again, up to it
+    assert (d.in_flight("we_a"), d.in_flight()) == (3, 6)
 
 
 def test_no_more_than_concurrency_in_flight_across_endpoints():
@@ -56,7 +64,7 @@ def test_no_more_than_concurrency_in_flight_across_endpoints():
 
 
 def test_a_failed_endpoint_gets_one_in_flight_until_a_prompt_success():
-    d = dispatcher(per_endpoint=4)
+    d = dispatcher(concurrency=4, per_endpoint=4)
     for n in range(8):
         d.add("we_a", f"a{n}")
     assert take_all(d) == ["a0", "a1", "a2", "a3"]
@@ -100,7 +108,9 @@ def test_hanging_endpoints_never_hold_a_healthy_endpoints_senders():
     assert take_all(d) == ["we_hang4.1"]
     for n in range(16):
         d.add("we_healthy", f"h{n + 3}")
-    assert take_all(d) == ["h3", "h4"]  # h1, h2 and these: its own cap, not the others'
+    # Alone in good standing, it borrows the senders nobody else waits for.
+    assert take_all(d) == [f"h{n}" for n in range(3, 13)]
+    assert d.in_flight("we_healthy") == 12
 
 
 def test_a_slow_endpoint_answering_promptly_again_returns_with_its_deliveries_in_flight():
@@ -135,7 +145,7 @@ def test_items_of_an_endpoint_keep_their_order():
 
 
 def test_clear_forgets_what_waits_but_not_what_is_in_flight():
-    d = dispatcher(per_endpoint=1)
+    d = dispatcher(concurrency=1, per_endpoint=1)
     for n in range(3):
         d.add("we_a", f"a{n}")
     assert take_all(d) == ["a0"]
@@ -180,11 +190,16 @@ def test_random_work_keeps_every_limit_loses_nothing_and_never_idles_needlessly(
             d.add(endpoint, item)
         elif action < 0.7:
             waiting = [e for e in endpoints if len(sent[e]) < len(added[e])]
-            eligible = [
-                e for e in waiting
-                if (e not in trouble and flying[e] < limits["per_endpoint"] and good < limits["concurrency"])
-                or (e in trouble and flying[e] == 0 and bad < limits["troubled"])
-            ]  # fmt: skip
+            share, concurrency = limits["per_endpoint"], limits["concurrency"]
+            within = [e for e in waiting if e not in trouble and flying[e] < share]
+            troubled = [e for e in waiting if e in trouble and flying[e] == 0]
+            borrowing = [e for e in waiting if e not in trouble and flying[e] >= share]
+            # In order of precedence: within their share, in trouble, borrowing.
+            eligible = (
+                (within if good < concurrency else [])
+                or (troubled if bad < limits["troubled"] else [])
+                or (borrowing if good < concurrency - share else [])
+            )
             taken = d.take()
             if taken is None:
                 assert eligible == [], f"step {step}: idle while {eligible} may send"

@@ -3,14 +3,17 @@
 Senders are shared by every account's endpoints, so one endpoint that hangs must not hold
 them all while a healthy one waits. The rules, a pure decision over in-flight counts:
 
-* endpoints in *good standing* share ``concurrency`` deliveries in flight, at most
-  ``per_endpoint`` each;
+* endpoints in *good standing* share ``concurrency`` deliveries in flight, ``per_endpoint``
+  each. Senders nobody else waits for are lent to an endpoint beyond its share, up to
+  ``concurrency - per_endpoint`` in flight, so that a lone busy endpoint (a Stripe App's
+  one Connect endpoint) is not slowed down while a newcomer still finds senders free;
 * an endpoint is *in trouble* once an attempt failed (no answer, or not 2xx) or has been in
   flight too long (the engine says so with :meth:`Dispatcher.slow`); it then gets one
   delivery in flight at a time, from a separate, smaller pool of ``troubled`` deliveries that
   all endpoints in trouble share. Its deliveries already in flight move to that pool, so the
   good-standing pool is free again at once. A prompt 2xx puts it back in good standing;
-* endpoints with work take turns, round robin, one delivery per turn.
+* endpoints with work take turns, round robin, one delivery per turn: first those within
+  their share, then those in trouble, then those borrowing.
 
 So at most ``concurrency`` deliveries of endpoints in good standing are in flight, and at
 most ``troubled`` more, plus, for a moment, those that were in flight when their endpoint
@@ -56,11 +59,13 @@ class Dispatcher(Generic[T]):
         self._trouble: set[str] = set()
         self._good_flying = 0
         self._trouble_flying = 0
-        # Endpoints that may send, in turn order, one line per standing. An entry can go
-        # stale (its endpoint reached its cap meanwhile): taking checks it again.
+        # Endpoints that may send, in turn order: within their share, in trouble (none in
+        # flight), beyond their share. Each endpoint with work is in the line its counts
+        # put it in, or in none (in trouble with one in flight).
         self._good_turns: deque[str] = deque()
         self._trouble_turns: deque[str] = deque()
-        self._in_turns: set[str] = set()
+        self._borrow_turns: deque[str] = deque()
+        self._line: dict[str, deque[str]] = {}
         self._waiting = 0
 
     # -- what the engine tells -------------------------------------------------------------
@@ -77,16 +82,15 @@ class Dispatcher(Generic[T]):
     def take(self) -> tuple[str, T] | None:
         """The next item to send and its endpoint, now counted in flight; None when every
         endpoint with work is at its limit (or nothing waits)."""
-        if self._good_flying < self.concurrency:
-            endpoint = self._next_turn(self._good_turns)
-            if endpoint is not None:
-                self._good_flying += 1
-                return endpoint, self._launch(endpoint)
-        if self._trouble_flying < self.troubled:
-            endpoint = self._next_turn(self._trouble_turns)
-            if endpoint is not None:
-                self._trouble_flying += 1
-                return endpoint, self._launch(endpoint)
+        if self._good_flying < self.concurrency and self._good_turns:
+            self._good_flying += 1
+            return self._launch(self._good_turns)
+        if self._trouble_flying < self.troubled and self._trouble_turns:
+            self._trouble_flying += 1
+            return self._launch(self._trouble_turns)
+        if self._good_flying < self.concurrency - self.per_endpoint and self._borrow_turns:
+            self._good_flying += 1
+            return self._launch(self._borrow_turns)
         return None
 
     def slow(self, endpoint: str) -> None:
@@ -117,7 +121,8 @@ class Dispatcher(Generic[T]):
         self._queues.clear()
         self._good_turns.clear()
         self._trouble_turns.clear()
-        self._in_turns.clear()
+        self._borrow_turns.clear()
+        self._line.clear()
         self._waiting = 0
 
     # -- what the engine asks --------------------------------------------------------------
@@ -147,10 +152,6 @@ class Dispatcher(Generic[T]):
         its turn (rare enough that searching the line for it costs nothing that matters)."""
         if (endpoint in self._trouble) == troubled:
             return
-        if endpoint in self._in_turns:
-            old_turns = self._good_turns if troubled else self._trouble_turns
-            old_turns.remove(endpoint)
-            self._in_turns.discard(endpoint)
         moved = self._flying.get(endpoint, 0)
         if troubled:
             self._trouble.add(endpoint)
@@ -162,29 +163,32 @@ class Dispatcher(Generic[T]):
             self._good_flying += moved
         self._enlist(endpoint)
 
-    def _may_send(self, endpoint: str) -> bool:
+    def _line_for(self, endpoint: str) -> deque[str] | None:
         if endpoint not in self._queues:
-            return False
-        limit = 1 if endpoint in self._trouble else self.per_endpoint
-        return self._flying.get(endpoint, 0) < limit
+            return None
+        flying = self._flying.get(endpoint, 0)
+        if endpoint in self._trouble:
+            return self._trouble_turns if flying == 0 else None
+        return self._good_turns if flying < self.per_endpoint else self._borrow_turns
 
     def _enlist(self, endpoint: str) -> None:
-        """Give ``endpoint`` a turn, at the back, if it may send and has none yet."""
-        if endpoint in self._in_turns or not self._may_send(endpoint):
+        """Put ``endpoint`` in the line its counts call for, at the back, unless it is
+        there already (its place is kept). Moving between lines is rare (a share reached
+        or left, a change of standing): searching a line for it costs little."""
+        line = self._line_for(endpoint)
+        current = self._line.get(endpoint)
+        if current is line:
             return
-        turns = self._trouble_turns if endpoint in self._trouble else self._good_turns
-        turns.append(endpoint)
-        self._in_turns.add(endpoint)
+        if current is not None:
+            current.remove(endpoint)
+            del self._line[endpoint]
+        if line is not None:
+            line.append(endpoint)
+            self._line[endpoint] = line
 
-    def _next_turn(self, turns: deque[str]) -> str | None:
-        while turns:
-            endpoint = turns.popleft()
-            self._in_turns.discard(endpoint)
-            if self._may_send(endpoint):
-                return endpoint
-        return None
-
-    def _launch(self, endpoint: str) -> T:
+    def _launch(self, line: deque[str]) -> tuple[str, T]:
+        endpoint = line.popleft()
+        del self._line[endpoint]
         queue = self._queues[endpoint]
         item = queue.popleft()
         if not queue:
@@ -192,4 +196,4 @@ class Dispatcher(Generic[T]):
         self._waiting -= 1
         self._flying[endpoint] = self._flying.get(endpoint, 0) + 1
         self._enlist(endpoint)  # its next turn, after the others'
-        return item
+        return endpoint, item
