@@ -18,7 +18,6 @@ wsgi_app = app.wsgi()      # Flask, Django, gunicorn
 from __future__ import annotations
 
 import copy
-import math
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from typing import Any, TypeVar
 
 from ..errors import ConfigurationError
 from ..signature import DEFAULT_TOLERANCE, _normalise_secrets
+from .durations import positive_seconds
 from .handlers import Handler, HandlerFunction, HandlerRegistry
 from .http import ASGIEndpoint, WSGIEndpoint
 from .inbox import Store
@@ -67,7 +67,7 @@ class App:
         self.path = _check_path(path)
         self.tolerance = tolerance
         self.max_body_bytes = _check_positive_int("max_body_bytes", max_body_bytes)
-        self.commit_timeout = _check_commit_timeout(commit_timeout)
+        self.commit_timeout = positive_seconds("commit_timeout", commit_timeout, "5.0")
         """Seconds a delivery waits for its commit before the answer is 503 (Stripe
         retries). A store that stalls cannot hold requests longer; a commit that finishes
         after its 503 is harmless: Stripe's retry is then answered 200 as a duplicate.
@@ -147,7 +147,9 @@ class App:
         if "path" in settings:
             other.path = _check_path(settings.pop("path"))
         if "commit_timeout" in settings:
-            other.commit_timeout = _check_commit_timeout(settings.pop("commit_timeout"))
+            other.commit_timeout = positive_seconds(
+                "commit_timeout", settings.pop("commit_timeout"), "5.0"
+            )
         for name, value in settings.items():
             setattr(other, name, value)
         other._asgi = other._wsgi = None
@@ -205,16 +207,3 @@ def _check_positive_int(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigurationError(f"{name} must be a positive number of bytes, got {value!r}")
     return value
-
-
-def _check_commit_timeout(value: float) -> float:
-    try:
-        valid = not isinstance(value, bool) and math.isfinite(value) and value > 0
-    except TypeError:  # not a number at all
-        valid = False
-    if not valid:
-        raise ConfigurationError(
-            f"commit_timeout must be a positive, finite number of seconds (such as 5.0), "
-            f"got {value!r}"
-        )
-    return float(value)

@@ -71,15 +71,18 @@ class ASGIEndpoint:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.app.max_body_bytes
-        refused = misrouted(scope["path"], scope["method"], self.app.path)
-        if refused is not None:
-            return await _respond(send, refused)
         signature: bytes | None = None
+        declared: int | None = None
         for name, value in scope["headers"]:
             if name == b"stripe-signature":
                 signature = value
-            elif name == b"content-length" and value.isdigit() and int(value) > limit:
-                return await _respond(send, too_large(limit))
+            elif name == b"content-length" and value.isdigit():
+                declared = int(value)
+        refused = misrouted(scope["path"], scope["method"], self.app.path)
+        if refused is None and declared is not None and declared > limit:
+            refused = too_large(limit)
+        if refused is not None:
+            return await self._refuse(send, refused, signature, scope)
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -88,14 +91,20 @@ class ASGIEndpoint:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return await _respond(send, too_large(limit))
+                return await self._refuse(send, too_large(limit), signature, scope)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         runtime = self.runtime
         if not runtime.started:
             await self._start_lazily(runtime)
-        reply = await runtime.receive(b"".join(chunks), signature)
+        reply = await runtime.receive(b"".join(chunks), signature, _client(scope))
+        await _respond(send, reply)
+
+    async def _refuse(
+        self, send: Send, reply: Reply, signature: bytes | None, scope: Scope
+    ) -> None:
+        self.runtime.rejections.rejected(reply, signature, _client(scope))
         await _respond(send, reply)
 
     async def _start_lazily(self, runtime: Runtime) -> None:
@@ -104,6 +113,11 @@ class ASGIEndpoint:
             self._starting = asyncio.Lock()
         async with self._starting:
             await runtime.start()
+
+
+def _client(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 async def _respond(send: Send, reply: Reply) -> None:
@@ -143,9 +157,16 @@ class WSGIEndpoint:
                 self._loop, self._thread, self._runtime = loop, thread, runtime
             return self._loop, self._runtime
 
-    def deliver(self, body: bytes, signature: str | None) -> Reply:
+    @property
+    def runtime(self) -> Runtime:
+        """The running instance (started on first use)."""
+        return self._ensure_started()[1]
+
+    def deliver(self, body: bytes, signature: str | None, remote: str | None = None) -> Reply:
         loop, runtime = self._ensure_started()
-        return asyncio.run_coroutine_threadsafe(runtime.receive(body, signature), loop).result()
+        return asyncio.run_coroutine_threadsafe(
+            runtime.receive(body, signature, remote), loop
+        ).result()
 
     def close(self) -> None:
         with self._lock:
@@ -164,21 +185,23 @@ class WSGIEndpoint:
         limit = self.app.max_body_bytes
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        signature, remote = environ.get("HTTP_STRIPE_SIGNATURE"), environ.get("REMOTE_ADDR")
         refused = misrouted(path, method, self.app.path)
-        if refused is not None:
-            reply = refused
-        else:
+        if refused is None:
             length_text = environ.get("CONTENT_LENGTH") or ""
             length = int(length_text) if length_text.isdigit() else None
             if length is not None and length > limit:
-                reply = too_large(limit)
+                refused = too_large(limit)
             else:
                 stream = environ["wsgi.input"]
                 body = stream.read(length) if length is not None else stream.read(limit + 1)
                 if len(body) > limit:
-                    reply = too_large(limit)
-                else:
-                    reply = self.deliver(body, environ.get("HTTP_STRIPE_SIGNATURE"))
+                    refused = too_large(limit)
+        if refused is not None:
+            self.runtime.rejections.rejected(refused, signature, remote)
+            reply = refused
+        else:
+            reply = self.deliver(body, signature, remote)
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(reply.body)))]
         if reply.status == 405:
             headers.append(("Allow", "POST"))

@@ -27,6 +27,8 @@ __all__ = [
 class Reply:
     status: int
     body: bytes
+    code: str = ""
+    """An error's code (what the body says, for counting and logging); "" for a success."""
 
 
 RECEIVED = Reply(200, b'{"received":true,"duplicate":false}')
@@ -44,15 +46,19 @@ REASONS = {
 
 
 def error_reply(status: int, code: str, message: str) -> Reply:
-    return Reply(status, json.dumps({"error": {"code": code, "message": message}}).encode())
+    return Reply(status, json.dumps({"error": {"code": code, "message": message}}).encode(), code)
 
 
 def too_large(limit: int) -> Reply:
     return error_reply(413, "body_too_large", f"the body is larger than the limit of {limit} bytes")
 
 
+_SHOWN_PATH = 200  # characters of a wrong path echoed back: never the whole of a huge one
+
+
 def not_found(path: str, expected: str) -> Reply:
-    return error_reply(404, "not_found", f"no endpoint at {path!r}; webhooks go to {expected!r}")
+    shown = repr(path) if len(path) <= _SHOWN_PATH else f"{path[:_SHOWN_PATH]!r}..."
+    return error_reply(404, "not_found", f"no endpoint at {shown}; webhooks go to {expected!r}")
 
 
 def method_not_allowed(method: str) -> Reply:

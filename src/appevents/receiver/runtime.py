@@ -17,6 +17,7 @@ from ..event import Event
 from ..signature import Clock, Verifier
 from .inbox import Store
 from .ingest import GroupCommitter
+from .rejections import Rejections
 from .replies import DUPLICATE, RECEIVED, Reply, error_reply
 from .worker import Worker
 
@@ -54,9 +55,12 @@ class Runtime:
         *,
         run_worker: bool = True,
         on_commit: Callable[[], None] | None = None,
+        stats_interval: float = 60.0,
     ) -> None:
         """``on_commit`` is called after each commit that stored new events: how a worker
-        in another process learns there is work (``appevents serve`` wires a pipe)."""
+        in another process learns there is work (``appevents serve`` wires a pipe).
+        ``stats_interval``: seconds between the summaries of refused deliveries logged
+        while some are (and the most often one line per reason is logged)."""
         self.app = app
         self.store = store
         self.verifier = Verifier(app.secrets, tolerance=app.tolerance, clock=app.clock)
@@ -67,9 +71,11 @@ class Runtime:
             on_commit=self._new,
             commit_timeout=app.commit_timeout,
         )
+        self.rejections = Rejections(interval=stats_interval)
         self.run_worker = run_worker
         self._on_commit = on_commit
         self._worker_task: asyncio.Task[None] | None = None
+        self._stats_task: asyncio.Task[None] | None = None
         self.started = False
 
     async def start(self) -> None:
@@ -78,6 +84,9 @@ class Runtime:
         await self.store.open()
         for setup in self.app.setup_hooks:
             await self.store.setup(setup)
+        self._stats_task = asyncio.get_running_loop().create_task(
+            self._log_rejections(), name="appevents-rejections"
+        )
         if self.run_worker:
             self._worker_task = asyncio.get_running_loop().create_task(
                 self.worker.run(), name="appevents-worker"
@@ -88,6 +97,11 @@ class Runtime:
         if not self.started:
             return
         self.started = False
+        if self._stats_task is not None:
+            self._stats_task.cancel()
+            self._stats_task = None
+        if (summary := self.rejections.run_summary()) is not None:
+            log.warning(summary)
         if self._worker_task is not None:
             self.worker.stop()
             try:
@@ -105,17 +119,26 @@ class Runtime:
         if self._on_commit is not None:
             self._on_commit()
 
-    def accept(self, body: bytes, signature: str | bytes | None) -> Reply | asyncio.Future[bool]:
+    async def _log_rejections(self) -> None:
+        while True:
+            await asyncio.sleep(self.rejections.interval)
+            if (summary := self.rejections.period_summary()) is not None:
+                log.warning(summary)
+
+    def accept(
+        self, body: bytes, signature: str | bytes | None, remote: str | None = None
+    ) -> Reply | asyncio.Future[bool]:
         """Verify and parse one delivery now: the error reply, or the future of its commit
         (True if new). Servers that answer from a callback use this; :meth:`answer`
-        turns the finished future into the reply."""
+        turns the finished future into the reply. ``remote``: the client's address, for
+        the log line of a refusal."""
         try:
             self.verifier.verify(body, signature)
             event = Event.parse(body)
-        except SignatureError as exc:
-            return error_reply(400, exc.reason, exc.message)
-        except InvalidEvent as exc:
-            return error_reply(400, exc.reason, exc.message)
+        except (SignatureError, InvalidEvent) as exc:
+            reply = error_reply(400, exc.reason, exc.message)
+            self.rejections.rejected(reply, signature, remote)
+            return reply
         return self.committer.enqueue(event)
 
     def answer(self, commit: asyncio.Future[bool]) -> Reply:
@@ -123,12 +146,14 @@ class Runtime:
         error = commit.exception()
         if error is None:
             return RECEIVED if commit.result() else DUPLICATE
-        log.error("store unavailable, answering 503: %s", error)
+        self.rejections.unavailable(error)
         return _STORE_UNAVAILABLE
 
-    async def receive(self, body: bytes, signature: str | bytes | None) -> Reply:
+    async def receive(
+        self, body: bytes, signature: str | bytes | None, remote: str | None = None
+    ) -> Reply:
         """Verify, parse and durably store one delivery; the HTTP answer to give."""
-        accepted = self.accept(body, signature)
+        accepted = self.accept(body, signature, remote)
         if isinstance(accepted, Reply):
             return accepted
         with contextlib.suppress(StoreUnavailable):
