@@ -11,7 +11,6 @@ for unknown URLs, 405) it still answers.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
@@ -24,7 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from . import listen
 from .api import Call, Operation, identify, operations
@@ -246,34 +245,7 @@ def _starlette(
         if device is None:
             await websocket.close(code=4404, reason="unknown session: open one again")
             return
-        await websocket.accept()
-        wake = streams.subscribe()
-        sent_through: int | None = None
-
-        async def read_acks() -> None:
-            while True:
-                message = await websocket.receive_json()
-                if message.get("type") == "event_ack" and isinstance(message.get("seq"), int):
-                    await lane.run(listen.acknowledge, sandbox, device, message["seq"])
-
-        reader = asyncio.get_running_loop().create_task(read_acks())
-        try:
-            while not reader.done():
-                wake.clear()
-                messages = await lane.run(listen.pending_messages, sandbox, device, sent_through)
-                for message in messages:
-                    await websocket.send_json(message)
-                    sent_through = message["seq"]
-                if not messages:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), 1.0)
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            streams.unsubscribe(wake)
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await reader
+        await listen.stream(websocket, sandbox, lane, streams, device)
 
     async def pair(request: Request) -> Response:
         """`appevents login`: hand the platform's keys to a CLI on this machine only."""

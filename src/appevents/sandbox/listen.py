@@ -2,33 +2,55 @@
 
 A session belongs to a device (a machine running `listen`) of an account, in one mode.
 Each device has a stable ``whsec_`` secret the sandbox signs its payloads with, and a
-cursor: the last event it acknowledged. A stream sends, in order, every event after the
+cursor: the last event it is done with. A stream sends, in order, every event after the
 cursor that the account may see: its own events, and the events of the accounts that
 installed its app (or that it created, as a Connect platform) — routed as a Connect
 endpoint of the account would be, so an event the app's permissions withhold arrives as
 a ``withheld`` message naming the permission, instead of silently never.
+
+Both clients acknowledge each event: `appevents listen` after forwarding it, by ``seq``;
+the official Stripe CLI on receipt, by ``event_id`` (some releases put the message's
+``webhook_id`` there), from a goroutine per message, so its acknowledgements race. The
+cursor therefore moves only over a run of acknowledged messages, and only over messages
+this connection sent: a client that dies leaves every event it had not acknowledged
+owed, and no client can make its device skip events it never saw.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .. import catalog
 from ..manifest import required_permissions
 from ..signature import sign
 from . import routing
+from .lane import Lane
 from .service import Sandbox
 from .state import accounts, apps
 from .state.db import loads
 from .state.events import pending_webhooks
 
-__all__ = ["Device", "ListenHub", "acknowledge", "open_device", "pending_messages"]
+__all__ = [
+    "Acknowledgements",
+    "Device",
+    "ListenHub",
+    "acknowledge",
+    "open_device",
+    "pending_messages",
+    "stream",
+]
 
 STREAM_BATCH = 200
+# A webhook_response proves the forward happened, so it acknowledges the event as well.
+_ACKNOWLEDGING = ("event_ack", "webhook_response")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +134,10 @@ def _message(sandbox: Sandbox, device: Device, row: sqlite3.Row) -> dict[str, An
         "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         "Stripe-Signature": sign(payload.encode(), device.secret, sandbox.now()),
     }
-    return {"type": "webhook_event", **base, "event_payload": payload, "http_headers": headers}
+    # The Stripe CLI echoes these two in its acknowledgement and its webhook_response.
+    names = {"webhook_id": sandbox.ids.new("wh"), "webhook_conversation_id": sandbox.ids.new("wc")}
+    return {"type": "webhook_event", **base, **names, "event_payload": payload,
+            "http_headers": headers}  # fmt: skip
 
 
 def _refusal(
@@ -181,3 +206,103 @@ class ListenHub:
             return
         for wake in list(self._listeners):
             self._loop.call_soon_threadsafe(wake.set)
+
+
+class Acknowledgements:
+    """One connection's messages sent and not yet acknowledged, oldest first.
+
+    ``done`` is the seq the device's cursor may move to: the newest message before which
+    every message sent has been acknowledged (None until the oldest one is).
+    """
+
+    def __init__(self) -> None:
+        self._owed: OrderedDict[int, bool] = OrderedDict()  # seq -> acknowledged
+        self._names: dict[int, tuple[str, str]] = {}  # seq -> its event_id, webhook_id
+        self._seq_of: dict[str, int] = {}
+        self.done: int | None = None
+
+    def sent(self, message: dict[str, Any]) -> None:
+        seq = int(message["seq"])
+        if message["type"] != "webhook_event":
+            # Only shown, never forwarded, and a Stripe CLI does not acknowledge it.
+            self._owed[seq] = True
+            self._settle()
+            return
+        self._owed[seq] = False
+        names = (message["event_id"], message["webhook_id"])
+        self._names[seq] = names
+        self._seq_of.update(dict.fromkeys(names, seq))
+
+    def acknowledge(self, reply: Any) -> bool:
+        """Note a client's message; True when it moved ``done``."""
+        if not isinstance(reply, dict) or reply.get("type") not in _ACKNOWLEDGING:
+            return False
+        seq = self._resolve(reply)
+        if seq is None or seq not in self._owed:
+            return False
+        self._owed[seq] = True
+        before = self.done
+        self._settle()
+        return self.done != before
+
+    def _resolve(self, reply: dict[str, Any]) -> int | None:
+        seq = reply.get("seq")
+        if isinstance(seq, int) and not isinstance(seq, bool):
+            return seq
+        for key in ("event_id", "webhook_id"):
+            value = reply.get(key)
+            if isinstance(value, str) and value in self._seq_of:
+                return self._seq_of[value]
+        return None
+
+    def _settle(self) -> None:
+        while self._owed:
+            seq, acknowledged = next(iter(self._owed.items()))
+            if not acknowledged:
+                return
+            del self._owed[seq]
+            for name in self._names.pop(seq, ()):
+                self._seq_of.pop(name, None)
+            self.done = seq
+
+
+async def stream(
+    websocket: WebSocket, sandbox: Sandbox, lane: Lane, hub: ListenHub, device: Device
+) -> None:
+    """Send ``device`` its events after its cursor, then each new one, until it leaves."""
+    await websocket.accept()
+    wake = hub.subscribe()
+    sent_through: int | None = None
+    acks = Acknowledgements()
+
+    async def read_acks() -> None:
+        while True:
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                return
+            try:
+                reply = json.loads(frame.get("text") or frame.get("bytes") or b"")
+            except ValueError:  # not JSON: nothing to note
+                continue
+            if acks.acknowledge(reply) and acks.done is not None:
+                await lane.run(acknowledge, sandbox, device, acks.done)
+
+    reader = asyncio.get_running_loop().create_task(read_acks())
+    try:
+        while not reader.done():
+            wake.clear()
+            messages = await lane.run(pending_messages, sandbox, device, sent_through)
+            for message in messages:
+                acks.sent(message)
+                await websocket.send_json(message)
+                sent_through = message["seq"]
+            if not messages:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), 1.0)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        hub.unsubscribe(wake)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+            await reader
