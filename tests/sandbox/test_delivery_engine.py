@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from appevents.errors import ConfigurationError
-from appevents.sandbox.delivery import DeliverySettings
-from appevents.sandbox.http_client import Answer
+from appevents.sandbox.delivery import DeliverySettings, Poster
+from appevents.sandbox.http_client import Answer, DeliveryError
 from appevents.sandbox.schedule import HOUR, DisablePolicy, RetrySchedule
 from appevents.sandbox.server import SandboxServer
 from appevents.signature import verify
@@ -55,7 +55,7 @@ class Scripted:
 @dataclass
 class Running:
     server: SandboxServer
-    client: Scripted
+    client: Scripted | Poster
     http: httpx.Client
 
     def emit(self, n: int) -> str:
@@ -70,9 +70,11 @@ class Running:
 
 
 @contextmanager
-def running(data: str, client: Scripted, *, concurrency: int = 16) -> Iterator[Running]:
+def running(
+    data: str, client: Scripted | Poster, *, concurrency: int = 16, batch: int = 256
+) -> Iterator[Running]:
     settings = DeliverySettings(
-        timeout=5.0, concurrency=concurrency,
+        timeout=5.0, concurrency=concurrency, batch=batch,
         schedule=RetrySchedule(time_scale=1 / HOUR), disable=DisablePolicy(time_scale=1 / HOUR),
     )  # fmt: skip
     server = SandboxServer(data, settings=settings, client=client)
@@ -228,3 +230,51 @@ def test_an_attempt_is_slow_after_a_quarter_of_the_timeout_at_most_five_seconds(
     assert DeliverySettings(timeout=1.0).slow_seconds == 0.25
     assert DeliverySettings(timeout=30.0).slow_seconds == 5.0
     assert DeliverySettings(timeout=30.0, slow_after=12.0).slow_seconds == 12.0
+
+
+@dataclass
+class OneHangs:
+    """Refuses every POST while ``refusing``; then POSTs to ``hanging_url`` time out after
+    ``hang`` seconds, and the others are answered 200 at once."""
+
+    hanging_url: str
+    hang: float = 3.0
+    refusing: bool = True
+    posts: list[str] = field(default_factory=list)
+
+    async def post(self, url: str, headers: Sequence[tuple[str, str]], body: bytes) -> Answer:
+        self.posts.append(url)
+        if self.refusing:
+            raise DeliveryError("ConnectError", "connection refused")
+        if url == self.hanging_url:
+            await asyncio.sleep(self.hang)
+            raise DeliveryError("ReadTimeout", f"no complete answer within {self.hang} s")
+        return Answer(200, b"ok")
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_retries_to_a_healthy_endpoint_do_not_wait_behind_a_hanging_endpoints(tmp_path):
+    client = OneHangs(hanging_url="http://127.0.0.1:9/hangs")
+    with running(str(tmp_path / "s.db"), client, batch=2) as run:
+        hangs = endpoint(run, "http://127.0.0.1:9/hangs")
+        answers = endpoint(run, "http://127.0.0.1:9/answers")
+        ids = [run.emit(n) for n in range(6)]
+        wait_for(lambda: len(client.posts) == 12)  # every first attempt refused
+        client.refusing = False  # the retries, due in half a second (30 min scaled)
+
+        def statuses(endpoint_id: str) -> list[str]:
+            return [
+                delivery["status"]
+                for event_id in ids
+                for delivery in run.http.get(f"/_sandbox/events/{event_id}/deliveries").json()[
+                    "deliveries"
+                ]
+                if delivery["endpoint"] == endpoint_id
+            ]
+
+        # Before: each scan of 2 rows waited until both were recorded, 3 s per hanging one.
+        wait_for(lambda: statuses(answers["id"]) == ["succeeded"] * 6, timeout=5)
+        assert statuses(hangs["id"]) == ["pending"] * 6
+        assert client.posts.count("http://127.0.0.1:9/answers") == 12  # each retried once

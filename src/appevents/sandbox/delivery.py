@@ -5,7 +5,8 @@ The engine is a pipeline on the event loop:
 
 * **in**: a new event's deliveries arrive from the lane as soon as their transaction
   commits (:meth:`DeliveryEngine.hand_over`); retries, resends and what a restart left
-  come from a scan of the ``deliveries`` table, when due;
+  come from a scan of the ``deliveries`` table, when due, batch by batch, each endpoint's
+  next batch once its last one is recorded;
 * **senders** POST what is owed, each on a keep-alive connection, checking first that the
   endpoint is still enabled (and where it points now). Which delivery goes next is
   dispatch.py's decision: endpoints take turns, each gets a bounded share of the senders,
@@ -55,7 +56,8 @@ class DeliverySettings:
     """Deliveries in flight at once to endpoints in good standing; local receivers gain
     nothing from more."""
     per_endpoint: int = 4
-    """Deliveries in flight to one endpoint at most."""
+    """Deliveries in flight to one endpoint while others wait for senders; alone, it may
+    borrow idle ones, up to ``concurrency - per_endpoint``."""
     troubled_concurrency: int = 4
     """Deliveries in flight to endpoints in trouble (their last attempt failed, or took
     longer than ``slow_after``), one each, all of them together, beside ``concurrency``."""
@@ -135,8 +137,9 @@ class DeliveryEngine:
         self._attempts: list[Attempt] = []
         self._released: list[Owed] = []
         self._recorder: asyncio.Task[None] | None = None
-        self._scanned_left = 0
-        self._scan_done = asyncio.Event()
+        self._scanned: dict[str, int] = {}
+        """Per endpoint, rows found by the scan and not recorded yet: the scan skips these
+        endpoints until they are, so no endpoint's backlog holds up another's retries."""
         self._wakeup = asyncio.Event()
         self._stopping = False
         self.sent = 0
@@ -164,7 +167,6 @@ class DeliveryEngine:
     def stop(self) -> None:
         self._stopping = True
         self._wakeup.set()
-        self._scan_done.set()
 
     # -- on the event loop ----------------------------------------------------------------
 
@@ -203,15 +205,14 @@ class DeliveryEngine:
         while not self._stopping:
             self._wakeup.clear()
             scanned_at = self.clock()
-            owed = await self.lane.run(self.ledger.due, scanned_at, self.settings.batch)
+            skip = tuple(self._scanned)
+            owed = await self.lane.run(self.ledger.due, scanned_at, self.settings.batch, skip)
             if owed:
-                # Wait until this batch is recorded, so the next scan sees its outcome.
-                self._scanned_left += len(owed)
-                self._scan_done.clear()
+                for item in owed:
+                    self._scanned[item.endpoint] = self._scanned.get(item.endpoint, 0) + 1
                 self._accept(owed)
-                await self._scan_done.wait()
-                continue
-            next_due = await self.lane.run(self.ledger.next_due)
+                continue  # other endpoints' rows may be due beyond this batch
+            next_due = await self.lane.run(self.ledger.next_due, skip)
             if next_due is None or next_due <= scanned_at:
                 timeout = 1.0  # nothing, or only rows the engine holds already
             else:
@@ -314,12 +315,14 @@ class DeliveryEngine:
                 rescan = False
                 await self.lane.run(self.ledger.forget, [*attempts], released)
             self.sent += len(attempts)
-            scanned = sum(a.owed.scanned for a in attempts) + sum(o.scanned for o in released)
-            if scanned:
-                self._scanned_left -= scanned
-                if self._scanned_left <= 0:
-                    self._scanned_left = 0
-                    self._scan_done.set()
+            for item in [*(a.owed for a in attempts), *released] if self._scanned else ():
+                if item.scanned:
+                    left = self._scanned[item.endpoint] - 1
+                    if left:
+                        self._scanned[item.endpoint] = left
+                    else:  # recorded: the scan sees its outcome, and its further rows
+                        del self._scanned[item.endpoint]
+                        rescan = True
             if rescan:
                 self._wakeup.set()
 

@@ -7,7 +7,9 @@ in memory the rows it is working on, *claimed* here so that no row is sent twice
   commits (:meth:`Ledger.hand_over`). Their ``next_attempt_at`` is a lease, :data:`LEASE`
   seconds ahead, so the engine's scan of the table does not see them while they are in
   memory; a restart voids the leases of rows never attempted (:meth:`Ledger.start`);
-* the scan (:meth:`Ledger.due`) finds retries, resends and whatever a restart left;
+* the scan (:meth:`Ledger.due`) finds retries, resends and whatever a restart left, for the
+  endpoints the engine holds none of (so one endpoint's backlog never fills a scan's batch
+  while others' retries fall due);
 * :meth:`Ledger.record` writes a group of attempts in one transaction and releases their
   claims. An attempt only updates its row if the row is still as it was claimed (same
   ``next_attempt_at``): a resend or a deleted endpoint in the meantime wins.
@@ -17,8 +19,9 @@ Every method runs on the lane (the thread that owns the connection).
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from .schedule import DisablePolicy, RetrySchedule, advance_failure_streak
@@ -100,15 +103,17 @@ class Ledger:
                 (now, now),
             )
 
-    def due(self, now: float, limit: int) -> list[Owed]:
-        """Rows due by ``now`` to enabled endpoints, that the engine does not hold yet."""
+    def due(self, now: float, limit: int, skip: Collection[str] = ()) -> list[Owed]:
+        """Rows due by ``now`` to enabled endpoints, that the engine does not hold yet,
+        leaving out the endpoints in ``skip`` (the engine holds enough of theirs)."""
         rows = self.db.execute(
             "SELECT d.id, d.event, d.endpoint, d.attempts, d.first_attempt_at,"
             " d.next_attempt_at, e.livemode FROM deliveries d"
             " JOIN webhook_endpoints w ON w.id = d.endpoint JOIN events e ON e.id = d.event"
             " WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.status = 'enabled'"
-            " AND w.deleted = 0 ORDER BY d.next_attempt_at LIMIT ?",
-            (now, limit),
+            " AND w.deleted = 0 AND d.endpoint NOT IN (SELECT value FROM json_each(?))"
+            " ORDER BY d.next_attempt_at LIMIT ?",
+            (now, json.dumps(list(skip)), limit),
         ).fetchall()
         owed = []
         for r in rows:
@@ -126,11 +131,13 @@ class Ledger:
         endpoints.live_endpoints(self.db)  # loaded for the engine's checks before sending
         return owed
 
-    def next_due(self) -> float | None:
+    def next_due(self, skip: Collection[str] = ()) -> float | None:
+        """When the next row to an enabled endpoint not in ``skip`` falls due."""
         row = self.db.execute(
             "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN webhook_endpoints w"
             " ON w.id = d.endpoint WHERE d.status = 'pending' AND w.status = 'enabled'"
-            " AND w.deleted = 0"
+            " AND w.deleted = 0 AND d.endpoint NOT IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(skip)),),
         ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
