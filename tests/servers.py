@@ -54,6 +54,15 @@ def asgi_server(app: Any, port: int = 0) -> Iterator[str]:
 @contextlib.contextmanager
 def webhook_server(app: Any, **options: Any) -> Iterator[str]:
     """``appevents serve``'s built-in server for ``app``, on its own loop in a thread."""
+    with running_webhook_server(app, **options) as (server, _):
+        yield f"http://127.0.0.1:{server.bound_port}"
+
+
+@contextlib.contextmanager
+def running_webhook_server(
+    app: Any, **options: Any
+) -> Iterator[tuple[Any, asyncio.AbstractEventLoop]]:
+    """:func:`webhook_server`, yielding the server and its loop (to look inside it)."""
     from appevents.receiver.server import WebhookServer
 
     server = WebhookServer(app.runtime(), host="127.0.0.1", port=0, **options)
@@ -75,7 +84,7 @@ def webhook_server(app: Any, **options: Any) -> Iterator[str]:
     if not ready.wait(10) or failed:
         raise RuntimeError(f"the webhook server did not start: {failed}")
     try:
-        yield f"http://127.0.0.1:{server.bound_port}"
+        yield server, loop
     finally:
         loop.call_soon_threadsafe(server.stop)
         thread.join(15)

@@ -8,6 +8,7 @@ test_http.py; this file covers what only a server does: keep-alive, pipelining,
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import socket
 import sqlite3
@@ -17,65 +18,22 @@ import time
 import httpx
 import pytest
 
+import raw_http
 from appevents.receiver import App, MemoryStore, SQLiteStore
 from appevents.receiver.server import WebhookServer
 from appevents.testing import make_event, signed_headers
+from raw_http import closed_by_server, connect, read_response
 from servers import webhook_server
 
 SECRET = "whsec_server_test"
 
 
-def request(
-    body: bytes, *, path: str = "/webhook", extra: str = "", version: str = "1.1",
-    secret: str = SECRET,
-) -> bytes:  # fmt: skip
-    headers = signed_headers(body, secret)
-    head = f"POST {path} HTTP/{version}\r\nHost: test\r\n{extra}" + "".join(
-        f"{name}: {value}\r\n" for name, value in headers.items()
-    )
-    return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
-
-
-def read_response(sock: socket.socket, buffer: bytearray) -> tuple[int, dict[str, str], bytes]:
-    """One HTTP response from ``sock`` (``buffer`` keeps bytes of the next ones)."""
-    while b"\r\n\r\n" not in buffer:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed before a full response; got {bytes(buffer)!r}")
-        buffer += chunk
-    head, _, _ = bytes(buffer).partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    length = int(headers.get("content-length", "0"))
-    start = len(head) + 4
-    while len(buffer) < start + length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed in the middle of a body")
-        buffer += chunk
-    body = bytes(buffer[start : start + length])
-    del buffer[: start + length]
-    return status, headers, body
-
-
-def closed_by_server(sock: socket.socket, timeout: float = 5.0) -> bool:
-    sock.settimeout(timeout)
-    try:
-        return sock.recv(1) == b""
-    except (ConnectionResetError, TimeoutError):
-        return False
+request = functools.partial(raw_http.request, secret=SECRET)
 
 
 @pytest.fixture
 def app(tmp_path):
     return App(SECRET, store=SQLiteStore(tmp_path / "inbox.db"), max_body_bytes=8 * 1024)
-
-
-def connect(base: str) -> socket.socket:
-    host, port = base.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)), timeout=10)
-    return sock
 
 
 def test_keep_alive_serves_many_requests_on_one_connection(app):
