@@ -1,8 +1,11 @@
-"""`appevents serve` as a real process: its commit timeout."""
+"""`appevents serve` as a real process: its commit timeout, and what it says about the
+deliveries it refuses."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import sqlite3
 import time
 
@@ -56,3 +59,44 @@ def test_commit_timeout_bounds_the_wait_for_a_locked_sqlite_store(app_dir):
         assert 0.45 <= elapsed < 3.0
         retried = httpx.post(url, content=body, headers=signed_headers(body, SECRET), timeout=30)
         assert retried.status_code == 200
+
+
+def test_a_wrong_secret_shows_on_stderr_by_default_without_secret_or_body(app_dir):
+    db_path = app_dir / "inbox.db"
+    port = free_port()
+    wrong = "whsec_a_different_endpoint"
+    args = ["limitsapp:app", "--app-dir", str(app_dir), "--secret", SECRET,
+            "--store", f"sqlite:///{db_path}", "--no-worker", "--stats-interval", "0.5"]  # fmt: skip
+    body = make_event("customer.created", account="acct_1")
+    with serve_process(args, cwd=app_dir, port=port) as process:
+        url = f"http://127.0.0.1:{port}/webhook"
+        headers = signed_headers(body, wrong)
+        for _ in range(3):
+            assert httpx.post(url, content=body, headers=headers).status_code == 400
+        time.sleep(1.2)  # at least one summary period (0.5 s) after the rejections
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(20) == 0
+        assert process.stderr is not None
+        stderr = process.stderr.read().decode()
+    timestamp = headers["Stripe-Signature"].split(",")[0]
+    assert (
+        f"rejected a delivery: 400 no_matching_signature, Stripe-Signature {timestamp} (" in stderr
+    )
+    assert "the endpoint's signing secret?" in stderr
+    assert "rejected 3 deliveries in the last " in stderr  # the periodic line
+    assert "rejected 3 deliveries since the start: 3 no_matching_signature" in stderr
+    assert stderr.count("no_matching_signature, Stripe-Signature") == 1  # rate-limited
+    for secret in (SECRET, wrong):
+        assert secret not in stderr and secret[6:] not in stderr
+    assert body.decode() not in stderr and "acct_1" not in stderr
+    assert headers["Stripe-Signature"].split("v1=")[1] not in stderr
+
+
+def test_a_stats_interval_that_is_not_a_positive_number_is_refused(app_dir):
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "limitsapp:app", "--app-dir", str(app_dir), "--secret", SECRET,
+         "--store", f"sqlite:///{app_dir / 'inbox.db'}", "--stats-interval", "0"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: the interval between summaries")

@@ -123,7 +123,7 @@ def test_a_store_that_cannot_commit_is_logged_with_its_error_and_counted(rejecti
     rejections.unavailable(RuntimeError("database is locked"))
     rejections.unavailable(RuntimeError("database is locked"))
     assert lines(caplog) == [
-        "answered 503 (store_unavailable): database is locked; Stripe will retry"
+        "answered 503 (store_unavailable, Stripe will retry): database is locked"
     ]
     assert rejections.totals == {"store_unavailable": 2}
 

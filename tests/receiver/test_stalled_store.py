@@ -123,7 +123,9 @@ def test_a_store_opened_from_a_url_gives_up_its_wait_with_the_delivery(tmp_path)
         blocker.execute("BEGIN IMMEDIATE")
         try:
             assert_prompt_503(url, blocked)
-            time.sleep(COMMIT_TIMEOUT * 2)  # a store still waiting would commit on release
+            # Long enough for the store's own wait to end even on a busy machine: a store
+            # still waiting would commit on release.
+            time.sleep(COMMIT_TIMEOUT * 4)
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()

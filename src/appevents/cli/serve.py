@@ -97,6 +97,14 @@ def _check_manifest(app: App) -> None:
     help="Seconds a delivery waits for its commit before the answer is 503 (Stripe "
     "retries): a stalled store cannot hold requests longer. [default: the app's, 5.0]",
 )
+@click.option(
+    "--stats-interval",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds between the log lines that sum up the deliveries refused meanwhile "
+    "(bad signature, wrong path...), written only when there were some.",
+)
 @click.option("--log-level", default="info", show_default=True)
 def serve(
     target: str,
@@ -109,6 +117,7 @@ def serve(
     no_worker: bool,
     ingest_mode: str | None,
     commit_timeout: float | None,
+    stats_interval: float,
     log_level: str,
 ) -> None:
     """Run the app's webhook endpoint and its worker with one command.
@@ -146,8 +155,12 @@ def serve(
             # password), through the environment rather than the visible command line.
             env={**os.environ, STORE_ENV: store_url} if store_url else None,
         )
-    runtime = Runtime(
-        app, store, run_worker=mode == "in-process", on_commit=child.wake if child else None
+    runtime = guard(Runtime)(
+        app,
+        store,
+        run_worker=mode == "in-process",
+        on_commit=child.wake if child else None,
+        stats_interval=stats_interval,
     )
     server = WebhookServer(runtime, host=host, port=port)
     # The store's thread wants the GIL back after every SQLite call; with the default

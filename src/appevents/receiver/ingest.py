@@ -90,8 +90,8 @@ class GroupCommitter:
         loop = asyncio.get_running_loop()
         now = loop.time()
         error = StoreUnavailable(
-            f"the store did not commit within the commit timeout of {self.commit_timeout:g} s; "
-            "Stripe will retry (if the commit still happens, the retry is a duplicate)"
+            f"the store did not commit within the commit timeout of {self.commit_timeout:g} s "
+            "(if it still commits, the retry is answered as a duplicate)"
         )
         for _, future, due in self._in_flight:
             if due <= now and not future.done():

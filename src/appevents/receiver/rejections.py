@@ -109,7 +109,7 @@ class Rejections:
         if self._count(STORE_UNAVAILABLE):
             self._emit(
                 STORE_UNAVAILABLE,
-                f"answered 503 ({STORE_UNAVAILABLE}): {error}; Stripe will retry",
+                f"answered 503 ({STORE_UNAVAILABLE}, Stripe will retry): {error}",
             )
 
     def period_summary(self) -> str | None:
