@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from appevents import Event
 from appevents.cli.main import cli
 from appevents.receiver import App, RetryPolicy, SQLiteStore
 from appevents.testing import make_event
+from receiver.stores.sqlite.test_migrations import VERSION_1
 
 NOW = time.time()
 
@@ -80,7 +82,7 @@ def test_inbox_show_has_attempts_and_payload(store_url):
     assert shown["status"] == "dead"
     assert [a["status"] for a in shown["attempts_log"]] == ["dead"]
     assert "invoice handler is broken" in shown["attempts_log"][0]["error"]
-    assert json.loads(shown["payload"])["id"] == "evt_inv"
+    assert shown["payload"]["id"] == "evt_inv"
     erased = run("inbox", "show", "evt_c1", "--store", store_url)
     assert "(payload erased)" in erased.output
 
@@ -175,3 +177,92 @@ def test_worker_process_drains_and_stops_on_sigterm(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_inbox_commands_read_the_store_of_the_app_given_with_app(store_url, tmp_path):
+    (tmp_path / "readapp.py").write_text(
+        f"from appevents import App\napp = App(store={store_url!r})\n"
+    )
+    by_option = run("inbox", "list", "--app", "readapp:app", "--app-dir", str(tmp_path),
+                    "--format", "json")  # fmt: skip
+    assert by_option.exit_code == 0, by_option.output
+    assert len(json.loads(by_option.output)) == 5
+    env = {"APPEVENTS_APP": "readapp:app", "APPEVENTS_STORE": ""}
+    shown = run("inbox", "show", "evt_inv", "--app-dir", str(tmp_path), "--format", "json",
+                env=env)  # fmt: skip
+    assert json.loads(shown.output)["status"] == "dead"
+    installs = run("installations", "list", "--app-dir", str(tmp_path), "--format", "json",
+                   env=env)  # fmt: skip
+    assert [r["account"] for r in json.loads(installs.output)] == ["acct_A", "acct_C"]
+    replayed = run("inbox", "replay", "--dead", "--app-dir", str(tmp_path), env=env)
+    assert replayed.output.strip() == "1 event(s) queued for replay: evt_inv"
+    assert "APPEVENTS_APP" in run("inbox", "show", "--help").output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["inbox", "list"],
+        ["inbox", "show", "evt_1"],
+        ["inbox", "replay", "--dead"],
+        ["installations", "list"],
+    ],
+)
+def test_reading_commands_never_create_a_store(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, command, env={"APPEVENTS_STORE": "", "APPEVENTS_APP": ""})
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: no inbox at appevents.db: pass --app MODULE:APP")
+    assert len(result.output.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reading_commands_ask_for_an_older_schema_to_be_migrated(tmp_path):
+    path = tmp_path / "inbox.db"
+    store_url = f"sqlite:///{path}"
+    db = sqlite3.connect(path)
+    db.executescript(VERSION_1)  # a file as appevents' first schema left it
+    db.close()
+    before = path.read_bytes()
+    files = sorted(tmp_path.iterdir())
+    result = CliRunner().invoke(cli, ["inbox", "list", "--store", store_url])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: inbox {path} has schema version 1 and needs migrating to 3 first: run "
+        f"appevents db migrate --store sqlite:///{path} (appevents serve and appevents worker "
+        "also migrate it when they start)\n"
+    )
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == files
+    assert run("db", "migrate", "--store", store_url).exit_code == 0
+    assert "evt_1" in run("inbox", "list", "--store", store_url).output
+
+
+def test_inbox_show_prints_stored_text_verbatim(tmp_path):
+    path = tmp_path / "inbox.db"
+    app = App("whsec_x", store=SQLiteStore(path), retry=RetryPolicy(max_attempts=2))
+    long_name = "x" * 300
+
+    @app.on("customer.created")
+    def broken(event):
+        raise RuntimeError("[red]markup[/red] stays as written")
+
+    body = make_event("customer.created", account="acct_M", event_id="evt_markup",
+                      object={"name": "[red]x[/red]", "description": long_name})  # fmt: skip
+
+    async def fill():
+        async with app.open_store() as store:
+            await store.insert_events([Event.parse(body)], NOW)
+            await app.worker(store).drain()
+
+    asyncio.run(fill())
+    url = f"sqlite:///{path}"
+    text = run("inbox", "show", "evt_markup", "--store", url).output
+    assert text.endswith(body.decode() + "\n")  # byte for byte, one line per stored line
+    assert "[red]x[/red]" in text and long_name in text
+    assert "    RuntimeError: [red]markup[/red] stays as written" in text.splitlines()
+    assert "attempt 1: failed" in text
+    shown = json.loads(run("inbox", "show", "evt_markup", "--store", url, "--format",
+                           "json").output)  # fmt: skip
+    assert shown["payload"] == json.loads(body)
+    listed = run("inbox", "list", "--store", url).output
+    assert "[red]markup[/red]" in listed

@@ -7,6 +7,7 @@ import functools
 import importlib
 import json
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -18,12 +19,16 @@ from ..errors import AppEventsError
 from ..receiver.app import DEFAULT_STORE, App
 from ..receiver.inbox import Store
 from ..receiver.stores import open_store_url
+from ..receiver.stores.sqlite import SQLiteStore
+from .store_files import check_for_reading, check_for_writing
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 STORE_ENV = "APPEVENTS_STORE"
 SECRET_ENV = "APPEVENTS_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+APP_ENV = "APPEVENTS_APP"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def load_app(target: str, app_dir: str = ".") -> App:
@@ -45,6 +50,19 @@ def load_app(target: str, app_dir: str = ".") -> App:
             "folder that holds it, or pass --app-dir",
             param_hint="MODULE:APP",
         ) from None
+    except SyntaxError as exc:
+        raise click.BadParameter(
+            f"module {module_name!r} has a syntax error at {exc.filename}, line {exc.lineno}: "
+            f"{exc.msg}; fix it and start again",
+            param_hint="MODULE:APP",
+        ) from None
+    except Exception as exc:  # the module's own code failed: say where, not a traceback
+        raise click.BadParameter(
+            f"importing module {module_name!r} failed at {_where(exc)}: "
+            f"{type(exc).__name__}: {exc}; fix the module (an App(...) argument, its "
+            "top-level code) and start again",
+            param_hint="MODULE:APP",
+        ) from None
     try:
         app = functools.reduce(getattr, attribute.split("."), module)
     except AttributeError:
@@ -56,6 +74,37 @@ def load_app(target: str, app_dir: str = ".") -> App:
             f"{target} is a {type(app).__name__}, not an appevents.App", param_hint="MODULE:APP"
         )
     return app
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame of ``exc``'s traceback as ``file, line N``."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else "import"
+
+
+def app_option(function: Callable[P, T]) -> Callable[P, T]:
+    """``--app MODULE:APP`` and ``--app-dir``: read the store that app is configured with."""
+    with_dir = click.option(
+        "--app-dir", default=".", show_default=True, help="Folder to import MODULE from."
+    )(function)
+    return click.option(
+        "--app",
+        "app_target",
+        metavar="MODULE:APP",
+        envvar=APP_ENV,
+        show_envvar=True,
+        default=None,
+        help="Your app (as given to appevents serve): use the store it is configured with.",
+    )(with_dir)
+
+
+def log_level_option(function: Callable[P, T]) -> Callable[P, T]:
+    return click.option(
+        "--log-level",
+        default="info",
+        show_default=True,
+        type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    )(function)
 
 
 def store_option(function: Callable[P, T]) -> Callable[P, T]:
@@ -72,6 +121,30 @@ def store_option(function: Callable[P, T]) -> Callable[P, T]:
 
 def open_store(url: str | None) -> Store:
     return guard(open_store_url)(url or DEFAULT_STORE)
+
+
+def store_for_writing(store: Store) -> Store:
+    """``store``, once its file (if SQLite) is one the store can open without damage."""
+    if isinstance(store, SQLiteStore):
+        guard(check_for_writing)(store.path)
+    return store
+
+
+def store_for_reading(url: str | None, app_target: str | None, app_dir: str) -> Store:
+    """The store to look into: ``--store``, else ``--app``'s, else the default.
+
+    Never creates or migrates a SQLite file: a command that only reads says what is wrong.
+    """
+    store: Store | str = url or (load_app(app_target, app_dir).store if app_target else "")
+    store = open_store(store) if isinstance(store, str) else store
+    if isinstance(store, SQLiteStore):
+        hint = (
+            "pass --app MODULE:APP to read the store your app (appevents serve MODULE:APP) "
+            "writes, or --store sqlite:///PATH; a relative path is relative to the folder "
+            "you run the command in"
+        )
+        guard(check_for_reading)(store.path, hint)
+    return store
 
 
 def run(coroutine: Awaitable[T]) -> T:

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import datetime
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..receiver.inbox import Attempt, Status, Store, StoredEvent
-from .common import console, open_store, print_json, run, store_option
+from .common import app_option, console, print_json, run, store_for_reading, store_option
 
 T = TypeVar("T")
 FORMATS = click.Choice(["table", "json"])
 
 
-def _with_store(url: str | None, action: Callable[[Store], Awaitable[T]]) -> T:
-    store = open_store(url)
+def _with_store(
+    where: tuple[str | None, str | None, str], action: Callable[[Store], Awaitable[T]]
+) -> T:
+    """Run ``action`` on the store that ``(--store, --app, --app-dir)`` name."""
+    store = store_for_reading(*where)
 
     async def main() -> T:
         async with store:
@@ -44,12 +49,19 @@ def inbox() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @store_option
+@app_option
 def list_events(
-    status: str | None, account: str | None, limit: int, fmt: str, store_url: str | None
+    status: str | None,
+    account: str | None,
+    limit: int,
+    fmt: str,
+    store_url: str | None,
+    app_target: str | None,
+    app_dir: str,
 ) -> None:
-    """List stored events, newest first. Environment: APPEVENTS_STORE."""
+    """List stored events, newest first. Environment: APPEVENTS_STORE, APPEVENTS_APP."""
     rows = _with_store(
-        store_url,
+        (store_url, app_target, app_dir),
         lambda s: s.list_events(
             status=Status(status) if status else None, account=account, limit=limit
         ),
@@ -60,14 +72,15 @@ def list_events(
     table = Table("id", "type", "account", "created", "status", "attempts", "last error")
     for r in rows:
         error = (r.last_error or "").strip().splitlines()[-1:] or [""]
+        # Stored text is shown as it is: rich must not read markup in it.
         table.add_row(
-            r.id,
-            r.type,
-            r.account or "(platform)",
+            escape(r.id),
+            escape(r.type),
+            escape(r.account or "(platform)"),
             _when(r.created),
             str(r.status) + (" (erased)" if r.erased_at else ""),
             str(r.attempts),
-            error[0][:60],
+            escape(error[0][:60]),
         )
     console().print(table)
 
@@ -76,14 +89,21 @@ def list_events(
 @click.argument("event_id")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @store_option
-def show(event_id: str, fmt: str, store_url: str | None) -> None:
-    """Show one event: its state, every attempt, and its payload."""
+@app_option
+def show(
+    event_id: str, fmt: str, store_url: str | None, app_target: str | None, app_dir: str
+) -> None:
+    """Show one event: its state, every attempt (with its error), and its payload.
+
+    The payload is printed byte for byte as Stripe sent it; with --format json it is the
+    "payload" object (null once erased). Environment: APPEVENTS_STORE, APPEVENTS_APP.
+    """
 
     async def fetch(store: Store) -> tuple[StoredEvent, list[Attempt]]:
         event = await store.get_event(event_id)
         return event, list(await store.attempts(event_id))
 
-    event, attempts = _with_store(store_url, fetch)
+    event, attempts = _with_store((store_url, app_target, app_dir), fetch)
     data = event.to_dict(with_payload=True)
     data["attempts_log"] = [
         {
@@ -96,29 +116,43 @@ def show(event_id: str, fmt: str, store_url: str | None) -> None:
         for a in attempts
     ]
     if fmt == "json":
+        if data["payload"] is not None:
+            data["payload"] = json.loads(data["payload"])
         print_json(data)
         return
-    out = console()
+    # Plain text, not rich: stored text reaches the terminal or the pipe verbatim, unwrapped.
     for key in ("id", "type", "account", "livemode", "status", "attempts", "last_error"):
-        out.print(f"[bold]{key}[/bold]: {data[key]}")
-    out.print(f"[bold]created[/bold]: {_when(data['created'])}")
-    out.print(f"[bold]received[/bold]: {_when(data['received_at'])}")
+        click.echo(f"{key}: {data[key]}")
+    click.echo(f"created: {_when(data['created'])}")
+    click.echo(f"received: {_when(data['received_at'])}")
     for a in data["attempts_log"]:
-        out.print(f"  attempt {a['number']}: {a['status']} at {_when(a['finished_at'])}")
-    out.print(data["payload"] if data["payload"] is not None else "(payload erased)")
+        click.echo(f"  attempt {a['number']}: {a['status']} at {_when(a['finished_at'])}")
+        for line in (a["error"] or "").rstrip().splitlines():
+            click.echo(f"    {line}")
+    click.echo(data["payload"] if data["payload"] is not None else "(payload erased)")
 
 
 @inbox.command("replay")
 @click.argument("event_ids", nargs=-1)
 @click.option("--dead", is_flag=True, help="Replay every dead-lettered event.")
 @store_option
-def replay(event_ids: tuple[str, ...], dead: bool, store_url: str | None) -> None:
-    """Make events pending again (after fixing a handler); the worker picks them up."""
+@app_option
+def replay(
+    event_ids: tuple[str, ...],
+    dead: bool,
+    store_url: str | None,
+    app_target: str | None,
+    app_dir: str,
+) -> None:
+    """Make events pending again (after fixing a handler); the worker picks them up.
+
+    Environment: APPEVENTS_STORE, APPEVENTS_APP.
+    """
     if bool(event_ids) == dead:
         raise click.UsageError("give event ids or --dead (one of the two)")
     now = time.time()
     changed = _with_store(
-        store_url,
+        (store_url, app_target, app_dir),
         (lambda s: s.replay_dead(now=now)) if dead else (lambda s: s.replay(event_ids, now=now)),
     )
     click.echo(f"{len(changed)} event(s) queued for replay" + (": " if changed else ""), nl=False)
@@ -133,20 +167,23 @@ def installations() -> None:
 @installations.command("list")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @store_option
-def list_installations(fmt: str, store_url: str | None) -> None:
-    """List installations. Environment: APPEVENTS_STORE."""
-    rows = _with_store(store_url, lambda s: s.list_installations())
+@app_option
+def list_installations(
+    fmt: str, store_url: str | None, app_target: str | None, app_dir: str
+) -> None:
+    """List installations. Environment: APPEVENTS_STORE, APPEVENTS_APP."""
+    rows = _with_store((store_url, app_target, app_dir), lambda s: s.list_installations())
     if fmt == "json":
         print_json([r.to_dict() for r in rows])
         return
     table = Table("account", "mode", "status", "source", "application", "installed", "uninstalled")
     for r in rows:
         table.add_row(
-            r.account,
+            escape(r.account),
             "live" if r.livemode else "test",
             r.status,
             r.source,
-            r.application_id or "-",
+            escape(r.application_id or "-"),
             _when(r.installed_at),
             _when(r.uninstalled_at),
         )

@@ -1,0 +1,124 @@
+"""What is at a ``sqlite:///`` store's path, looked at before a command opens it.
+
+SQLite creates a missing file, and may write into a damaged one, when a connection opens
+it; the store then migrates whatever it opened. A command that only reads the inbox must
+do neither, and a command that writes must refuse a file that is not an inbox rather
+than damage it further. So the file is judged first, from its bytes alone (no SQLite
+connection, which would leave ``-wal`` and ``-shm`` files behind), and only when a
+write-ahead log may hold a newer schema version than the file's header does a read-only
+connection look.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+from ..errors import ConfigurationError, StoreError
+from ..receiver.stores.sqlite.connection import SCHEMA_VERSION
+
+__all__ = ["check_for_reading", "check_for_writing", "header_problem"]
+
+_MAGIC = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
+
+
+def header_problem(header: bytes, size: int) -> str | None:
+    """Why a file of ``size`` bytes starting with ``header`` is not a usable SQLite file."""
+    if size == 0:
+        return None  # SQLite makes an empty file a database
+    if size < _HEADER_SIZE or not header.startswith(_MAGIC):
+        return "is not a SQLite database"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    # The page count in the header is valid only when it was written with the latest change.
+    if header[24:28] == header[92:96] and size < page_size * page_count:
+        return f"is truncated ({size} bytes, its header says {page_size * page_count})"
+    return None
+
+
+def check_for_writing(path: Path) -> None:
+    """Refuse a path the store could not open, or could open only by damaging a file."""
+    if path.is_dir():
+        raise ConfigurationError(
+            f"SQLite store {str(path)!r} is a folder: name a file in it, such as "
+            f"sqlite:///{path / 'inbox.db'}"
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"SQLite store {str(path)!r}: folder {str(folder)!r} does not exist; create it or "
+            "choose another path"
+        )
+    if path.exists():
+        _check_header(path)
+        if not os.access(path, os.W_OK):
+            raise ConfigurationError(
+                f"SQLite store {str(path)!r} is read-only: the receiver writes every event into "
+                "it; make it writable (chmod u+w) or choose another path"
+            )
+    if not os.access(folder, os.W_OK):
+        raise ConfigurationError(
+            f"SQLite store {str(path)!r}: folder {str(folder)!r} is read-only, and SQLite "
+            "writes its journal and lock files beside the store; choose a writable folder"
+        )
+
+
+def check_for_reading(path: Path, hint: str) -> None:
+    """Refuse a path that holds no inbox, or one whose schema is not the current one.
+
+    ``hint`` says how to point the command at the right store.
+    """
+    if path.is_dir():
+        raise ConfigurationError(f"{str(path)!r} is a folder, not an inbox file: {hint}")
+    if not path.exists():
+        raise ConfigurationError(f"no inbox at {path}: {hint}")
+    _check_header(path)
+    version = _schema_version(path)
+    if version == 0:
+        raise ConfigurationError(
+            f"{path} is an empty SQLite file, not an inbox yet (appevents serve creates one): "
+            f"{hint}"
+        )
+    if version < SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"inbox {path} has schema version {version} and needs migrating to "
+            f"{SCHEMA_VERSION} first: run appevents db migrate --store sqlite:///{path} "
+            "(appevents serve and appevents worker also migrate it when they start)"
+        )
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as file:
+            header = file.read(_HEADER_SIZE)
+            size = os.fstat(file.fileno()).st_size
+    except OSError as exc:
+        raise StoreError(f"cannot read SQLite store {path}: {exc.strerror or exc}") from None
+    problem = header_problem(header, size)
+    if problem is not None:
+        raise ConfigurationError(
+            f"SQLite store {path} {problem}: nothing was changed; point --store at the inbox "
+            "file that appevents serve created, or restore this one from a backup"
+        )
+
+
+def _schema_version(path: Path) -> int:
+    if path.stat().st_size == 0:
+        return 0
+    if not Path(f"{path}-wal").exists():
+        # No write-ahead log: the header is the whole truth (user_version at offset 60).
+        with path.open("rb") as file:
+            return int.from_bytes(file.read(_HEADER_SIZE)[60:64], "big")
+    try:
+        db = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        try:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read SQLite store {path}: {exc}") from None
+    return int(version)
