@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import socket
 
 import httpx
 import pytest
@@ -102,3 +103,49 @@ def test_url_shorthands_and_header_parsing():
     with pytest.raises(ConfigurationError, match="Name:Value"):
         parse_headers("nocolon")
     assert patterns(None) == ("*",) and patterns(" a , b ") == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    "value", ["not a url", "ftp://localhost:4242/hook", "http://", "localhost:notaport/x", ""]
+)
+def test_a_forward_url_that_is_not_http_is_refused_with_the_accepted_forms(value: str):
+    with pytest.raises(ConfigurationError) as refused:
+        ListenOptions("http://sandbox", "sk", forward_to=value)
+    message = str(refused.value)
+    assert f"--forward-to {value!r}" in message
+    assert "http(s)://host[:port]/path" in message and "localhost:4242/webhook" in message
+    with pytest.raises(ConfigurationError, match="--forward-connect-to"):
+        ListenOptions("http://sandbox", "sk", forward_connect_to=value)
+
+
+def test_the_stripe_cli_url_forms_are_accepted():
+    for value in ["4242", "/hook", "localhost:4242/webhook", "https://x.test/h", "[::1]:80/h"]:
+        assert ListenOptions("http://sandbox", "sk", forward_to=value).forward_to == value
+
+
+def test_a_hanging_endpoint_is_reported_as_timed_out_after_the_timeout():
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+        options = ListenOptions("http://sandbox", "sk", forward_to=url, timeout=0.2)
+        lines = run_handle(options, message(False))
+    assert lines[1] == (
+        f'2026-11-29 12:00:00            [ERROR] Failed to POST: Post "{url}": '
+        "timed out after 0.2 s"
+    )
+
+
+def test_a_sandbox_never_reached_fails_once_naming_the_url_and_the_fix():
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, not listening: refused
+        listener = Listener(ListenOptions(base, "sk"), out=print, status=print)
+        with pytest.raises(ConfigurationError) as never:
+            asyncio.run(asyncio.wait_for(listener.run(), 10))
+        with pytest.raises(ConfigurationError) as secret:
+            asyncio.run(listener.fetch_secret())
+    for error in (never, secret):
+        assert str(error.value).startswith(f"cannot reach the sandbox at {base} (")
+        assert "start it with `appevents sandbox`" in str(error.value)
+        assert "\n" not in str(error.value)

@@ -4,7 +4,8 @@ It opens a session (the device's stable signing secret), reads the event stream 
 WebSocket, POSTs each event to the local URL that matches it (Connect events, those with
 an ``account``, to ``forward_connect_to``), acknowledges it, and reports the answer back.
 When the connection drops it says so, reconnects by itself, and the sandbox re-sends
-everything not yet acknowledged, so nothing that happened meanwhile is lost.
+everything not yet acknowledged, so nothing that happened meanwhile is lost. A sandbox
+that was never reached is an error, not a reconnect loop: nothing is listening yet.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import datetime
 import json
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,14 @@ import websockets
 from .errors import ConfigurationError
 from .receiver.handlers import matches
 
-__all__ = ["ListenOptions", "Listener", "expand_url", "parse_headers", "patterns"]
+__all__ = [
+    "ListenOptions",
+    "Listener",
+    "check_forward_url",
+    "expand_url",
+    "parse_headers",
+    "patterns",
+]
 
 API_VERSION_SHOWN = "2024-06-20"
 
@@ -42,6 +51,12 @@ class ListenOptions:
     json_output: bool = False
     timeout: float = 30.0
 
+    def __post_init__(self) -> None:
+        for option, value in (("--forward-to", self.forward_to),
+                              ("--forward-connect-to", self.forward_connect_to)):  # fmt: skip
+            if value is not None:
+                check_forward_url(value, option)
+
 
 def expand_url(value: str) -> str:
     """The Stripe CLI's shorthands: ``4242`` and ``/hook`` mean localhost."""
@@ -52,6 +67,37 @@ def expand_url(value: str) -> str:
     if "://" not in value:
         return f"http://{value}"
     return value
+
+
+def check_forward_url(value: str, option: str = "--forward-to") -> str:
+    """``value`` expanded as :func:`expand_url` does, or an error saying what is accepted."""
+    url = expand_url(value)
+    parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 -- raises on a port that is not a number in range
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        usable = False
+    if not usable or any(c.isspace() for c in value):
+        raise ConfigurationError(
+            f"{option} {value!r} is not a URL to forward to: expected http(s)://host[:port]/path, "
+            "host:port/path (as in localhost:4242/webhook), a port (4242) or a path (/webhook)"
+        )
+    return url
+
+
+def unreachable(api_base: str, exc: Exception) -> ConfigurationError:
+    """The one-line error for a sandbox that does not answer at ``api_base``."""
+    return ConfigurationError(
+        f"cannot reach the sandbox at {api_base} ({_reason(exc)}): start it with "
+        "`appevents sandbox`, or pass the URL it printed as --api-base"
+    )
+
+
+def _reason(exc: Exception, timeout: float | None = None) -> str:
+    if isinstance(exc, httpx.TimeoutException) and timeout is not None:
+        return f"timed out after {timeout:g} s"
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def parse_headers(value: str | None) -> dict[str, str]:
@@ -103,6 +149,16 @@ class Listener:
         self.secret = session["secret"]
         return session
 
+    async def fetch_secret(self) -> str:
+        """The device's signing secret (``listen --print-secret``)."""
+        async with httpx.AsyncClient(timeout=self.options.timeout) as client:
+            try:
+                await self.open_session(client)
+            except httpx.HTTPError as exc:
+                raise unreachable(self.options.api_base, exc) from None
+        assert self.secret is not None
+        return self.secret
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
         delay, ready = 0.5, False
@@ -128,6 +184,8 @@ class Listener:
                 except (OSError, websockets.WebSocketException, httpx.HTTPError) as exc:
                     if stop.is_set():
                         break
+                    if not ready:
+                        raise unreachable(self.options.api_base, exc) from None
                     self.status(
                         f"Connection to the sandbox lost ({type(exc).__name__}), "
                         f"reconnecting in {delay:.1f}s..."
@@ -168,7 +226,8 @@ class Listener:
             response = await client.post(target, content=message["event_payload"].encode(),
                                          headers=headers)  # fmt: skip
         except httpx.HTTPError as exc:
-            self.out(f'{self._stamp()}            [ERROR] Failed to POST: Post "{target}": {exc}')
+            why = _reason(exc, self.options.timeout)
+            self.out(f'{self._stamp()}            [ERROR] Failed to POST: Post "{target}": {why}')
             return
         self.forwarded += 1
         if not self.options.json_output:

@@ -230,3 +230,27 @@ def test_triggers_on_an_installing_account_reach_the_receiver_verified_and_exact
         assert out.count("--> connect ") == len(expected)
     finally:
         kill(sandbox)
+
+
+def test_listen_with_no_sandbox_running_fails_in_one_line_naming_the_url(tmp_path: Path):
+    base = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    env = {"APPEVENTS_CONFIG_DIR": str(tmp_path / "config"), "APPEVENTS_API_BASE": base,
+           "APPEVENTS_API_KEY": "sk_test_x"}  # fmt: skip
+    for args in (["--print-secret"], ["--forward-to", "localhost:4242/webhook"]):
+        done = cli("listen", *args, env=env)
+        assert done.returncode == 1, (args, done.stderr)
+        assert done.stderr.startswith(f"Error: cannot reach the sandbox at {base} ("), done.stderr
+        assert "start it with `appevents sandbox`" in done.stderr
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+        assert "reconnecting" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("value", ["not a url", "ftp://localhost/hook"])
+def test_listen_refuses_a_forward_url_that_is_not_http(tmp_path: Path, value: str):
+    env = {"APPEVENTS_CONFIG_DIR": str(tmp_path / "config"),
+           "APPEVENTS_API_BASE": f"http://127.0.0.1:{free_port()}", "APPEVENTS_API_KEY": "sk_x"}  # fmt: skip
+    for option in ("--forward-to", "--forward-connect-to"):
+        done = cli("listen", option, value, env=env)
+        assert done.returncode == 2, done.stderr
+        assert f"{option} {value!r} is not a URL to forward to" in done.stderr
+        assert "localhost:4242/webhook" in done.stderr and "Traceback" not in done.stderr

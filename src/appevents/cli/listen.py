@@ -15,7 +15,9 @@ from .config import API_BASE_ENV, API_KEY_ENV, load_login
 
 
 @click.command()
-@click.option("-f", "--forward-to", help="URL for your account's own events (4242, /hook, URL).")
+@click.option("-f", "--forward-to",
+              help="URL for your account's own events: http(s)://host[:port]/path, "
+                   "host:port/path, a port (4242) or a path (/hook).")  # fmt: skip
 @click.option("-c", "--forward-connect-to",
               help="URL for Connect events (accounts that installed your app); defaults to "
                    "--forward-to.")  # fmt: skip
@@ -27,12 +29,14 @@ from .config import API_BASE_ENV, API_KEY_ENV, load_login
               help="Print each event as one JSON line.")  # fmt: skip
 @click.option("--skip-verify", is_flag=True, help="Do not check TLS certificates.")
 @click.option("--live", is_flag=True, help="Listen to live-mode events.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
+              show_default=True, help="Seconds to wait for your endpoint's answer.")  # fmt: skip
 @click.option("--api-base", envvar=API_BASE_ENV, show_envvar=True, help="The sandbox's URL.")
 @click.option("--api-key", envvar=API_KEY_ENV, show_envvar=True, help="Secret key to use.")
 def listen(
     forward_to: str | None, forward_connect_to: str | None, events: str, headers: str | None,
     connect_headers: str | None, print_secret: bool, fmt: str | None, skip_verify: bool,
-    live: bool, api_base: str | None, api_key: str | None,
+    live: bool, timeout: float, api_base: str | None, api_key: str | None,
 ) -> None:  # fmt: skip
     """Receive the sandbox's events and forward them, signed, to a local URL.
 
@@ -56,6 +60,7 @@ def listen(
             connect_headers=None if connect_headers is None else parse_headers(connect_headers),
             skip_verify=skip_verify,
             json_output=fmt is not None,
+            timeout=timeout,
         )
     except AppEventsError as exc:
         raise click.UsageError(str(exc)) from None
@@ -67,11 +72,7 @@ def listen(
 
     async def main() -> None:
         if print_secret:
-            import httpx
-
-            async with httpx.AsyncClient(timeout=10) as client:
-                await listener.open_session(client)
-            click.echo(listener.secret)
+            click.echo(await listener.fetch_secret())
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
