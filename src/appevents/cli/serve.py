@@ -14,6 +14,11 @@ import click
 from ..errors import AppEventsError
 from ..receiver.app import App
 from ..receiver.inbox import Store
+from ..receiver.limits import (
+    DEFAULT_LINGER_TIMEOUT,
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_URL_BYTES,
+)
 from ..receiver.runtime import Runtime
 from ..receiver.server import WebhookServer
 from ..receiver.stores.memory import MemoryStore
@@ -72,6 +77,35 @@ def _check_manifest(app: App) -> None:
 )
 @click.option("--app-dir", default=".", show_default=True, help="Folder to import MODULE from.")
 @click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Connections served at once; past it a client gets a 503. [default: the open-file "
+    "limit (ulimit -n) less a tenth, at least 64 kept for the store and children]",
+)
+@click.option(
+    "--max-url-bytes",
+    type=click.IntRange(min=256),
+    default=DEFAULT_MAX_URL_BYTES,
+    show_default=True,
+    help="Longest request URL; a longer one gets a 414.",
+)
+@click.option(
+    "--max-header-bytes",
+    type=click.IntRange(min=1024),
+    default=DEFAULT_MAX_HEADER_BYTES,
+    show_default=True,
+    help="Largest request headers, all together; larger ones get a 431.",
+)
+@click.option(
+    "--linger-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_LINGER_TIMEOUT,
+    show_default=True,
+    help="Seconds a refused client may go on sending (discarded) so that it reads the "
+    "refusal instead of a reset connection.",
+)
+@click.option(
     "--worker",
     "worker_mode",
     type=click.Choice(["process", "in-process", "off"]),
@@ -113,6 +147,10 @@ def serve(
     store_url: str | None,
     secrets: tuple[str, ...],
     app_dir: str,
+    max_connections: int | None,
+    max_url_bytes: int,
+    max_header_bytes: int,
+    linger_timeout: float,
     worker_mode: str | None,
     no_worker: bool,
     ingest_mode: str | None,
@@ -162,7 +200,15 @@ def serve(
         on_commit=child.wake if child else None,
         stats_interval=stats_interval,
     )
-    server = WebhookServer(runtime, host=host, port=port)
+    server = guard(WebhookServer)(
+        runtime,
+        host=host,
+        port=port,
+        max_connections=max_connections,
+        max_url_bytes=max_url_bytes,
+        max_header_bytes=max_header_bytes,
+        linger_timeout=linger_timeout,
+    )
     # The store's thread wants the GIL back after every SQLite call; with the default
     # 5 ms switch interval a busy event loop makes each commit wait for it several times.
     sys.setswitchinterval(0.0005)
