@@ -25,7 +25,7 @@ import pytest
 from appevents.errors import ConfigurationError
 from appevents.receiver import App, SQLiteStore
 from appevents.testing import make_event, signed_headers
-from servers import webhook_server
+from servers import endpoint_server, webhook_server
 
 SECRET = "whsec_stall_test"
 COMMIT_TIMEOUT = 0.5
@@ -90,13 +90,16 @@ def test_a_stopped_sqlite_ingest_process_is_answered_503_promptly(tmp_path):
     assert sqlite_ids(db_path) == sorted(map(event_id, [first, stalled, queued]))
 
 
+@pytest.mark.parametrize("shell", ["builtin", "asgi"])
 @pytest.mark.parametrize("ingest_process", [False, True], ids=["thread", "process"])
-def test_a_sqlite_write_lock_held_elsewhere_is_answered_503_promptly(tmp_path, ingest_process):
+def test_a_sqlite_write_lock_held_elsewhere_is_answered_503_promptly(
+    tmp_path, ingest_process, shell
+):
     db_path = tmp_path / "inbox.db"
     store = SQLiteStore(db_path, ingest_process=ingest_process)
     app = App(SECRET, store=store, commit_timeout=COMMIT_TIMEOUT)
     first, blocked = (make_event("customer.created", account="acct_1") for _ in range(2))
-    with webhook_server(app) as base:
+    with endpoint_server(shell, app) as base:
         url = base + "/webhook"
         assert deliver(url, first)[0].status_code == 200
         blocker = sqlite3.connect(db_path, isolation_level=None)
