@@ -9,7 +9,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -19,6 +19,7 @@ import pytest
 from appevents.errors import ConfigurationError
 from appevents.sandbox.delivery import DeliverySettings, Poster
 from appevents.sandbox.http_client import Answer, DeliveryError
+from appevents.sandbox.owed import LEASE
 from appevents.sandbox.schedule import HOUR, DisablePolicy, RetrySchedule
 from appevents.sandbox.server import SandboxServer
 from appevents.signature import verify
@@ -71,13 +72,18 @@ class Running:
 
 @contextmanager
 def running(
-    data: str, client: Scripted | Poster, *, concurrency: int = 16, batch: int = 256
+    data: str,
+    client: Scripted | Poster,
+    *,
+    concurrency: int = 16,
+    batch: int = 256,
+    clock: Callable[[], float] = time.time,
 ) -> Iterator[Running]:
     settings = DeliverySettings(
         timeout=5.0, concurrency=concurrency, batch=batch,
         schedule=RetrySchedule(time_scale=1 / HOUR), disable=DisablePolicy(time_scale=1 / HOUR),
     )  # fmt: skip
-    server = SandboxServer(data, settings=settings, client=client)
+    server = SandboxServer(data, settings=settings, client=client, clock=clock)
     key = server.platform()["keys"]["test"]  # type: ignore[index]
     try:
         with (
@@ -235,16 +241,19 @@ def test_an_attempt_is_slow_after_a_quarter_of_the_timeout_at_most_five_seconds(
 @dataclass
 class OneHangs:
     """Refuses every POST while ``refusing``; then POSTs to ``hanging_url`` time out after
-    ``hang`` seconds, and the others are answered 200 at once."""
+    ``hang`` seconds, and the others are answered 200 at once but for the next
+    ``refuse_others``, refused."""
 
     hanging_url: str
     hang: float = 3.0
     refusing: bool = True
+    refuse_others: int = 0
     posts: list[str] = field(default_factory=list)
 
     async def post(self, url: str, headers: Sequence[tuple[str, str]], body: bytes) -> Answer:
         self.posts.append(url)
-        if self.refusing:
+        if self.refusing or (url != self.hanging_url and self.refuse_others > 0):
+            self.refuse_others -= url != self.hanging_url
             raise DeliveryError("ConnectError", "connection refused")
         if url == self.hanging_url:
             await asyncio.sleep(self.hang)
@@ -278,3 +287,38 @@ def test_retries_to_a_healthy_endpoint_do_not_wait_behind_a_hanging_endpoints(tm
         wait_for(lambda: statuses(answers["id"]) == ["succeeded"] * 6, timeout=5)
         assert statuses(hangs["id"]) == ["pending"] * 6
         assert client.posts.count("http://127.0.0.1:9/answers") == 12  # each retried once
+
+
+def test_a_hanging_endpoints_backlog_held_past_its_lease_does_not_hide_others_retries(tmp_path):
+    """The rows the engine holds in memory are leased for LEASE seconds; a backlog behind an
+    endpoint in trouble outlives its lease, and those rows, due again to the table's eyes,
+    must not fill every scan's batch."""
+    skew = [0.0]
+    client = OneHangs(hanging_url="http://127.0.0.1:9/hangs", hang=4.0, refusing=False)
+    with running(
+        str(tmp_path / "s.db"), client, batch=2, clock=lambda: time.time() + skew[0]
+    ) as run:
+        endpoint(run, "http://127.0.0.1:9/hangs")
+        for n in range(20):
+            run.emit(n)  # 12 in flight, 8 waiting; one at a time once they time out
+        wait_for(lambda: len(client.posts) == 12)
+        skew[0] = LEASE + 60  # the waiting rows' leases are over
+        answers = endpoint(run, "http://127.0.0.1:9/answers")
+        run.http.post(
+            f"/v1/webhook_endpoints/{answers['id']}", data={"enabled_events[0]": "customer.updated"}
+        )
+        client.refuse_others = 1
+        answer = run.http.post("/_sandbox/events", json={
+            "type": "customer.updated", "object": {"id": "cus_1", "object": "customer"}})  # fmt: skip
+        event_id = answer.json()["id"]
+
+        def answered() -> list[int | None]:
+            [delivery] = [
+                d for d in run.http.get(f"/_sandbox/events/{event_id}/deliveries").json()["deliveries"]
+                if d["endpoint"] == answers["id"]
+            ]  # fmt: skip
+            return [a["status_code"] for a in delivery["attempts_log"]]
+
+        # Refused, then retried when due, half a second later (30 min scaled), not when
+        # the hanging endpoint's attempts end (4 s).
+        wait_for(lambda: answered() == [None, 200], timeout=2.5)

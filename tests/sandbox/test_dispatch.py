@@ -113,6 +113,25 @@ def test_hanging_endpoints_never_hold_a_healthy_endpoints_senders():
     assert d.in_flight("we_healthy") == 12
 
 
+def test_deliveries_in_flight_when_their_endpoint_fell_into_trouble_leave_the_pool_open():
+    d = dispatcher(concurrency=16, per_endpoint=4, troubled=1)
+    for n in range(20):
+        d.add("we_hangs", f"h{n}")
+    assert len(take_all(d)) == 12
+    d.slow("we_hangs")  # twelve in flight, in neither pool now
+    d.add("we_failed_once", "f0")
+    assert take_all(d) == ["f0"]
+    d.done("we_failed_once", False)  # a 500, say: in trouble too
+    d.add("we_failed_once", "f1")
+    assert take_all(d) == ["f1"]  # the trouble pool's one slot is free for it
+    d.done("we_hangs", False)
+    assert take_all(d) == []  # the pool is taken; we_hangs has eleven in flight anyway
+    d.done("we_failed_once", True)
+    for _ in range(11):
+        d.done("we_hangs", False)
+    assert take_all(d) == ["h12"]
+
+
 def test_a_slow_endpoint_answering_promptly_again_returns_with_its_deliveries_in_flight():
     d = dispatcher(concurrency=4, per_endpoint=4, troubled=1)
     for n in range(6):
@@ -127,6 +146,20 @@ def test_a_slow_endpoint_answering_promptly_again_returns_with_its_deliveries_in
     assert take_all(d) == []  # back in the good pool: 3 + b0 = 4 in flight
     d.done("we_b", True)
     assert take_all(d) == ["a4"]
+
+
+def test_endpoints_in_trouble_with_a_backlog_are_named():
+    d = dispatcher(concurrency=3, per_endpoint=1)
+    for endpoint in ("we_a", "we_b", "we_c"):
+        d.add(endpoint, f"{endpoint}0")
+        d.add(endpoint, f"{endpoint}1")
+    assert len(take_all(d)) == 3
+    d.done("we_a", False)  # in trouble, one waiting
+    d.done("we_b", True)
+    d.slow("we_c")  # in trouble, one waiting, one in flight
+    assert sorted(d.troubled_with_backlog()) == ["we_a", "we_c"]
+    assert take_all(d) == ["we_b1", "we_a1"]
+    assert list(d.troubled_with_backlog()) == ["we_c"]  # we_a's backlog is in flight
 
 
 def test_items_of_an_endpoint_keep_their_order():
@@ -179,7 +212,18 @@ def test_random_work_keeps_every_limit_loses_nothing_and_never_idles_needlessly(
     sent: dict[str, list[str]] = {e: [] for e in endpoints}
     flying: dict[str, int] = dict.fromkeys(endpoints, 0)
     trouble: set[str] = set()
-    good = bad = 0  # in flight per pool, counted by this model
+    good = 0  # in flight to endpoints in good standing, counted by this model
+    pool: set[str] = set()  # endpoints in trouble holding a slot of the trouble pool
+
+    def standing(endpoint: str, troubled: bool) -> None:
+        nonlocal good
+        if troubled and endpoint not in trouble:
+            trouble.add(endpoint)
+            good -= flying[endpoint]  # in flight still, in neither pool
+        elif not troubled and endpoint in trouble:
+            trouble.discard(endpoint)
+            pool.discard(endpoint)
+            good += flying[endpoint]
 
     for step in range(5000):
         action = rng.random()
@@ -197,7 +241,7 @@ def test_random_work_keeps_every_limit_loses_nothing_and_never_idles_needlessly(
             # In order of precedence: within their share, in trouble, borrowing.
             eligible = (
                 (within if good < concurrency else [])
-                or (troubled if bad < limits["troubled"] else [])
+                or (troubled if len(pool) < limits["troubled"] else [])
                 or (borrowing if good < concurrency - share else [])
             )
             taken = d.take()
@@ -210,7 +254,7 @@ def test_random_work_keeps_every_limit_loses_nothing_and_never_idles_needlessly(
             sent[endpoint].append(item)
             flying[endpoint] += 1
             if endpoint in trouble:
-                bad += 1
+                pool.add(endpoint)
             else:
                 good += 1
         else:
@@ -220,23 +264,17 @@ def test_random_work_keeps_every_limit_loses_nothing_and_never_idles_needlessly(
             endpoint = rng.choice(busy)
             if rng.random() < 0.1:
                 d.slow(endpoint)
-                if endpoint not in trouble:
-                    trouble.add(endpoint)
-                    good, bad = good - flying[endpoint], bad + flying[endpoint]
+                standing(endpoint, troubled=True)
                 continue
             healthy = rng.choice([True, True, False, None])
             d.done(endpoint, healthy)
             flying[endpoint] -= 1
-            if endpoint in trouble:
-                bad -= 1
-            else:
+            if endpoint not in trouble:
                 good -= 1
-            if healthy is True and endpoint in trouble:
-                trouble.discard(endpoint)
-                good, bad = good + flying[endpoint], bad - flying[endpoint]
-            elif healthy is False and endpoint not in trouble:
-                trouble.add(endpoint)
-                good, bad = good - flying[endpoint], bad + flying[endpoint]
-        assert d.in_flight() == good + bad
+            else:
+                pool.discard(endpoint)  # its pool slot is freed first
+            if healthy is not None:
+                standing(endpoint, troubled=not healthy)
+        assert d.in_flight() == sum(flying.values())
         assert all(d.in_trouble(e) == (e in trouble) for e in endpoints)
     assert sum(len(items) for items in sent.values()) > 1000  # the walk did real work

@@ -205,7 +205,9 @@ class DeliveryEngine:
         while not self._stopping:
             self._wakeup.clear()
             scanned_at = self.clock()
-            skip = tuple(self._scanned)
+            # Rows of endpoints in trouble with a backlog here would only wait in memory;
+            # and held long enough, their leases end: they would fill every batch.
+            skip = (*self._scanned, *self._dispatch.troubled_with_backlog())
             owed = await self.lane.run(self.ledger.due, scanned_at, self.settings.batch, skip)
             if owed:
                 for item in owed:

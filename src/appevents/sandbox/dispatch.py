@@ -10,15 +10,16 @@ them all while a healthy one waits. The rules, a pure decision over in-flight co
 * an endpoint is *in trouble* once an attempt failed (no answer, or not 2xx) or has been in
   flight too long (the engine says so with :meth:`Dispatcher.slow`); it then gets one
   delivery in flight at a time, from a separate, smaller pool of ``troubled`` deliveries that
-  all endpoints in trouble share. Its deliveries already in flight move to that pool, so the
-  good-standing pool is free again at once. A prompt 2xx puts it back in good standing;
+  all endpoints in trouble share. Its deliveries already in flight leave the good-standing
+  pool, free again at once, and count in neither pool: the trouble pool stays open to
+  the others in trouble. A prompt 2xx puts it back in good standing;
 * endpoints with work take turns, round robin, one delivery per turn: first those within
   their share, then those in trouble, then those borrowing.
 
-So at most ``concurrency`` deliveries of endpoints in good standing are in flight, and at
-most ``troubled`` more, plus, for a moment, those that were in flight when their endpoint
-fell into trouble (at most ``concurrency`` again). Nothing here knows about sockets or time:
-the engine (delivery.py) reports what happened.
+So at most ``concurrency`` deliveries of endpoints in good standing are in flight, at most
+``troubled`` more, plus those that were in flight when their endpoint fell into trouble,
+until they end (the engine's number of senders bounds them all). Nothing here knows about
+sockets or time: the engine (delivery.py) reports what happened.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ class Dispatcher(Generic[T]):
         self._flying: dict[str, int] = {}
         self._trouble: set[str] = set()
         self._good_flying = 0
-        self._trouble_flying = 0
+        self._pool_held: set[str] = set()
+        """Endpoints in trouble with their one delivery from the trouble pool in flight."""
         # Endpoints that may send, in turn order: within their share, in trouble (none in
         # flight), beyond their share. Each endpoint with work is in the line its counts
         # put it in, or in none (in trouble with one in flight).
@@ -85,9 +87,10 @@ class Dispatcher(Generic[T]):
         if self._good_flying < self.concurrency and self._good_turns:
             self._good_flying += 1
             return self._launch(self._good_turns)
-        if self._trouble_flying < self.troubled and self._trouble_turns:
-            self._trouble_flying += 1
-            return self._launch(self._trouble_turns)
+        if len(self._pool_held) < self.troubled and self._trouble_turns:
+            taken = self._launch(self._trouble_turns)
+            self._pool_held.add(taken[0])
+            return taken
         if self._good_flying < self.concurrency - self.per_endpoint and self._borrow_turns:
             self._good_flying += 1
             return self._launch(self._borrow_turns)
@@ -108,10 +111,10 @@ class Dispatcher(Generic[T]):
             del self._flying[endpoint]
         else:
             self._flying[endpoint] = flying - 1
-        if endpoint in self._trouble:
-            self._trouble_flying -= 1
-        else:
+        if endpoint not in self._trouble:
             self._good_flying -= 1
+        elif endpoint in self._pool_held:  # its pool slot first: others in trouble wait
+            self._pool_held.discard(endpoint)
         if healthy is not None:
             self._set_standing(endpoint, troubled=not healthy)
         self._enlist(endpoint)
@@ -135,11 +138,15 @@ class Dispatcher(Generic[T]):
     def in_flight(self, endpoint: str | None = None) -> int:
         """Items taken and not done, to ``endpoint`` or in all."""
         if endpoint is None:
-            return self._good_flying + self._trouble_flying
+            return sum(self._flying.values())
         return self._flying.get(endpoint, 0)
 
     def in_trouble(self, endpoint: str) -> bool:
         return endpoint in self._trouble
+
+    def troubled_with_backlog(self) -> Iterator[str]:
+        """Endpoints in trouble with items waiting: they have all they can send for now."""
+        return (endpoint for endpoint in self._trouble if endpoint in self._queues)
 
     def waiting_for(self, endpoint: str) -> Iterator[T]:
         """The items waiting for ``endpoint``'s turns, in the order they will go."""
@@ -152,15 +159,14 @@ class Dispatcher(Generic[T]):
         its turn (rare enough that searching the line for it costs nothing that matters)."""
         if (endpoint in self._trouble) == troubled:
             return
-        moved = self._flying.get(endpoint, 0)
+        flying = self._flying.get(endpoint, 0)
         if troubled:
             self._trouble.add(endpoint)
-            self._good_flying -= moved
-            self._trouble_flying += moved
+            self._good_flying -= flying
         else:
             self._trouble.discard(endpoint)
-            self._trouble_flying -= moved
-            self._good_flying += moved
+            self._pool_held.discard(endpoint)
+            self._good_flying += flying
         self._enlist(endpoint)
 
     def _line_for(self, endpoint: str) -> deque[str] | None:
