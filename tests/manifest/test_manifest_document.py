@@ -122,7 +122,14 @@ def test_revoke_removes_a_name_stripe_no_longer_documents(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("indent", [2, 4, "\t"])
 def test_save_keeps_key_order_and_indentation(tmp_path: Path, indent: str | int) -> None:
-    data = {"name": "N", "id": "a.b", "icon": "", "version": "1", "permissions": [], "zz": 1}
+    data = {
+        "name": "N",
+        "id": "a.b",
+        "icon": "",
+        "version": "1",
+        "permissions": [],
+        "constants": {},
+    }
     path = write(tmp_path / "stripe-app.json", data, indent)
     manifest = Manifest.load(path)
     manifest.grant_permission("event_read", "Read webhook event data")
@@ -217,3 +224,30 @@ def test_local_manifest_inherits_permissions_of_its_base(tmp_path: Path) -> None
     assert manifest.is_local
     assert manifest.granted_permissions() == {"event_read"}
     assert manifest.validate() == []
+
+
+def test_save_refuses_a_manifest_stripe_would_reject_and_says_why(tmp_path: Path) -> None:
+    data = {**BASE, "id": "my app", "version": ""}
+    path = write(tmp_path / "stripe-app.json", data)
+    before = path.read_bytes()
+    manifest = Manifest.load(path)
+    manifest.grant_permission("event_read", "Read webhook event data")
+    with pytest.raises(ManifestError) as caught:
+        manifest.save()
+    assert str(caught.value) == (
+        f"{path}: not saved, the manifest has 2 errors (fix them, then retry): "
+        "id: must contain only letters, digits, '_', '-' and '.' (got \"my app\"); "
+        'fix: use an id like "com.example.app" | '
+        'version: must not be empty (got ""); fix: use any non-empty version, e.g. "1.0.0"'
+    )
+    assert path.read_bytes() == before
+
+
+def test_save_writes_a_grant_that_makes_the_manifest_valid(tmp_path: Path) -> None:
+    data = {key: value for key, value in BASE.items() if key != "permissions"}
+    path = write(tmp_path / "stripe-app.json", data)
+    assert Manifest.load(path).errors() != []  # permissions is required
+    manifest = Manifest.load(path)
+    manifest.grant_permission("event_read", "Read webhook event data")
+    manifest.save()
+    assert Manifest.load(path).errors() == []

@@ -57,7 +57,13 @@ CORPUS = [
     (["icon"], "icon.jpg", "icon", "relative path to a PNG", '"./icon.png"'),
     (["icon"], DELETE, "icon", "is required", 'add "icon"'),
     (["permissions"], DELETE, "permissions", "is required", "appevents apps grant permission"),
-    (["permissions"], {}, "permissions", "must be an array, not an object", "use an array"),
+    (
+        ["permissions"],
+        {},
+        "permissions",
+        'must be a list of {"permission": NAME, "purpose": TEXT}, not an object',
+        '"permissions": [{"permission": "event_read"',
+    ),
     (["permissions", 0, "scope"], "x", "permissions[0].scope", "is not allowed", "remove it"),
     (["permissions", 0, "purpose"], DELETE, "permissions[0].purpose", "is required", "why"),
     (["permissions", 0, "purpose"], "", "permissions[0].purpose", "must not be empty", "why"),
@@ -195,6 +201,37 @@ def test_bad_value_is_shown_in_the_message() -> None:
         "id: must contain only letters, digits, '_', '-' and '.' (got \"com example\"); "
         'fix: use an id like "com.example.app"'
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "value", "expected"),
+    [
+        (
+            ["permissions"],
+            "event_read",
+            'permissions: must be a list of {"permission": NAME, "purpose": TEXT}, not a string '
+            '(got "event_read"); fix: write "permissions": [{"permission": "event_read", '
+            '"purpose": "Read webhook event data"}], one object per permission',
+        ),
+        (
+            ["permissions", 0],
+            "event_read",
+            'permissions[0]: must be {"permission": NAME, "purpose": TEXT}, not a string '
+            '(got "event_read"); fix: write {"permission": "event_read", '
+            '"purpose": "Read webhook event data"}',
+        ),
+        (
+            ["id"],
+            12,
+            'id: must be a string like "com.example.app", not a number (got 12); '
+            'fix: quote it, or use an id like "com.example.app"',
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_kind_says_what_kind_is_expected(
+    change: list[str | int], value: Any, expected: str
+) -> None:
+    assert [str(issue) for issue in validate_manifest(with_change(change, value))] == [expected]
 
 
 def test_backend_only_manifest_is_a_warning_not_an_error() -> None:

@@ -170,7 +170,18 @@ class Manifest:
         return [issue for issue in self.validate() if issue.severity == "error"]
 
     def save(self) -> None:
-        """Write the manifest back atomically, with its original indentation."""
+        """Write the manifest back atomically, with its original indentation.
+
+        Refuses (ManifestError listing them) a manifest with validation errors: a file Stripe
+        would reject is never produced by an edit, and the one on disk stays as it was.
+        """
+        errors = self.errors()
+        if errors:
+            raise ManifestError(
+                f"{self.path}: not saved, the manifest has {len(errors)} "
+                f"error{'' if len(errors) == 1 else 's'} (fix them, then retry): "
+                + " | ".join(str(issue) for issue in errors)
+            )
         write_json_atomic(self.path, self.data, self.indent)
 
     def _entries(self, *, create: bool) -> list[Any]:

@@ -1,22 +1,36 @@
 """Read and write a JSON object file the way people keep stripe-app.json: key order and
 indentation preserved, a final newline, and atomic replacement so an interrupted write (crash,
 full disk, Ctrl-C) leaves either the old file or the new one, never half of each.
+
+Only JSON goes in and out: Python's ``json`` would otherwise read and write ``NaN`` and
+``Infinity``, which no other JSON reader (Stripe's included) accepts. A symlinked manifest is
+written through the link, so the link stays a link. A file or folder without write permission
+is refused even where the caller could override it (root), as editors do.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import ManifestError
 
 DEFAULT_INDENT = "  "  # what `stripe apps create` writes
 _FIRST_INDENTED_LINE = re.compile(r"^([ \t]+)\S", re.MULTILINE)
+_NOT_JSON_NUMBER_FIX = "replace it with a finite number or a string"
+
+
+class _NotJsonNumber(ValueError):
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.token = token
 
 
 def detect_indent(text: str) -> str:
@@ -28,24 +42,30 @@ def detect_indent(text: str) -> str:
     return "\t" if leading.startswith("\t") else leading
 
 
-def read_json_object(path: Path) -> tuple[dict[str, Any], str]:
-    """The JSON object in ``path`` and its indentation; ManifestError says what is wrong."""
+def read_json_object(
+    path: Path,
+    if_missing: str = "run the command in your app's directory (where stripe-app.json is) "
+    "or pass --manifest PATH",
+) -> tuple[dict[str, Any], str]:
+    """The JSON object in ``path`` and its indentation; ManifestError says what is wrong.
+
+    ``if_missing`` is the advice given when there is no such file.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise ManifestError(
-            f"{path}: no such file; run the command in your app's directory "
-            "(where stripe-app.json is) or pass --manifest PATH"
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
+        raise ManifestError(f"{path}: no such file; {if_missing}") from None
+    except OSError as error:
         raise ManifestError(f"{path}: cannot read the manifest: {error}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
         raise ManifestError(
-            f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg} "
-            f"(line {error.lineno}, column {error.colno}); fix the syntax there and retry"
+            f"{path}: not a text file (byte 0x{raw[error.start]:02x} at offset {error.start} "
+            "is not UTF-8): a manifest is JSON text; pass the path of your stripe-app.json "
+            "with --manifest"
         ) from None
+    data = _parse(path, text)
     if not isinstance(data, dict):
         raise ManifestError(
             f"{path}: the manifest must be a JSON object ({{...}}), not {type(data).__name__}"
@@ -54,20 +74,27 @@ def read_json_object(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def render(data: dict[str, Any], indent: str) -> str:
-    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_json_atomic(path: Path, data: dict[str, Any], indent: str = DEFAULT_INDENT) -> None:
     """Write ``data`` to ``path`` through a temp file in the same directory, fsync'ed, then
     ``os.replace``d over the original; on any failure the original is untouched and the temp
-    file removed."""
-    text = render(data, indent)
-    directory = path.parent
+    file removed. A symlink is followed to the file it names, which is the one replaced."""
+    text = _render_or_refuse(path, data, indent)
+    target = Path(os.path.realpath(path))
+    directory = target.parent
     try:
-        mode = path.stat().st_mode & 0o777
+        mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = 0o644
-    fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot write the manifest: {error}") from None
+    _refuse_read_only(path, target, mode)
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot write the manifest: {error}") from None
     temp = Path(temp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
@@ -75,7 +102,7 @@ def write_json_atomic(path: Path, data: dict[str, Any], indent: str = DEFAULT_IN
             f.flush()
             os.fsync(f.fileno())
         temp.chmod(mode)
-        temp.replace(path)  # os.replace: atomic on POSIX and Windows
+        temp.replace(target)  # os.replace: atomic on POSIX and Windows
     except BaseException as error:
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -83,6 +110,77 @@ def write_json_atomic(path: Path, data: dict[str, Any], indent: str = DEFAULT_IN
             raise ManifestError(f"{path}: cannot write the manifest: {error}") from error
         raise
     _fsync_directory(directory)
+
+
+def _parse(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as error:
+        raise ManifestError(
+            f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg} "
+            f"(line {error.lineno}, column {error.colno}); fix the syntax there and retry"
+        ) from None
+    except _NotJsonNumber as error:
+        raise ManifestError(
+            f"{path}: {error.token} is not a JSON number (JSON has no NaN or Infinity); "
+            f"{_NOT_JSON_NUMBER_FIX}"
+        ) from None
+    except RecursionError:
+        raise ManifestError(
+            f"{path}: the JSON is nested too deeply to read (arrays or objects thousands of "
+            "levels deep); a manifest is a few levels deep: fix or regenerate the file"
+        ) from None
+    except ValueError as error:  # e.g. an integer longer than Python converts (4300 digits)
+        reason = str(error).split(":", 1)[0]
+        raise ManifestError(
+            f"{path}: invalid JSON: {reason}; shorten that number or write it as a string"
+        ) from None
+
+
+def _refuse_constant(token: str) -> NoReturn:
+    raise _NotJsonNumber(token)
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):  # 1e999 parses to inf, which cannot be written back
+        raise _NotJsonNumber(token)
+    return value
+
+
+def _render_or_refuse(path: Path, data: dict[str, Any], indent: str) -> str:
+    try:
+        return render(data, indent)
+    except ValueError as error:
+        raise ManifestError(
+            f"{path}: not written: the manifest holds a value JSON cannot represent ({error}); "
+            f"NaN and Infinity are not JSON: {_NOT_JSON_NUMBER_FIX}"
+        ) from None
+    except RecursionError:
+        raise ManifestError(
+            f"{path}: not written: the manifest is nested too deeply to write as JSON"
+        ) from None
+
+
+def _refuse_read_only(path: Path, target: Path, mode: int) -> None:
+    exists = target.exists()
+    if exists and (not mode & 0o222 or not os.access(target, os.W_OK)):
+        raise ManifestError(
+            f"{path}: the file is read-only, so it was left unchanged; "
+            f"make it writable (chmod u+w {target}) and retry"
+        )
+    directory = target.parent
+    try:
+        folder_mode = directory.stat().st_mode
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot write the manifest: {error}") from None
+    if not folder_mode & 0o222 or not os.access(directory, os.W_OK | os.X_OK):
+        what = "the file was left unchanged" if exists else "the file was not created"
+        raise ManifestError(
+            f"{path}: its folder {directory} is read-only, so {what} "
+            "(it is replaced through a new file beside it); make the folder writable "
+            f"(chmod u+w {directory}) and retry"
+        )
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -144,6 +145,23 @@ _EMPTY_FIXES: dict[str, str] = {
     "purpose": "say why the app needs this permission; users see it when installing",
 }
 
+_GRANT_EXAMPLE = '{"permission": "event_read", "purpose": "Read webhook event data"}'
+_GRANT_SHAPE = '{"permission": NAME, "purpose": TEXT}'
+
+# What a value of the wrong JSON type should have been, where "a string" or "an array" alone
+# would not tell a developer what to write. Keyed by path shape (list indexes as "[]").
+_TYPE_EXPLANATIONS: dict[str, tuple[str, str]] = {
+    "permissions": (
+        f"a list of {_GRANT_SHAPE}",
+        f'write "permissions": [{_GRANT_EXAMPLE}], one object per permission',
+    ),
+    "permissions[]": (_GRANT_SHAPE, f"write {_GRANT_EXAMPLE}"),
+    "id": (
+        'a string like "com.example.app"',
+        'quote it, or use an id like "com.example.app"',
+    ),
+}
+
 _ENUM_FIXES: dict[str, str] = {
     "distribution_type": 'use "public" or "private" (private is the default)',
     "stripe_api_access_type": 'use "platform", "oauth" or "restricted_api_key"',
@@ -185,10 +203,10 @@ def _explain(error: ValidationError) -> list[Issue]:
     if kind == "minLength":
         return [_error(path, "must not be empty", _EMPTY_FIXES.get(key, "give it a value"), value)]
     if kind == "type":
-        expected = _json_types(rule)
-        return [
-            _error(path, f"must be {expected}, not {_json_type(value)}", f"use {expected}", value)
-        ]
+        expected, fix = _TYPE_EXPLANATIONS.get(
+            _shape(parts), (_json_types(rule), f"use {_json_types(rule)}")
+        )
+        return [_error(path, f"must be {expected}, not {_json_type(value)}", fix, value)]
     if kind == "enum":
         return [_explain_enum(path, key, value, rule)]
     if kind == "format":
@@ -290,6 +308,11 @@ def _error(path: str, message: str, fix: str, value: Any = _MISSING) -> Issue:
 
 def _one_of(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"one of {', '.join(names)}"
+
+
+def _shape(parts: Sequence[str | int]) -> str:
+    """The path with its list indexes blanked: ``permissions[2]`` -> ``permissions[]``."""
+    return re.sub(r"\[\d+\]", "[]", format_path(parts))
 
 
 def _field_name(parts: Sequence[str | int]) -> str:
