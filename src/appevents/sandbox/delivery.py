@@ -95,8 +95,8 @@ class DeliverySettings:
 
     @property
     def senders(self) -> int:
-        """Deliveries that may be in flight at once at most: the good-standing pool, the
-        trouble pool, and those that were in flight when their endpoint fell into trouble."""
+        """Senders, the hard bound on deliveries in flight: room for both pools and for
+        those that were in flight when their endpoint fell into trouble."""
         return 2 * self.concurrency + self.troubled_concurrency
 
 
