@@ -54,11 +54,27 @@ def lines(caplog) -> list[str]:
         ("t=soon,v1=abc", "a Stripe-Signature header with a malformed t="),
         ("t=1,t=2,v1=abc", "a Stripe-Signature header with a malformed t="),
         ("t=" + "9" * 40, "a Stripe-Signature header with a malformed t="),
+        ("t=999999999999,v1=abc", "t=999999999999 (after the year 9999)"),
+        ("t=0,v1=abc", "t=0 (1970-01-01 00:00:00 UTC)"),
         (b"t=\xff\xfe", "a Stripe-Signature header that is not ASCII"),
     ],
 )
 def test_the_signature_header_is_described_by_its_timestamp_alone(header, described):
     assert describe_signature(header) == described
+
+
+def test_a_timestamp_past_any_calendar_is_refused_and_logged_not_raised(tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    app = App(SECRET, store=SQLiteStore(tmp_path / "inbox.db"))
+    body = make_event("customer.created", account="acct_1")
+    with endpoint_server("builtin", app) as base:
+        response = httpx.post(
+            base + "/webhook",
+            content=body,
+            headers={"Stripe-Signature": sign(body, SECRET, 10**12 - 1)},
+        )
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "timestamp_in_future")
+    assert any("t=999999999999 (after the year 9999)" in line for line in lines(caplog))
 
 
 def test_the_first_of_each_reason_is_logged_at_once_with_its_hint(rejections, caplog):

@@ -65,7 +65,10 @@ def describe_signature(header: str | bytes | None) -> str:
     value = values[0]
     if len(values) > 1 or not value.isdigit() or len(value) > _MAX_TIMESTAMP_DIGITS:
         return "a Stripe-Signature header with a malformed t="
-    when = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
+    try:
+        when = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
+    except (ValueError, OverflowError, OSError):  # twelve digits reach past the calendar
+        return f"t={value} (after the year 9999)"
     return f"t={value} ({when:%Y-%m-%d %H:%M:%S} UTC)"
 
 
