@@ -128,10 +128,13 @@ def main() -> int:
             )
         )
         say(loop.run("apps", "register"))
-        accounts = {
-            name: loop.run("accounts", "create", "--email", email).split()[2]
+        created = {
+            name: loop.run("accounts", "create", "--email", email).split()
             for name, email in MERCHANTS.items()
         }
+        accounts = {name: printed[2] for name, printed in created.items()}
+        # Each merchant's own key: installing an app, and paying, are the merchant's doing.
+        keys = {printed[2]: printed[-1] for printed in created.values()}
         console.print(f"merchants: {', '.join(f'{n} {a}' for n, a in accounts.items())}")
         secret = loop.run("listen", "--print-secret").strip()
         loop.start(
@@ -163,7 +166,7 @@ def main() -> int:
         )
         bakery, bikes, books = accounts.values()
         for account in accounts.values():
-            loop.run("trigger", "account.application.authorized", "--stripe-account", account)
+            loop.run("apps", "install", "--account", account, "--api-key", keys[account])
         for account, amount, currency in [
             (bakery, 1250, "eur"),
             (bakery, 830, "eur"),
@@ -173,8 +176,8 @@ def main() -> int:
             loop.run(
                 "trigger",
                 "payment_intent.succeeded",
-                "--stripe-account",
-                account,
+                "--api-key",
+                keys[account],
                 "--override",
                 f"payment_intent:amount={amount}",
                 "--override",
@@ -183,17 +186,18 @@ def main() -> int:
         loop.run(
             "trigger",
             "charge.refunded",
-            "--stripe-account",
-            bikes,
+            "--api-key",
+            keys[bikes],
             "--override",
             "payment_intent:amount=12900",
             "--override",
             "refund:amount=2900",
         )
-        loop.run("trigger", "customer.subscription.created", "--stripe-account", bakery)
+        loop.run("trigger", "customer.subscription.created", "--api-key", keys[bakery])
         loop.run("trigger", "account.application.deauthorized", "--stripe-account", books)
         console.print(
-            "[cyan]$ appevents trigger[/] installs, payments, refund, subscription, uninstall"
+            "[cyan]$ appevents apps install[/] on each merchant (its own key); "
+            "[cyan]$ appevents trigger[/] payments, refund, subscription, uninstall"
         )
         wait_settled(inbox)
         os.killpg(listener.pid, signal.SIGINT)

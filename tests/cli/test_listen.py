@@ -91,7 +91,7 @@ def test_listen_forwards_connect_events_to_an_appevents_receiver(tmp_path: Path)
                 listener = start_listen(env, "--forward-to", own_base + "/own",
                                         "--forward-connect-to", f"localhost:{receiver_port}/webhook")  # fmt: skip
                 httpx.post(f"{base}/_sandbox/apps/{app['id']}/installs",
-                           json={"account": merchant["id"], "mode": "test"}, headers=platform_auth)  # fmt: skip
+                           json={"account": merchant["id"], "mode": "test"}, headers=merchant_auth)  # fmt: skip
                 for n in range(3):
                     httpx.post(base + "/_sandbox/events", headers=merchant_auth, json={
                         "type": "payment_intent.succeeded",
@@ -188,7 +188,8 @@ def test_triggers_on_an_installing_account_reach_the_receiver_verified_and_exact
         cli("login", "--api-base", base, env=env)
         subprocess.run([sys.executable, "-m", "appevents.cli.main", "apps", "register"], cwd=tmp_path,
                        env={**os.environ, **env}, check=True, capture_output=True)  # fmt: skip
-        merchant = cli("accounts", "create", env=env).stdout.split()[2]
+        created = cli("accounts", "create", env=env).stdout.split()
+        merchant, merchant_key = created[2], created[-1]
         secret = cli("listen", "--print-secret", env=env).stdout.strip()
         (tmp_path / "listen_app.py").write_text(RECEIVER_APP)
         receiver_port, db_path = free_port(), tmp_path / "inbox.db"
@@ -198,7 +199,11 @@ def test_triggers_on_an_installing_account_reach_the_receiver_verified_and_exact
             listener = start_listen(
                 env, "--forward-connect-to", f"localhost:{receiver_port}/webhook"
             )
-            expected: list[str] = []
+            # The merchant installs the app (its own key); the trigger then re-authorizes.
+            httpx.post(f"{base}/_sandbox/apps/com.example.everything/installs",
+                       json={"account": merchant}, headers={"Authorization": f"Bearer {merchant_key}"},
+                       ).raise_for_status()  # fmt: skip
+            expected: list[str] = ["account.application.authorized"]
             printed: list[str] = []
             for name in ["account.application.authorized", *REPRESENTATIVE]:
                 done = cli("trigger", name, "--stripe-account", merchant, env=env)

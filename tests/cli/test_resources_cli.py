@@ -37,15 +37,19 @@ def test_the_sandbox_from_the_shell(sandbox, receiver, tmp_path, monkeypatch):
     endpoint_id = created.split()[1]
     assert "Signing secret (shown once): whsec_" in created
     assert endpoint_id in run("webhook-endpoints", "list")
-    merchant = run("accounts", "create", "--email", "shop@example.com").split()[2]
-    assert run("apps", "install", "--account", merchant).startswith(
+    created = run("accounts", "create", "--email", "shop@example.com").split()
+    merchant, merchant_key = created[2], created[-1]
+    as_merchant = ("--api-key", merchant_key)
+    assert run("apps", "install", "--account", merchant, *as_merchant).startswith(
         "Installed com.example.cli 1.0.0"
     )
     wait_for(lambda: len(handler.received) == 1)
     upgraded = json.dumps({**MANIFEST, "version": "1.1.0"})
     (tmp_path / "stripe-app.json").write_text(upgraded)
-    assert "to 1.1.0" in run("apps", "upgrade", "--account", merchant)
-    assert "Uninstalled com.example.cli" in run("apps", "uninstall", "--account", merchant)
+    assert "to 1.1.0" in run("apps", "upgrade", "--account", merchant, *as_merchant)
+    assert "Uninstalled com.example.cli" in run(
+        "apps", "uninstall", "--account", merchant, *as_merchant
+    )
     wait_for(lambda: len(handler.received) == 3)
     types = [json.loads(body)["type"] for _, body in handler.received]
     assert types == ["account.application.authorized"] * 2 + ["account.application.deauthorized"]

@@ -36,10 +36,20 @@ def test_trigger_runs_recipes_on_installing_accounts(sandbox, receiver, tmp_path
     run("login", "--api-base", sandbox.base, "--api-key", sandbox.key)
     run("apps", "register")
     run("webhook-endpoints", "create", "--url", url, "--connect")
-    merchant = run("accounts", "create").split()[2]
-    installed = run("trigger", "account.application.authorized", "--stripe-account", merchant)
-    assert "Trigger succeeded!" in installed
-    paid = run("trigger", "payment_intent.succeeded", "--stripe-account", merchant)
+    created = run("accounts", "create").split()
+    merchant, merchant_key = created[2], created[-1]
+    # Only the merchant itself installs the app; the developer's trigger cannot.
+    forced = CliRunner().invoke(
+        cli, ["trigger", "account.application.authorized", "--stripe-account", merchant]
+    )
+    assert forced.exit_code == 1 and merchant in forced.output
+    run("apps", "install", "--account", merchant, "--api-key", merchant_key)
+    # The app reads payments only, so the merchant's own activity makes them.
+    denied = CliRunner().invoke(
+        cli, ["trigger", "payment_intent.succeeded", "--stripe-account", merchant]
+    )
+    assert denied.exit_code == 1 and "payment_intent_write" in denied.output
+    paid = run("trigger", "payment_intent.succeeded", "--api-key", merchant_key)
     assert "Running fixture for: payment_intent" in paid and "Trigger succeeded!" in paid
     caused = [line.split()[1] for line in paid.splitlines() if line.startswith("  evt_")]
     assert caused == ["payment_intent.created", "charge.succeeded", "payment_intent.succeeded"]

@@ -44,7 +44,9 @@ def test_install_routes_by_permission_and_uninstall_stops_it(sandbox, receiver):
     merchant_key = merchant["keys"]["test"]
 
     installed = sandbox.post(
-        f"/_sandbox/apps/{app['id']}/installs", {"account": merchant["id"], "mode": "test"}
+        f"/_sandbox/apps/{app['id']}/installs",
+        {"account": merchant["id"], "mode": "test"},
+        key=merchant_key,
     )
     assert installed["active"] is True
     wait_for(lambda: len(handler.received) == 1)
@@ -66,8 +68,9 @@ def test_install_routes_by_permission_and_uninstall_stops_it(sandbox, receiver):
         (connect_endpoint.id, "missing_permission")
     ]
     assert "customer_read" in withheld[0]["message"]
-    not_installed = sandbox.get(f"/_sandbox/events/{other['id']}/deliveries")
-    assert not_installed["deliveries"] == []
+    not_installed = sandbox.get(f"/_sandbox/events/{other['id']}/deliveries",
+                                key=bystander["keys"]["test"])  # fmt: skip
+    assert not_installed == {"event": other["id"], "deliveries": [], "withheld": []}
     assert (
         sandbox.get(f"/_sandbox/events/{paid['id']}/deliveries")["deliveries"][0]["endpoint"]
         == connect_endpoint.id
@@ -86,7 +89,7 @@ def test_install_routes_by_permission_and_uninstall_stops_it(sandbox, receiver):
         developer.v1.events.list(options={"stripe_account": bystander["id"]})
     assert "has not installed" in str(stranger.value)
 
-    sandbox.delete(f"/_sandbox/apps/{app['id']}/installs/{merchant['id']}")
+    sandbox.delete(f"/_sandbox/apps/{app['id']}/installs/{merchant['id']}", key=merchant_key)
     wait_for(lambda: len(handler.received) == 3)
     assert event_types(handler)[2] == ("account.application.deauthorized", merchant["id"])
     sandbox.post("/_sandbox/events", {"type": "payment_intent.succeeded",
@@ -105,13 +108,16 @@ def test_upgrading_to_a_version_with_more_permissions_authorizes_again(sandbox, 
     )
     merchant = sandbox.post("/_sandbox/accounts", {})
     sandbox.post(
-        f"/_sandbox/apps/{app['id']}/installs", {"account": merchant["id"], "mode": "test"}
+        f"/_sandbox/apps/{app['id']}/installs",
+        {"account": merchant["id"], "mode": "test"},
+        key=merchant["keys"]["test"],
     )
     upgraded = {**MANIFEST, "version": "1.1.0",
                 "permissions": [*MANIFEST["permissions"], {"permission": "customer_read", "purpose": "c"}]}  # fmt: skip
     sandbox.post("/_sandbox/apps", {"manifest": upgraded})
     sandbox.post(f"/_sandbox/apps/{app['id']}/installs",
-                 {"account": merchant["id"], "mode": "test", "version": "1.1.0"})  # fmt: skip
+                 {"account": merchant["id"], "mode": "test", "version": "1.1.0"},
+                 key=merchant["keys"]["test"])  # fmt: skip
     sandbox.post("/_sandbox/events", {"type": "customer.created",
                                       "object": {"id": "cus_9", "object": "customer"}},
                  key=merchant["keys"]["test"])  # fmt: skip
@@ -138,14 +144,22 @@ def test_bad_manifests_and_installs_are_refused_clearly(sandbox):
     assert unknown.status_code == 400 and "nope_read" in unknown.json()["error"]["message"]
     app = post("/_sandbox/apps", {"manifest": MANIFEST}).json()
     merchant = post("/_sandbox/accounts", {}).json()
-    bad_mode = post(
-        f"/_sandbox/apps/{app['id']}/installs", {"account": merchant["id"], "mode": "prod"}
+    bad_mode = httpx.post(
+        sandbox.base + f"/_sandbox/apps/{app['id']}/installs",
+        json={"account": merchant["id"], "mode": "prod"},
+        headers={"Authorization": f"Bearer {merchant['keys']['test']}"},
     )
     assert bad_mode.status_code == 400 and "live+test" in bad_mode.json()["error"]["message"]
     missing = post(
         f"/_sandbox/apps/{app['id']}/installs", {"account": "acct_missing", "mode": "test"}
     )
-    assert missing.status_code == 404
+    assert missing.status_code == 403  # only an account itself installs: no key is acct_missing's
+    unknown_app = httpx.post(
+        sandbox.base + "/_sandbox/apps/ca_missing/installs",
+        json={"account": merchant["id"]},
+        headers={"Authorization": f"Bearer {merchant['keys']['test']}"},
+    )
+    assert (unknown_app.status_code, unknown_app.json()["error"]["param"]) == (404, "app")
 
 
 def test_events_of_an_account_without_the_app_are_withheld_as_not_installed(sandbox):
@@ -153,10 +167,24 @@ def test_events_of_an_account_without_the_app_are_withheld_as_not_installed(sand
     endpoint = sandbox.client().v1.webhook_endpoints.create(
         {"url": "http://127.0.0.1:9/none", "enabled_events": ["*"], "connect": True}
     )
-    merchant = sandbox.post("/_sandbox/accounts", {})
-    event = sandbox.post("/_sandbox/events", {"type": "payment_intent.succeeded",
-                                              "object": {"id": "pi_x", "object": "payment_intent"}},
-                         key=merchant["keys"]["test"])  # fmt: skip
-    withheld = sandbox.get(f"/_sandbox/events/{event['id']}/deliveries")["withheld"]
+    former = sandbox.post("/_sandbox/accounts", {})
+    former_key = former["keys"]["test"]
+    sandbox.post(f"/_sandbox/apps/{app['id']}/installs", {"account": former["id"]}, key=former_key)
+    sandbox.delete(f"/_sandbox/apps/{app['id']}/installs/{former['id']}", key=former_key)
+    stranger = sandbox.post("/_sandbox/accounts", {})
+
+    def pay(account: dict) -> dict:
+        return sandbox.post("/_sandbox/events", {"type": "payment_intent.succeeded",
+                                                 "object": {"id": "pi_x", "object": "payment_intent"}},
+                            key=account["keys"]["test"])  # fmt: skip
+
+    after_uninstall, unrelated = pay(former), pay(stranger)
+    withheld = sandbox.get(f"/_sandbox/events/{after_uninstall['id']}/deliveries")["withheld"]
     assert [(w["endpoint"], w["reason"]) for w in withheld] == [(endpoint.id, "not_installed")]
-    assert app["id"] in withheld[0]["message"]
+    assert f"{app['id']} was uninstalled from {former['id']}" in withheld[0]["message"]
+    # An account the developer never had anything to do with stays out of its sight.
+    import httpx
+
+    hidden = httpx.get(sandbox.base + f"/_sandbox/events/{unrelated['id']}/deliveries",
+                       headers={"Authorization": f"Bearer {sandbox.key}"})  # fmt: skip
+    assert hidden.status_code == 404

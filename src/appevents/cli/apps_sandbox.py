@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .api_client import call
+from .config import API_KEY_ENV
 
 manifest_option = click.option(
     "--manifest",
@@ -18,6 +19,15 @@ manifest_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
 )
 MODES = click.Choice(["test", "live", "live+test", "sandbox"])
+# Only an account itself installs or removes apps on it: these commands take its key.
+account_key_option = click.option(
+    "--api-key",
+    "account_key",
+    envvar=API_KEY_ENV,
+    show_envvar=True,
+    help="The account's own secret key (`appevents accounts create` prints it); "
+    "default: the logged-in key.",
+)
 
 
 def _manifest(path: Path) -> dict[str, Any]:
@@ -46,11 +56,15 @@ def register(manifest_path: Path) -> None:
 @click.option("--account", required=True, help="The merchant account installing the app.")
 @click.option("--mode", type=MODES, default="test", show_default=True)
 @manifest_option
-def install(account: str, mode: str, manifest_path: Path) -> None:
+@account_key_option
+def install(account: str, mode: str, manifest_path: Path, account_key: str | None) -> None:
     """Install the app on an account: emits account.application.authorized."""
     app = _register(manifest_path)
     done = call(
-        "POST", f"/_sandbox/apps/{app['id']}/installs", json_body={"account": account, "mode": mode}
+        "POST",
+        f"/_sandbox/apps/{app['id']}/installs",
+        json_body={"account": account, "mode": mode},
+        key=account_key,
     )
     click.echo(f"Installed {app['manifest_id']} {done['version']} on {account} ({mode})")
 
@@ -59,7 +73,8 @@ def install(account: str, mode: str, manifest_path: Path) -> None:
 @click.option("--account", required=True)
 @click.option("--mode", type=MODES, default="test", show_default=True)
 @manifest_option
-def upgrade(account: str, mode: str, manifest_path: Path) -> None:
+@account_key_option
+def upgrade(account: str, mode: str, manifest_path: Path, account_key: str | None) -> None:
     """Move an install to the manifest's version (its permissions): authorized again."""
     manifest = _manifest(manifest_path)
     app = _register(manifest_path)
@@ -67,6 +82,7 @@ def upgrade(account: str, mode: str, manifest_path: Path) -> None:
         "POST",
         f"/_sandbox/apps/{app['id']}/installs",
         json_body={"account": account, "mode": mode, "version": manifest["version"]},
+        key=account_key,
     )
     click.echo(f"Upgraded {app['manifest_id']} on {account} to {manifest['version']}")
 
@@ -74,10 +90,11 @@ def upgrade(account: str, mode: str, manifest_path: Path) -> None:
 @click.command("uninstall")
 @click.option("--account", required=True)
 @manifest_option
-def uninstall(account: str, manifest_path: Path) -> None:
+@account_key_option
+def uninstall(account: str, manifest_path: Path, account_key: str | None) -> None:
     """Uninstall the app from an account: emits account.application.deauthorized."""
     app_id = _manifest(manifest_path)["id"]
-    call("DELETE", f"/_sandbox/apps/{app_id}/installs/{account}")
+    call("DELETE", f"/_sandbox/apps/{app_id}/installs/{account}", key=account_key)
     click.echo(f"Uninstalled {app_id} from {account}")
 
 

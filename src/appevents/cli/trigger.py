@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .api_client import call
+from .config import API_KEY_ENV
 
 
 @click.command()
@@ -16,6 +17,9 @@ from .api_client import call
 @click.option("--skip", multiple=True, help="A step not to run.")
 @click.option("--app", help="The app, for account.application.* (when you own several).")
 @click.option("--live", is_flag=True, help="Live mode.")
+@click.option("--api-key", envvar=API_KEY_ENV, show_envvar=True,
+              help="Run as this secret key's account (a merchant's own activity); "
+              "default: the logged-in key.")  # fmt: skip
 def trigger(
     event: str,
     stripe_account: str | None,
@@ -25,6 +29,7 @@ def trigger(
     skip: tuple[str, ...],
     app: str | None,
     live: bool,
+    api_key: str | None,
 ) -> None:
     """Trigger EVENT: every name `stripe trigger` knows, account.application.authorized and
     deauthorized, and any other event type (one event with a fresh sample object)."""
@@ -38,8 +43,9 @@ def trigger(
     if app:
         body["app"] = app
     result = call(
-        "POST", "/_sandbox/trigger", json_body=body, stripe_account=stripe_account, live=live
-    )
+        "POST", "/_sandbox/trigger", json_body=body, stripe_account=stripe_account, live=live,
+        key=api_key,
+    )  # fmt: skip
     for line in result["lines"]:
         click.echo(line)
     if result.get("note"):

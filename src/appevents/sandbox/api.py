@@ -17,15 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import listen, objects, recipes, resources
+from . import listen, objects, recipes, resources, visibility
 from .callers import Caller
 from .formdata import as_bool, as_int
 from .listen import ListenHub
 from .service import Sandbox
 from .state import accounts, endpoints, events
-from .stripe_errors import InvalidRequest, ResourceMissing
+from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing
 
-__all__ = ["Call", "Operation", "identify", "operations"]
+__all__ = ["Call", "Operation", "operations"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +45,6 @@ class Operation:
     path: str
     """Starlette's syntax: ``{name}`` is one path segment, ``{name:path}`` any."""
     run: Callable[[Call, Caller, dict[str, Any]], Any]
-    any_account: bool = False
-    """``Stripe-Account`` may name any account of the sandbox (simulated activity)."""
-
-
-def identify(sandbox: Sandbox, key: str, target: str | None, *, any_account: bool) -> Caller:
-    if any_account and target:
-        # Simulating an account's own activity (installing your app, paying): any
-        # account of the sandbox, whoever's key asks.
-        owner = accounts.key_owner(sandbox.db, key)
-        accounts.get_account(sandbox.db, target)
-        return Caller(owner.account, target, owner.livemode)
-    return sandbox.caller(key, target)
 
 
 def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
@@ -202,19 +190,24 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         return sandbox.create_standalone_account(params)
 
     def get_app(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        return sandbox.app_info(request.path_params["app"])
+        return sandbox.app_info(
+            visibility.visible_app(sandbox.db, caller, request.path_params["app"]).id
+        )
 
     def install(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         account = params.get("account")
         if not isinstance(account, str):
             raise InvalidRequest("Missing required param: account", param="account")
+        _require_own_account(caller, account, "install apps on")
         return sandbox.install(
             request.path_params["app"], account, mode=params.get("mode", "test"),
             version=params.get("version"),
         )  # fmt: skip
 
     def uninstall(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        return sandbox.uninstall(request.path_params["app"], request.path_params["account"])
+        account = request.path_params["account"]
+        _require_own_account(caller, account, "uninstall apps from")
+        return sandbox.uninstall(request.path_params["app"], account)
 
     def emit(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         event_type, obj = params.get("type"), params.get("object")
@@ -234,12 +227,11 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
             key: _strings(params.get(key), key) for key in ("add", "override", "remove", "skip")
         }
         app = params.get("app")
-        # A trigger simulates activity on the account itself (the merchant paying, the
-        # customer subscribing), not calls made by the app: its permissions don't apply.
-        # Stripe-Account has already been checked: the caller may act on that account.
-        merchant = Caller(caller.key_account, caller.account, caller.livemode)
+        # The caller acts as the Stripe-Account rules allow (the account itself, its
+        # platform, or an app installed there): an app's triggers need the write
+        # permissions of what they make, as its API calls would.
         result = recipes.run(
-            sandbox, merchant, name, app=app if isinstance(app, str) else None, **options
+            sandbox, caller, name, app=app if isinstance(app, str) else None, **options
         )
         return {
             "name": result.name,
@@ -251,7 +243,7 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         }
 
     def deliveries(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        return _deliveries_of(sandbox, request.path_params["id"])
+        return visibility.deliveries_of(sandbox.db, caller, request.path_params["id"])
 
     def open_session(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         """`listen` opens a session: the device's stable secret and where to stream from."""
@@ -295,7 +287,7 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         Operation("POST", "/_sandbox/apps/{app}/installs", install),
         Operation("DELETE", "/_sandbox/apps/{app}/installs/{account}", uninstall),
         Operation("POST", "/_sandbox/events", emit),
-        Operation("POST", "/_sandbox/trigger", trigger, any_account=True),
+        Operation("POST", "/_sandbox/trigger", trigger),
         Operation("GET", "/_sandbox/events/{id}/deliveries", deliveries),
     ]
 
@@ -328,26 +320,6 @@ def _object_types(sandbox: Sandbox) -> set[str]:
     return {r[0] for r in sandbox.db.execute("SELECT DISTINCT object FROM objects")}
 
 
-def _deliveries_of(sandbox: Sandbox, event_id: str) -> dict[str, Any]:
-    db = sandbox.db
-    rows = db.execute(
-        "SELECT id, endpoint, status, attempts, next_attempt_at FROM deliveries WHERE event = ?",
-        (event_id,),
-    ).fetchall()
-    owed = []
-    for r in rows:
-        attempts = db.execute(
-            "SELECT number, at, duration_ms, status_code, response, error FROM delivery_attempts"
-            " WHERE delivery = ? ORDER BY number",
-            (r["id"],),
-        ).fetchall()
-        owed.append({**dict(r), "attempts_log": [dict(a) for a in attempts]})
-    withheld = db.execute(
-        "SELECT endpoint, reason, message FROM withheld WHERE event = ?", (event_id,)
-    ).fetchall()
-    return {"event": event_id, "deliveries": owed, "withheld": [dict(w) for w in withheld]}
-
-
 def _objects_of(sandbox: Sandbox, caller: Caller, object_type: str) -> list[dict[str, Any]]:
     rows = sandbox.db.execute(
         "SELECT body FROM objects WHERE account = ? AND livemode = ? AND object = ?"
@@ -365,3 +337,13 @@ def _strings(value: Any, param: str) -> list[str]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
     raise InvalidRequest(f"{param} must be a list of 'step:path=value' strings", param=param)
+
+
+def _require_own_account(caller: Caller, account: str, action: str) -> None:
+    """Installing or removing an app is the account's own decision (its own key)."""
+    if caller.key_account != account or caller.account != account:
+        raise PermissionDenied(
+            f"Only account {account} itself may {action} it: call with its own secret key "
+            f"(the one `appevents accounts create` printed), not {caller.key_account}'s",
+            code="account_invalid",
+        )

@@ -26,7 +26,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from . import listen
-from .api import Call, Operation, identify, operations
+from .api import Call, Operation, operations
 from .formdata import decode_form
 from .lane import Lane
 from .listen import ListenHub
@@ -139,7 +139,7 @@ class SandboxApi:
         try:
             if key_error is not None:
                 raise key_error
-            caller = identify(self.sandbox, key, target, any_account=op.any_account)
+            caller = self.sandbox.caller(key, target)
             if params_error is not None:
                 raise params_error
             self.sandbox.last_emitted = None

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from .. import catalog
-from . import routing
+from . import routing, visibility
 from .callers import Caller, identify
 from .ids import IdFactory
 from .owed import LEASE, Owed, payload_of
@@ -270,11 +270,7 @@ class Sandbox:
         endpoint = endpoints.get_endpoint(self.db, endpoint_id, livemode=caller.livemode)
         if endpoint.account != caller.key_account:
             raise ResourceMissing("webhook endpoint", endpoint_id, param="webhook_endpoint")
-        row = self.db.execute(
-            "SELECT account FROM events WHERE id = ? AND livemode = ?", (event_id, caller.livemode)
-        ).fetchone()
-        if row is None:
-            raise ResourceMissing("event", event_id)
+        account = visibility.visible_event(self.db, caller, event_id)
         known = self.db.execute(
             "SELECT 1 FROM deliveries WHERE event = ? AND endpoint = ?"
             " UNION SELECT 1 FROM withheld WHERE event = ? AND endpoint = ?",
@@ -295,7 +291,7 @@ class Sandbox:
                 (event_id, endpoint_id, self.clock()),
             )
         self.on_delivery_due()
-        return events.get_event(self.db, event_id, account=row["account"], livemode=caller.livemode)
+        return events.get_event(self.db, event_id, account=account, livemode=caller.livemode)
 
     def emit(
         self,

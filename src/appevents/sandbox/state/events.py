@@ -93,10 +93,10 @@ def list_events(
     order = "DESC"
     if starting_after is not None:
         clauses.append("seq < ?")
-        params.append(_seq(db, starting_after))
+        params.append(_seq(db, starting_after, account, livemode, "starting_after"))
     elif ending_before is not None:
         clauses.append("seq > ?")
-        params.append(_seq(db, ending_before))
+        params.append(_seq(db, ending_before, account, livemode, "ending_before"))
         order = "ASC"
     rows = db.execute(
         f"SELECT body FROM events WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?",
@@ -108,10 +108,15 @@ def list_events(
     return page, len(rows) > limit
 
 
-def _seq(db: sqlite3.Connection, event_id: str) -> int:
-    row = db.execute("SELECT seq FROM events WHERE id = ?", (event_id,)).fetchone()
+def _seq(db: sqlite3.Connection, event_id: str, account: str, livemode: bool, param: str) -> int:
+    """The cursor's position, among the listed account's events only: another account's
+    event id is as unknown as one that does not exist."""
+    row = db.execute(
+        "SELECT seq FROM events WHERE id = ? AND account = ? AND livemode = ?",
+        (event_id, account, livemode),
+    ).fetchone()
     if row is None:
-        raise ResourceMissing("event", event_id, param="starting_after")
+        raise ResourceMissing("event", event_id, param=param)
     return int(row["seq"])
 
 
