@@ -3,11 +3,15 @@
 10,000 generated requests (hypothesis): malformed and forged signatures, stale and future
 timestamps, bodies that are not UTF-8, truncated, huge, or JSON that is not an event,
 wrong content types and methods. None carries a valid signature over a valid event.
+Then byte streams that are barely HTTP against ``appevents serve``'s own server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import socket
 import sqlite3
 import time
 
@@ -19,7 +23,8 @@ from hypothesis import strategies as st
 from appevents import sign
 from appevents.receiver import App, SQLiteStore
 from appevents.testing import make_event
-from servers import asgi_server
+from raw_http import read_response
+from servers import asgi_server, webhook_server
 
 SECRET = "whsec_fuzz"
 LIMIT = 32 * 1024
@@ -122,3 +127,63 @@ def test_10000_hostile_requests_store_nothing_and_each_4xx_says_why(endpoint):
     with sqlite3.connect(db_path) as db:
         assert db.execute("SELECT COUNT(*) FROM events").fetchone() == (0,)
     assert statuses.keys() >= {400, 405, 413}
+
+
+# Pieces of HTTP/1.1, valid and not, that the built-in server's parser must survive in any
+# order: a signature (in a header or a trailer), bodies, chunk sizes and extensions,
+# oversized headers, upgrades, 100-continue, bare CRLF.
+SIGNATURE = f"Stripe-Signature: {sign(VALID, SECRET)}\r\n".encode()
+wire_pieces = st.binary(max_size=6) | st.sampled_from([
+    b"\r\n", b"\r\n\r\n", b"0\r\n", b"5\r\n", b"ffffffff\r\n", b"5;ext=" + b"e" * 3000 + b"\r\n",
+    b"POST /webhook HTTP/1.1\r\n", b"GET / HTTP/1.0\r\n", b"POST /" + b"u" * 600 + b" HTTP/1.1\r\n",
+    b"Transfer-Encoding: chunked\r\n", b"Content-Length: 5\r\n", b"Content-Length: 99999999\r\n",
+    b"Expect: 100-continue\r\n", b"Connection: close\r\n", b"Upgrade: h2c\r\nConnection: upgrade\r\n",
+    b"X-Pad: " + b"v" * 3000 + b"\r\n", SIGNATURE, VALID,
+])  # fmt: skip
+wire_starts = st.sampled_from([
+    b"", b"POST /webhook HTTP/1.1\r\nHost: t\r\n",
+    b"\r\nPOST /webhook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n",
+])  # fmt: skip
+streams = st.tuples(wire_starts, st.lists(wire_pieces, max_size=30)).map(
+    lambda parts: parts[0] + b"".join(parts[1])
+)
+
+
+def test_byte_streams_that_are_barely_http_get_well_formed_refusals(tmp_path, caplog):
+    """Every answer is a complete HTTP response, a JSON error unless it is the one valid
+    event; the server's protocol never raises, and it serves a valid delivery after."""
+    app = App(SECRET, store=SQLiteStore(tmp_path / "inbox.db"), max_body_bytes=4096)
+    options = {"keep_alive_timeout": 0.1, "request_timeout": 0.2, "linger_timeout": 0.2,
+               "max_header_bytes": 2048, "max_url_bytes": 512}  # fmt: skip
+    statuses: dict[int, int] = {}
+    with webhook_server(app, **options) as base, caplog.at_level(logging.ERROR, "asyncio"):
+        port = int(base.rsplit(":", 1)[1])
+
+        @settings(max_examples=200, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @given(streams)
+        def check(stream: bytes) -> None:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                with contextlib.suppress(OSError):  # refused and closed before the end
+                    sock.sendall(stream)
+                buffer = bytearray()
+                while True:
+                    try:
+                        status, _, body = read_response(sock, buffer)
+                    except OSError:  # closed (or reset after a refusal): nothing more
+                        break
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if status in (100, 200):
+                        continue
+                    assert 400 <= status < 500, (status, body)
+                    error = json.loads(body)["error"]
+                    assert error["code"] and error["message"]
+
+        check()
+        with httpx.Client(base_url=base) as client:
+            answer = client.post(
+                "/webhook", content=VALID, headers={"Stripe-Signature": sign(VALID, SECRET)}
+            )
+    assert answer.status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+    assert statuses.get(400, 0) > 0, statuses
