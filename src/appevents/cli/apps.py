@@ -1,5 +1,6 @@
 """``appevents apps``: edit and check stripe-app.json the way the Stripe CLI's apps plugin does.
 
+    appevents apps init [--id ID] [--name NAME] [--manifest PATH]
     appevents apps grant permission NAME "PURPOSE" [--manifest PATH]
     appevents apps revoke permission NAME [--manifest PATH]
     appevents apps validate [--manifest PATH]
@@ -11,6 +12,7 @@ Exit codes: 0 success, 1 failure (bad manifest, unknown name, missing permission
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,12 +24,24 @@ import click
 from ..errors import AppEventsError, UnknownName
 from ..manifest import (
     DEFAULT_MANIFEST,
+    EVENT_READ,
     EventSelection,
     GrantChange,
     Manifest,
+    default_purpose,
+    grant_command,
     missing_permissions,
 )
+from ..manifest.jsonfile import create_json_file
 from ..manifest.requirements import describe_event_types, unmapped_note
+from ..manifest.scaffold import (
+    EXAMPLE_ID,
+    FIRST_VERSION,
+    default_app_id,
+    default_name,
+    new_manifest,
+    new_manifest_errors,
+)
 
 PERMISSIONS_DOCS = "https://docs.stripe.com/stripe-apps/reference/permissions"
 
@@ -39,6 +53,13 @@ manifest_option = click.option(
     show_default=True,
     help="The app manifest to read and edit.",
 )
+
+
+class BadValue(click.ClickException):
+    """A value on the command line that cannot work: one line naming it and the fix, exit 2
+    (click's usage errors would print the usage first)."""
+
+    exit_code = 2
 
 
 @contextmanager
@@ -56,6 +77,46 @@ def failures_as_click_errors() -> Iterator[None]:
 @click.group(name="apps")
 def apps() -> None:
     """Edit and check your Stripe App's manifest (stripe-app.json)."""
+
+
+@apps.command()
+@click.option(
+    "--id",
+    "app_id",
+    metavar="ID",
+    help="The app's unique id, e.g. com.example.myapp [default: com.example.<folder name>].",
+)
+@click.option("--name", help="The name users see [default: made from the id].")
+@click.option("--version", default=FIRST_VERSION, show_default=True, help="The app's version.")
+@manifest_option
+def init(app_id: str | None, name: str | None, version: str, manifest_path: Path) -> None:
+    """Create the manifest that `stripe apps create` writes, without its UI part."""
+    if app_id is None:
+        folder = manifest_path.absolute().parent.name
+        app_id = default_app_id(folder)
+        if app_id is None:
+            raise BadValue(
+                f"Missing option --id: the folder name {folder} makes no app id; "
+                f"pass one, e.g. --id {EXAMPLE_ID}"
+            )
+    name = default_name(app_id) if name is None else name
+    data = new_manifest(app_id, name, version)
+    for issue in new_manifest_errors(data):
+        shown = json.dumps(issue.value, ensure_ascii=False)
+        raise BadValue(f"Invalid value for --{issue.path}: {shown} {issue.message}; {issue.fix}")
+    try:
+        with failures_as_click_errors():
+            create_json_file(manifest_path, data)
+    except FileExistsError:
+        raise click.ClickException(
+            f"{manifest_path} already exists, so init left it alone; edit it with "
+            "`appevents apps grant permission`, or pass --manifest NEW_PATH"
+        ) from None
+    click.echo(f"✔ Created {manifest_path} for {app_id} ({name}), version {version}")
+    click.echo("Next, grant the permissions your events need, e.g.:")
+    click.echo(f"  {grant_command(EVENT_READ, default_purpose(EVENT_READ), manifest_path)}")
+    suffix = "" if manifest_path == Path(DEFAULT_MANIFEST) else f" --manifest {manifest_path}"
+    click.echo(f"  appevents apps check --app MODULE:APP{suffix}")
 
 
 @apps.group()

@@ -16,6 +16,7 @@ from typing import Any
 from .. import catalog
 from ..errors import ConfigurationError, ManifestError, UnknownName
 from .jsonfile import DEFAULT_INDENT, read_json_object, write_json_atomic
+from .scaffold import EXAMPLE_ID
 from .validation import Issue, validate_manifest
 
 DEFAULT_MANIFEST = "stripe-app.json"
@@ -61,8 +62,9 @@ class Manifest:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] = DEFAULT_MANIFEST) -> Manifest:
-        """Read a manifest; ManifestError names file, line and column of bad JSON."""
-        data, indent = read_json_object(Path(path))
+        """Read a manifest; ManifestError names file, line and column of bad JSON, and for a
+        missing file how to create one."""
+        data, indent = read_json_object(Path(path), if_missing=_if_missing(Path(path)))
         return cls(path, data, indent)
 
     def __repr__(self) -> str:
@@ -202,6 +204,16 @@ class Manifest:
         if not isinstance(extends, str):
             raise ManifestError(f"{self.path}: extends must name the base manifest file")
         return Manifest.load(self.path.parent / extends)
+
+
+def _if_missing(path: Path) -> str:
+    command = f"appevents apps init --id {EXAMPLE_ID}"
+    if path != Path(DEFAULT_MANIFEST):
+        command += f" --manifest {path}"
+    return (
+        "run the command in your app's directory (where stripe-app.json is), "
+        f"pass --manifest PATH, or create one: run: {command}"
+    )
 
 
 def _revoke_suggestions(name: str, granted: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ is refused even where the caller could override it (root), as editors do.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -112,6 +113,34 @@ def write_json_atomic(path: Path, data: dict[str, Any], indent: str = DEFAULT_IN
     _fsync_directory(directory)
 
 
+def create_json_file(path: Path, data: dict[str, Any], indent: str = DEFAULT_INDENT) -> None:
+    """Write ``data`` to a new file ``path``.
+
+    Raises FileExistsError when anything is at ``path`` (even a dangling symlink), which is
+    left untouched; ManifestError when the file cannot be created.
+    """
+    text = _render_or_refuse(path, data, indent)
+    if path.is_symlink() or path.exists():
+        raise FileExistsError(errno.EEXIST, "already exists", str(path))
+    _refuse_read_only(path, path.absolute(), 0o644)
+    try:
+        # "x" creates or fails, so a file appearing meanwhile is not overwritten either.
+        with path.open("x", encoding="utf-8", newline="\n") as f:
+            try:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                raise
+    except FileExistsError:
+        raise
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot create the manifest: {error}") from None
+    _fsync_directory(path.parent)
+
+
 def _parse(path: Path, text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
@@ -175,11 +204,14 @@ def _refuse_read_only(path: Path, target: Path, mode: int) -> None:
     except OSError as error:
         raise ManifestError(f"{path}: cannot write the manifest: {error}") from None
     if not folder_mode & 0o222 or not os.access(directory, os.W_OK | os.X_OK):
-        what = "the file was left unchanged" if exists else "the file was not created"
+        what = (
+            "the file was left unchanged (it is replaced through a new file beside it)"
+            if exists
+            else "the file was not created"
+        )
         raise ManifestError(
-            f"{path}: its folder {directory} is read-only, so {what} "
-            "(it is replaced through a new file beside it); make the folder writable "
-            f"(chmod u+w {directory}) and retry"
+            f"{path}: its folder {directory} is read-only, so {what}; make the folder "
+            f"writable (chmod u+w {directory}) and retry"
         )
 
 
