@@ -1,4 +1,8 @@
-"""Stripe-looking ids (``acct_1Q2w3E4r…``) and secrets, from an injectable random source."""
+"""Stripe-looking ids (``acct_1Q2w3E4r…``), keys and secrets, from injectable random sources.
+
+Everything after the prefix is letters and digits, as Stripe's are: scripts match keys and
+signing secrets with patterns like ``whsec_[A-Za-z0-9]+``.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,30 @@ import random
 import secrets
 import string
 
-__all__ = ["IdFactory"]
+__all__ = ["ALPHABET", "IdFactory"]
 
-_ALPHABET = string.digits + string.ascii_letters
+ALPHABET = string.digits + string.ascii_letters
 
 
 class IdFactory:
-    """Makes ids; pass a seeded ``random.Random`` for reproducible runs."""
+    """Makes ids; pass a seeded ``random.Random`` for reproducible runs.
 
-    def __init__(self, rng: random.Random | None = None) -> None:
-        self._seeded = rng is not None
+    ``secret_rng`` makes keys and signing secrets: the OS's (``secrets``) by default, the
+    seeded ``rng`` when only that is given (tests want reproducible secrets too).
+    """
+
+    def __init__(
+        self, rng: random.Random | None = None, *, secret_rng: random.Random | None = None
+    ) -> None:
         # Ids need to be unique, not secret: one system seed, then a fast generator
         # (SystemRandom would read the OS once per character).
         self._rng = rng or random.Random(secrets.randbits(128))
+        self._secret_rng = secret_rng or rng or secrets.SystemRandom()
 
     def new(self, prefix: str, length: int = 24) -> str:
-        return f"{prefix}_" + "".join(self._rng.choices(_ALPHABET, k=length))
+        return f"{prefix}_" + "".join(self._rng.choices(ALPHABET, k=length))
 
-    def secret(self, prefix: str = "whsec") -> str:
-        """Signing secrets are secrets: from the OS, unless the factory was seeded (tests)."""
-        if self._seeded:
-            return self.new(prefix, 43)
-        return f"{prefix}_{secrets.token_urlsafe(32)}"
+    def secret(self, prefix: str = "whsec", length: int = 32) -> str:
+        """A key or signing secret (``sk_test``, ``rk_live``, ``whsec``): ``length``
+        characters of letters and digits (62 ** 32: over 190 bits)."""
+        return f"{prefix}_" + "".join(self._secret_rng.choices(ALPHABET, k=length))

@@ -89,7 +89,7 @@ class Sandbox:
         with self.transaction() as db:
             accounts.create_account(
                 db, body, platform=platform,
-                test_key=self.ids.new("sk_test", 32), live_key=self.ids.new("sk_live", 32),
+                test_key=self.ids.secret("sk_test"), live_key=self.ids.secret("sk_live"),
             )  # fmt: skip
         return body
 

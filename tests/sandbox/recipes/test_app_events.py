@@ -101,7 +101,26 @@ def test_deauthorized_where_not_installed_is_a_clear_error(world):
             world.sandbox, target_caller(world, merchant), "account.application.deauthorized"
         )
     assert "is not installed on" in raised.value.message
-    assert "account.application.authorized first" in raised.value.message
+    assert f"appevents apps install --account {merchant['id']}" in raised.value.message
+
+
+def test_deauthorized_on_its_own_sets_up_an_install_on_a_new_account(world):
+    """As the Stripe CLI's fixture does (it creates the account it removes)."""
+    app = register(world)
+    result = recipes.run(world.sandbox, world.caller, "account.application.deauthorized")
+    authorized, deauthorized = result.events
+    assert [authorized["type"], deauthorized["type"]] == [
+        "account.application.authorized",
+        "account.application.deauthorized",
+    ]
+    account = authorized["account"]
+    assert deauthorized["account"] == account and account != world.platform["id"]
+    install = apps.get_install(world.sandbox.db, account, app["id"])
+    assert install is not None and not install.active
+    assert result.steps_run == ["account", "deauthorize"]
+    assert result.lines[0] == f"Setting up fixture for: account ({account}, installing {app['id']})"
+    assert f"made account {account} and installed it there" in result.note
+    assert apps.get_install(world.sandbox.db, world.platform["id"], app["id"]) is None
 
 
 def test_several_apps_need_app_and_app_picks_one(world):

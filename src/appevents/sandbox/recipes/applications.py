@@ -1,9 +1,11 @@
 """``account.application.authorized`` and ``account.application.deauthorized``: install or
 uninstall the caller's app on the target account (the ``--stripe-account`` one).
 
-The Stripe CLI has no authorized fixture, and its deauthorized one needs a Connect platform
-(it creates an account and deletes it); here both act on a real install, so the app's
-installation lifecycle runs exactly as it would for a merchant.
+The Stripe CLI has no authorized fixture, and its deauthorized one sets up its own account
+(it creates one and deletes it); here both act on a real install, so the app's installation
+lifecycle runs exactly as it would for a merchant. Run on the caller's own account with no
+install to remove, deauthorized sets one up likewise: a new account installs the app, then
+uninstalls it.
 """
 
 from __future__ import annotations
@@ -55,26 +57,39 @@ def run_app_event(
             apply_edit(params, edit, {})
     if skipped:
         return TriggerResult(name, name, [], [], [SUCCESS_LINE])
-    if step == "deauthorize" and not installed:
+    set_up = step == "deauthorize" and not installed
+    if set_up and caller.account != caller.key_account:
         raise InvalidRequest(
             f"App {chosen.id} ({chosen.manifest_id}) is not installed on {caller.account}, so "
-            "it cannot be deauthorized: trigger account.application.authorized first",
+            f"it cannot be deauthorized: install it there first (`appevents apps install "
+            f"--account {caller.account}`), or trigger without --stripe-account to use a new "
+            "account, as `stripe trigger` does",
             param="app",
         )
     (before,) = sandbox.db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+    lines = [f"Setting up fixture for: {step}"]
+    note, account, steps = "", caller.account, [step]
     with sandbox.transaction():
+        if set_up:
+            account = sandbox.create_account(caller.key_account, {"type": "standard"})["id"]
+            sandbox.install(chosen.id, account, mode=_mode_of(caller))
+            lines = [f"Setting up fixture for: account ({account}, installing {chosen.id})"]
+            note = (
+                f"{chosen.id} was not installed on {caller.account}: the fixture's setup made "
+                f"account {account} and installed it there (authorized), then uninstalled it"
+            )
+            steps = ["account", step]
         if step == "authorize":
-            sandbox.install(chosen.id, caller.account, mode=str(params.get("mode")))
+            sandbox.install(chosen.id, account, mode=str(params.get("mode")))
         else:
-            sandbox.uninstall(chosen.id, caller.account)
+            sandbox.uninstall(chosen.id, account)
     rows = sandbox.db.execute(
         "SELECT body FROM events WHERE seq > ? ORDER BY seq", (before,)
     ).fetchall()
-    lines = [f"Setting up fixture for: {step}", f"Running fixture for: {step}", SUCCESS_LINE]
-    note = ""
+    lines += [f"Running fixture for: {step}", SUCCESS_LINE]
     if step == "authorize" and installed:
         note = f"{chosen.id} was already installed on {caller.account}: re-authorized (upgrade)"
-    return TriggerResult(name, name, [step], [loads(r["body"]) for r in rows], lines, note)
+    return TriggerResult(name, name, steps, [loads(r["body"]) for r in rows], lines, note)
 
 
 def _chosen_app(sandbox: Sandbox, caller: Caller, app: str | None) -> apps.AppRecord:
