@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -266,3 +267,74 @@ def test_inbox_show_prints_stored_text_verbatim(tmp_path):
     assert shown["payload"] == json.loads(body)
     listed = run("inbox", "list", "--store", url).output
     assert "[red]markup[/red]" in listed
+
+
+MANIFEST = {"id": "com.example.totals", "version": "1.0.0", "name": "Totals", "icon": "",
+            "permissions": [{"permission": "event_read", "purpose": "Receive events"}]}  # fmt: skip
+
+
+def serve_until_ready(args: list[str], cwd, env: dict[str, str]) -> str:
+    """Start `appevents serve`, return what it wrote to stderr up to its ready line, stop it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "appevents.cli.main", "serve", *args], cwd=cwd,
+        env={**os.environ, "APPEVENTS_STORE": "", **env}, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert process.stderr is not None
+        for _ in range(200):  # bounded: warnings, then the ready line
+            line = process.stderr.readline()
+            if not line or "receiving at" in line:
+                break
+            lines.append(line)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+    return "".join(lines)
+
+
+def test_serve_checks_the_manifest_given_with_manifest(tmp_path):
+    (tmp_path / "manifestapp.py").write_text(
+        "from appevents import App\napp = App(manifest='stripe-app.json')\n"
+        "@app.on('payment_intent.succeeded')\ndef paid(event):\n    pass\n"
+    )
+    (tmp_path / "other-app.json").write_text(json.dumps(MANIFEST))
+    base = ["manifestapp:app", "--app-dir", str(tmp_path), "--secret", "whsec_x",
+            "--port", "0", "--worker", "off", "--store", f"sqlite:///{tmp_path}/inbox.db"]  # fmt: skip
+    # Without the file the app names, the warning's advice is an option serve has.
+    missing = serve_until_ready(base, tmp_path, {})
+    assert "stripe-app.json: no such file" in missing and "--manifest PATH" in missing
+    for extra, env in (
+        (["--manifest", str(tmp_path / "other-app.json")], {}),
+        ([], {"APPEVENTS_MANIFEST": str(tmp_path / "other-app.json")}),
+    ):
+        warned = serve_until_ready(base + extra, tmp_path, env)
+        assert "warning: other-app.json does not grant payment_intent_read" in warned
+        assert f"--manifest {tmp_path / 'other-app.json'}" in warned
+    assert "APPEVENTS_MANIFEST" in run("serve", "--help").output
+
+
+@pytest.mark.parametrize(
+    ("host", "port_in_use", "expected"),
+    [
+        ("no-such-host.invalid", False, "the host 'no-such-host.invalid' cannot be resolved"),
+        ("192.0.2.1", False, "192.0.2.1 is not an address of this machine"),
+        ("127.0.0.1", True, "is in use: choose another --port or stop the program using it"),
+    ],
+)
+def test_serve_says_why_it_cannot_listen(tmp_path, host, port_in_use, expected):
+    (tmp_path / "okapp.py").write_text("from appevents import App\napp = App()\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1] if port_in_use else 0
+        result = CliRunner().invoke(cli, [
+            "serve", "okapp:app", "--app-dir", str(tmp_path), "--secret", "whsec_x", "--host",
+            host, "--port", str(port), "--store", f"sqlite:///{tmp_path}/inbox.db",
+        ])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ") and len(result.output.splitlines()) == 1
+    assert expected in result.output
+    if not port_in_use:
+        assert "--port" not in result.output
+    assert not (tmp_path / "inbox.db").exists()  # refused before the store was opened

@@ -28,6 +28,7 @@ T = TypeVar("T")
 STORE_ENV = "APPEVENTS_STORE"
 SECRET_ENV = "APPEVENTS_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 APP_ENV = "APPEVENTS_APP"
+MANIFEST_ENV = "APPEVENTS_MANIFEST"
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 

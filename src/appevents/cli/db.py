@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from ..receiver.inbox import Store
-from .common import open_store, run, store_option
+from .common import open_store, run, store_for_writing, store_option
 
 __all__ = ["db"]
 
@@ -29,7 +29,7 @@ def migrate(store_url: str | None) -> None:
     PostgreSQL: the versioned migrations missing from the database, in one transaction.
     SQLite: creates or upgrades the file (as opening it would).
     """
-    store = open_store(store_url)
+    store = store_for_writing(open_store(store_url))
     applied = run(_migrate(store))
     version = getattr(store, "schema_version", None)
     if applied is None or version is None:

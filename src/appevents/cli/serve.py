@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 
 import click
@@ -24,13 +26,16 @@ from ..receiver.server import WebhookServer
 from ..receiver.stores.memory import MemoryStore
 from ..receiver.stores.sqlite import SQLiteStore
 from .common import (
+    MANIFEST_ENV,
     SECRET_ENV,
     STORE_ENV,
     guard,
     load_app,
+    log_level_option,
     open_store,
     run,
     secrets_from,
+    store_for_writing,
     store_option,
 )
 from .worker_process import WorkerProcess, watch_wake_pipe
@@ -139,7 +144,17 @@ def _check_manifest(app: App) -> None:
     help="Seconds between the log lines that sum up the deliveries refused meanwhile "
     "(bad signature, wrong path...), written only when there were some.",
 )
-@click.option("--log-level", default="info", show_default=True)
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False),
+    envvar=MANIFEST_ENV,
+    show_envvar=True,
+    default=None,
+    help="The app's stripe-app.json, whose permissions are checked at start-up against the "
+    "handlers. [default: the app's App(manifest=...)]",
+)
+@log_level_option
 def serve(
     target: str,
     host: str,
@@ -156,6 +171,7 @@ def serve(
     ingest_mode: str | None,
     commit_timeout: float | None,
     stats_interval: float,
+    manifest_path: str | None,
     log_level: str,
 ) -> None:
     """Run the app's webhook endpoint and its worker with one command.
@@ -163,11 +179,15 @@ def serve(
     Every delivery is verified, stored durably, then answered 200; the worker runs the
     handlers, by default in a child process that the server wakes after each commit and
     restarts if it dies. Environment: APPEVENTS_WEBHOOK_SECRET (comma-separated
-    secrets), APPEVENTS_STORE (store URL).
+    secrets), APPEVENTS_STORE (store URL), APPEVENTS_MANIFEST (stripe-app.json).
     """
     _configure_logging(log_level)
     app = load_app(target, app_dir)
+    # Refuse an address we cannot listen on before the store is created or opened.
+    _check_listen_address(host, port)
     settings: dict[str, object] = {}
+    if manifest_path:
+        settings["manifest"] = manifest_path
     if secrets:
         settings["secrets"] = secrets_from(secrets)
     if store_url:
@@ -180,7 +200,7 @@ def serve(
             f"no webhook signing secret: pass --secret whsec_… or set {SECRET_ENV}"
         )
     _check_manifest(app)
-    store = guard(app.open_store)()
+    store = store_for_writing(guard(app.open_store)())
     ingest = _ingest_mode(ingest_mode, store)
     if isinstance(store, SQLiteStore):
         store.ingest_process = ingest == "process"
@@ -226,13 +246,47 @@ def serve(
     try:
         server.run(on_ready=ready)
     except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port or "
-            "stop the program using it"
-        ) from exc
+        raise click.ClickException(_cannot_listen(host, port, exc)) from None
+    except AppEventsError as exc:  # the store did not open: a missing database, a server down
+        raise click.ClickException(str(exc)) from None
     finally:
         if child is not None:
             child.stop()
+
+
+def _check_listen_address(host: str, port: int) -> None:
+    """Resolve ``host`` and bind each of its addresses, as the server will, then let go."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, kind, protocol, _, address in addresses:
+            with socket.socket(family, kind, protocol) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+    except OSError as exc:
+        raise click.ClickException(_cannot_listen(host, port, exc)) from None
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """Why the server cannot listen on ``host:port``, and what to pass instead."""
+    where = f"cannot listen on {host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return (
+            f"{where}: the host {host!r} cannot be resolved ({exc.strerror}); pass --host "
+            "with a name or address of this machine, such as 127.0.0.1 or 0.0.0.0 (all)"
+        )
+    if exc.errno == errno.EADDRINUSE:
+        return f"{where}: port {port} is in use: choose another --port or stop the program using it"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{where}: {host} is not an address of this machine; pass --host with one of its "
+            "addresses, such as 127.0.0.1 or 0.0.0.0 (all)"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"{where}: not permitted (ports below 1024 need privileges); choose a --port from "
+            "1024 up"
+        )
+    return f"{where}: {exc.strerror or exc}; check --host and --port"
 
 
 _DESCRIBE = {
@@ -273,7 +327,7 @@ def _worker_mode(chosen: str | None, no_worker: bool, *, in_memory: bool) -> str
 @click.argument("target", metavar="MODULE:APP")
 @store_option
 @click.option("--app-dir", default=".", show_default=True, help="Folder to import MODULE from.")
-@click.option("--log-level", default="info", show_default=True)
+@log_level_option
 @click.option("--wake-fd", type=int, default=None, hidden=True)  # set by `appevents serve`
 def worker(
     target: str, store_url: str | None, app_dir: str, log_level: str, wake_fd: int | None
@@ -284,7 +338,7 @@ def worker(
     """
     _configure_logging(log_level)
     app = load_app(target, app_dir)
-    store = open_store(store_url) if store_url else guard(app.open_store)()
+    store = store_for_writing(open_store(store_url) if store_url else guard(app.open_store)())
 
     async def main() -> None:
         await store.open()

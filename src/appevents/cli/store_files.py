@@ -77,6 +77,11 @@ def check_for_reading(path: Path, hint: str) -> None:
     if not path.exists():
         raise ConfigurationError(f"no inbox at {path}: {hint}")
     _check_header(path)
+    if not os.access(path, os.W_OK):
+        raise ConfigurationError(
+            f"inbox {path} is read-only, and SQLite writes its journal into an inbox even to "
+            "read it: make it writable (chmod u+w), or read a copy"
+        )
     version = _schema_version(path)
     if version == 0:
         raise ConfigurationError(
