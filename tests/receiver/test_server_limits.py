@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import socket
 import threading
 import time
@@ -313,3 +314,43 @@ def test_a_signature_in_a_chunked_trailer_is_ignored(app):
         )  # fmt: skip
         status, _, answer = read_response(sock, bytearray())
         assert (status, json.loads(answer)) == (200, {"received": True, "duplicate": False})
+
+
+# -- every refusal of the server is counted and logged, as the other shells' are ---------
+
+
+def test_the_server_counts_and_logs_its_own_refusals(app, caplog):
+    caplog.set_level(logging.WARNING)
+    options = {"max_url_bytes": 512, "max_header_bytes": 2048, "max_connections": 3}
+    with running_webhook_server(app, **options) as (server, loop):
+        base = f"http://127.0.0.1:{server.bound_port}"
+        url = base + "/webhook"
+        body = make_event("customer.created")
+        assert httpx.get(url).status_code == 405
+        assert httpx.post(base + "/other", content=b"{}").status_code == 404
+        assert httpx.post(url, content=b"x" * (9 * 1024)).status_code == 413
+        assert httpx.get(base + "/" + "a" * 600).status_code == 414
+        assert httpx.post(url, content=body, headers={"X-Pad": "p" * 3000}).status_code == 431
+        wrong = signed_headers(body, "whsec_someone_else")
+        assert httpx.post(url, content=body, headers=wrong).status_code == 400
+        held = [connect(base) for _ in range(3)]
+        try:
+            poll_until(lambda: on_loop(loop, lambda: len(server.connections)) == 3)
+            with connect(base) as refused:
+                assert read_response(refused, bytearray())[0] == 503
+        finally:
+            for sock in held:
+                sock.close()
+        totals = on_loop(loop, lambda: dict(server.runtime.rejections.totals))
+    assert totals == {
+        "method_not_allowed": 1,
+        "not_found": 1,
+        "body_too_large": 1,
+        "url_too_long": 1,
+        "headers_too_large": 1,
+        "no_matching_signature": 1,
+        "too_many_connections": 1,
+    }
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("appevents")]
+    assert any("from 127.0.0.1: 414 url_too_long" in line for line in logged), logged
+    assert any("from 127.0.0.1: 400 no_matching_signature" in line for line in logged)

@@ -14,6 +14,9 @@ or leave unread is bounded:
   the client still sends is discarded (never parsed or kept) until it closes or
   ``linger_timeout`` passes. Closing at once would make the kernel reset a connection
   with unread bytes, and the client would lose the answer.
+
+Every refusal is counted and logged (rate-limited) by the runtime's ``rejections``, with
+the client's address, as the ASGI and WSGI shells do.
 """
 
 from __future__ import annotations
@@ -116,6 +119,8 @@ class Connection(asyncio.Protocol):
         # A stream server's transport (uvloop's is one without subclassing it).
         transport = cast(asyncio.Transport, transport)
         self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.remote: str | None = str(peer[0]) if peer else None  # for refusals' log lines
         server = self.server
         if len(server.connections) < server.max_connections:
             server.connections.add(self)
@@ -125,6 +130,7 @@ class Connection(asyncio.Protocol):
         if len(server.refused) <= server.max_refused_lingering:
             self._fail(refusal)
         else:  # no descriptors to spare for lingering: answer and close at once
+            self.runtime.rejections.rejected(refusal, None, self.remote)
             transport.write(encode(refusal, keep_alive=False))
             self.close()
 
@@ -239,11 +245,13 @@ class Connection(asyncio.Protocol):
         path = self.url.partition(b"?")[0].decode("latin-1")
         refused = misrouted(path, method, self.path)
         if refused is not None:
+            self.runtime.rejections.rejected(refused, self.signature, self.remote)
             # After a 405, close: a HEAD client would not read this answer's body.
             self._enqueue(_Slot(refused, keep_alive and refused.status != 405))
         else:
             body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
-            self._enqueue(_Slot(self.runtime.accept(body, self.signature), keep_alive))
+            answer = self.runtime.accept(body, self.signature, self.remote)
+            self._enqueue(_Slot(answer, keep_alive))
         self.body = []
 
     # -- answers, in request order -----------------------------------------------------
@@ -289,6 +297,7 @@ class Connection(asyncio.Protocol):
 
     def _fail(self, reply: Reply) -> None:
         """Answer ``reply`` after the requests before it, then close the connection."""
+        self.runtime.rejections.rejected(reply, self.signature, self.remote)
         self.rejected = reply
         self.reading = False
         self.closing = True  # ignore whatever else arrives on this connection
