@@ -88,6 +88,11 @@ def check_for_reading(path: Path, hint: str) -> None:
             f"{path} is an empty SQLite file, not an inbox yet (appevents serve creates one): "
             f"{hint}"
         )
+    if version > SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"inbox {path} has schema version {version}, newer than this appevents reads "
+            f"({SCHEMA_VERSION}): upgrade appevents (pip install -U appevents)"
+        )
     if version < SCHEMA_VERSION:
         raise ConfigurationError(
             f"inbox {path} has schema version {version} and needs migrating to "
