@@ -354,3 +354,19 @@ def test_the_server_counts_and_logs_its_own_refusals(app, caplog):
     logged = [r.getMessage() for r in caplog.records if r.name.startswith("appevents")]
     assert any("from 127.0.0.1: 414 url_too_long" in line for line in logged), logged
     assert any("from 127.0.0.1: 400 no_matching_signature" in line for line in logged)
+
+
+def test_a_client_that_half_closes_after_its_requests_still_reads_the_answers(app):
+    """Some clients shut their side once the request is written (HTTP/1.0 tools, nc -N)."""
+    first, second = make_event("customer.created"), make_event("customer.updated")
+    with webhook_server(app) as base, connect(base) as sock:
+        sock.sendall(request(first) + request(second))
+        sock.shutdown(socket.SHUT_WR)
+        buffer = bytearray()
+        answers = [read_response(sock, buffer) for _ in range(2)]
+        assert [(status, json.loads(body)["duplicate"]) for status, _, body in answers] == [
+            (200, False),
+            (200, False),
+        ]
+        assert answers[1][1]["connection"] == "close"
+        assert closed_by_server(sock)

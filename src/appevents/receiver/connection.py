@@ -93,6 +93,7 @@ class Connection(asyncio.Protocol):
         self.request_started = 0.0
         self.reading = False  # inside a request (a timeout then means a slow client)
         self.closing = False
+        self.peer_closed = False  # the client shut its side: answer what it sent, then close
         self.lingering_since: float | None = None
         self.paused = False  # reading, for either reason below
         self.write_paused = False  # the transport's unsent answers are above high water
@@ -177,6 +178,13 @@ class Connection(asyncio.Protocol):
             self.unparsed += len(data)
             if self.head_bytes + self.unparsed > self.max_head:
                 self._fail(headers_too_large(self.max_head))
+
+    def eof_received(self) -> bool:
+        if self.lingering_since is not None or not self.queue:
+            return False  # nothing owed: the transport closes
+        self.peer_closed = True
+        self.reading = False  # a request cut short by the EOF will never be complete
+        return True  # half-open: the answers still owed are written, then we close
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -281,7 +289,11 @@ class Connection(asyncio.Protocol):
             transport = self.transport
             if transport is None:  # the client left; the commit still happened
                 continue
-            keep_alive = slot.keep_alive and not self.server.stopping
+            keep_alive = (
+                slot.keep_alive
+                and not self.server.stopping
+                and not (self.peer_closed and not self.queue)
+            )
             transport.write(encode(reply, keep_alive=keep_alive))
             self.last_activity = self.loop.time()
             if not keep_alive:
@@ -315,8 +327,8 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None:
             return
-        if not transport.can_write_eof():
-            self.close()
+        if self.peer_closed or not transport.can_write_eof():
+            self.close()  # nothing more will come (or no way to say we are done)
             return
         transport.write_eof()  # sent once the answer is: the client reads it, then EOF
         if self.paused:  # go on reading, to discard, until the client closes
