@@ -267,16 +267,16 @@ def test_check_unknown_event_type_fails_cleanly(tmp_path: Path) -> None:
 
 @pytest.fixture
 def fake_app_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A module in the cwd whose `app` has handlers, as appevents' receiver App would."""
+    """A module in the cwd whose `app` is a receiver App with handlers."""
     name = f"fake_receiver_{tmp_path.name.replace('-', '_')}"
     (tmp_path / f"{name}.py").write_text(
         textwrap.dedent(
             """
-            class FakeApp:
-                def event_types(self):
-                    return ["payment_intent.*", "account.application.authorized", "*"]
+            from appevents import App
 
-            app = FakeApp()
+            app = App()
+            app.on("payment_intent.*", "*")(lambda event: None)
+            app.on_install(lambda event: None)
             not_an_app = 42
             """
         )
@@ -305,11 +305,14 @@ def test_check_app_reads_the_receivers_handlers(tmp_path: Path, fake_app_module:
 
 def test_check_app_errors(fake_app_module: str) -> None:
     not_app = run("check", "--app", f"{fake_app_module}:not_an_app")
-    assert not_app.exit_code == 1
-    assert f"{fake_app_module}:not_an_app (int) has no event_types()" in not_app.output
+    assert (not_app.exit_code, not_app.output) == (
+        2,
+        f"Error: Invalid value for --app: {fake_app_module}:not_an_app is a int, "
+        "not an appevents.App\n",
+    )
     missing_attr = run("check", "--app", f"{fake_app_module}:nope")
-    assert missing_attr.exit_code == 1
+    assert missing_attr.exit_code == 2
     assert "has no attribute 'nope'" in missing_attr.output
     missing_module = run("check", "--app", "no_such_module_xyz:app")
-    assert missing_module.exit_code == 1
-    assert "cannot import 'no_such_module_xyz'" in missing_module.output
+    assert missing_module.exit_code == 2
+    assert "cannot import module 'no_such_module_xyz'" in missing_module.output

@@ -96,7 +96,7 @@ def test_grant_creates_permissions_when_absent(tmp_path: Path) -> None:
 
 def test_grant_refuses_a_permissions_value_that_is_not_a_list(tmp_path: Path) -> None:
     manifest = Manifest(tmp_path / "m.json", {**BASE, "permissions": {"event_read": "x"}})
-    with pytest.raises(ManifestError, match="permissions must be a list"):
+    with pytest.raises(ManifestError, match="permissions: must be a list of"):
         manifest.grant_permission("event_read", "x")
 
 

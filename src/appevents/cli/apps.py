@@ -11,13 +11,11 @@ Exit codes: 0 success, 1 failure (bad manifest, unknown name, missing permission
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -42,6 +40,7 @@ from ..manifest.scaffold import (
     new_manifest,
     new_manifest_errors,
 )
+from .common import load_app
 
 PERMISSIONS_DOCS = "https://docs.stripe.com/stripe-apps/reference/permissions"
 
@@ -242,30 +241,13 @@ def check(manifest_path: Path, event_patterns: tuple[str, ...], app_reference: s
 
 
 def app_event_types(reference: str) -> list[str]:
-    """``app.event_types()`` of the object named by MODULE:APP (imported from the cwd)."""
-    module_name, _, attribute = reference.partition(":")
-    if not module_name or not attribute:
-        raise click.BadParameter(
-            f"{reference!r} is not MODULE:APP, e.g. myapp.webhooks:app", param_hint="--app"
-        )
-    cwd = str(Path.cwd())
-    if cwd not in sys.path:
-        sys.path.insert(0, cwd)  # as `python -m` would, so the app's own modules import
+    """The event types the handlers of the App named by MODULE:APP (imported from the cwd)
+    listen to; its import failing is one line naming --app."""
     try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as error:
-        raise click.ClickException(f"cannot import {module_name!r} (--app): {error}") from None
-    for part in attribute.split("."):
-        if not hasattr(target, part):
-            raise click.ClickException(f"module {module_name!r} has no attribute {attribute!r}")
-        target = getattr(target, part)
-    event_types: Callable[[], Any] | None = getattr(target, "event_types", None)
-    if not callable(event_types):
-        raise click.ClickException(
-            f"{reference} ({type(target).__name__}) has no event_types(): "
-            "pass the receiver's App object, e.g. myapp:app"
-        )
-    return [str(pattern) for pattern in event_types()]
+        app = load_app(reference)
+    except click.BadParameter as error:
+        raise BadValue(f"Invalid value for --app: {error.message}") from None
+    return app.event_types()
 
 
 def _count(number: int, noun: str) -> str:

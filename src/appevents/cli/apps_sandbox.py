@@ -1,45 +1,42 @@
-"""``appevents apps register | install | upgrade | uninstall``: the merchant's side."""
+"""``appevents apps register | install | upgrade | uninstall``: the merchant's side.
+
+The manifest is read and checked here, before anything is sent: a file the sandbox could not
+use (not JSON, not valid for Stripe, no usable id) is one clear error naming it, and the
+sandbox never sees it.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
 
+from ..manifest import DEFAULT_MANIFEST, Manifest
 from .api_client import call
-from .config import API_KEY_ENV
+from .common import guard
 
 manifest_option = click.option(
     "--manifest",
     "manifest_path",
-    default="stripe-app.json",
+    default=DEFAULT_MANIFEST,
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
+    help="The app manifest to register.",
 )
 MODES = click.Choice(["test", "live", "live+test", "sandbox"])
-# Only an account itself installs or removes apps on it: these commands take its key.
-account_key_option = click.option(
-    "--api-key",
-    "account_key",
-    envvar=API_KEY_ENV,
-    show_envvar=True,
-    help="The account's own secret key (`appevents accounts create` prints it); "
-    "default: the logged-in key.",
-)
 
 
-def _manifest(path: Path) -> dict[str, Any]:
-    try:
-        manifest: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise click.UsageError(f"cannot read the manifest {path}: {exc}") from None
+@guard
+def _valid_manifest(path: Path) -> Manifest:
+    manifest = Manifest.load(path)
+    manifest.require_valid("not registered")
     return manifest
 
 
-def _register(path: Path) -> dict[str, Any]:
-    app: dict[str, Any] = call("POST", "/_sandbox/apps", json_body={"manifest": _manifest(path)})
+def _register(manifest: Manifest) -> dict[str, Any]:
+    app: dict[str, Any] = call("POST", "/_sandbox/apps", json_body={"manifest": manifest.data})
     return app
 
 
@@ -47,7 +44,7 @@ def _register(path: Path) -> dict[str, Any]:
 @manifest_option
 def register(manifest_path: Path) -> None:
     """Register the app (or a new version of it) in the sandbox from its manifest."""
-    app = _register(manifest_path)
+    app = _register(_valid_manifest(manifest_path))
     versions = ", ".join(v["version"] for v in app["versions"])
     click.echo(f"Registered {app['manifest_id']} as {app['id']} (versions: {versions})")
 
@@ -56,15 +53,11 @@ def register(manifest_path: Path) -> None:
 @click.option("--account", required=True, help="The merchant account installing the app.")
 @click.option("--mode", type=MODES, default="test", show_default=True)
 @manifest_option
-@account_key_option
-def install(account: str, mode: str, manifest_path: Path, account_key: str | None) -> None:
+def install(account: str, mode: str, manifest_path: Path) -> None:
     """Install the app on an account: emits account.application.authorized."""
-    app = _register(manifest_path)
+    app = _register(_valid_manifest(manifest_path))
     done = call(
-        "POST",
-        f"/_sandbox/apps/{app['id']}/installs",
-        json_body={"account": account, "mode": mode},
-        key=account_key,
+        "POST", f"/_sandbox/apps/{app['id']}/installs", json_body={"account": account, "mode": mode}
     )
     click.echo(f"Installed {app['manifest_id']} {done['version']} on {account} ({mode})")
 
@@ -73,28 +66,27 @@ def install(account: str, mode: str, manifest_path: Path, account_key: str | Non
 @click.option("--account", required=True)
 @click.option("--mode", type=MODES, default="test", show_default=True)
 @manifest_option
-@account_key_option
-def upgrade(account: str, mode: str, manifest_path: Path, account_key: str | None) -> None:
+def upgrade(account: str, mode: str, manifest_path: Path) -> None:
     """Move an install to the manifest's version (its permissions): authorized again."""
-    manifest = _manifest(manifest_path)
-    app = _register(manifest_path)
+    manifest = _valid_manifest(manifest_path)
+    version = manifest.data["version"]  # a non-empty string: the manifest is valid
+    app = _register(manifest)
     call(
         "POST",
         f"/_sandbox/apps/{app['id']}/installs",
-        json_body={"account": account, "mode": mode, "version": manifest["version"]},
-        key=account_key,
+        json_body={"account": account, "mode": mode, "version": version},
     )
-    click.echo(f"Upgraded {app['manifest_id']} on {account} to {manifest['version']}")
+    click.echo(f"Upgraded {app['manifest_id']} on {account} to {version}")
 
 
 @click.command("uninstall")
 @click.option("--account", required=True)
 @manifest_option
-@account_key_option
-def uninstall(account: str, manifest_path: Path, account_key: str | None) -> None:
+def uninstall(account: str, manifest_path: Path) -> None:
     """Uninstall the app from an account: emits account.application.deauthorized."""
-    app_id = _manifest(manifest_path)["id"]
-    call("DELETE", f"/_sandbox/apps/{app_id}/installs/{account}", key=account_key)
+    # Only the id matters here: an app whose manifest has other errors can still be removed.
+    app_id = guard(lambda: Manifest.load(manifest_path).require_app_id())()
+    call("DELETE", f"/_sandbox/apps/{quote(app_id, safe='')}/installs/{account}")
     click.echo(f"Uninstalled {app_id} from {account}")
 
 

@@ -177,14 +177,28 @@ class Manifest:
         Refuses (ManifestError listing them) a manifest with validation errors: a file Stripe
         would reject is never produced by an edit, and the one on disk stays as it was.
         """
+        self.require_valid("not saved")
+        write_json_atomic(self.path, self.data, self.indent)
+
+    def require_valid(self, refusal: str) -> None:
+        """Raise ManifestError listing every validation error, if there is any; ``refusal``
+        says what was not done (``not saved``)."""
         errors = self.errors()
         if errors:
             raise ManifestError(
-                f"{self.path}: not saved, the manifest has {len(errors)} "
+                f"{self.path}: {refusal}, the manifest has {len(errors)} "
                 f"error{'' if len(errors) == 1 else 's'} (fix them, then retry): "
                 + " | ".join(str(issue) for issue in errors)
             )
-        write_json_atomic(self.path, self.data, self.indent)
+
+    def require_app_id(self) -> str:
+        """The app's id; ManifestError saying what is wrong with it when it is unusable."""
+        for issue in self.errors():
+            if issue.path == "id":
+                raise ManifestError(f"{self.path}: {issue}")
+        if self.app_id is None:  # a local manifest may inherit it, but cannot name the app
+            raise ManifestError(f'{self.path}: id: is required; fix: add "id": "{EXAMPLE_ID}"')
+        return self.app_id
 
     def _entries(self, *, create: bool) -> list[Any]:
         if "permissions" not in self.data:
@@ -193,10 +207,8 @@ class Manifest:
             self.data["permissions"] = []
         entries = self.data["permissions"]
         if not isinstance(entries, list):
-            raise ManifestError(
-                f"{self.path}: permissions must be a list of {{permission, purpose}} objects, "
-                f"not {type(entries).__name__}; fix it by hand first"
-            )
+            issues = [str(issue) for issue in self.errors() if issue.path == "permissions"]
+            raise ManifestError(f"{self.path}: {' | '.join(issues)}")
         return entries
 
     def _base(self) -> Manifest:
