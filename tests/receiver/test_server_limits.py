@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -370,3 +371,17 @@ def test_a_client_that_half_closes_after_its_requests_still_reads_the_answers(ap
         ]
         assert answers[1][1]["connection"] == "close"
         assert closed_by_server(sock)
+
+
+def test_more_pipelined_deliveries_than_answers_pending_are_read_in_turn(app):
+    """Past 32 commits pending, parsing stops mid-read; the rest is parsed once answered."""
+    bodies = [make_event("customer.created", account=f"acct_{n}") for n in range(200)]
+    with webhook_server(app) as base, connect(base) as sock:
+        sock.sendall(b"".join(request(body) for body in bodies))  # one write, many reads' worth
+        buffer = bytearray()
+        answers = [read_response(sock, buffer) for _ in bodies]
+    assert {(status, json.loads(body)["duplicate"]) for status, _, body in answers} == {
+        (200, False)
+    }
+    with sqlite3.connect(app.store.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM events").fetchone() == (200,)

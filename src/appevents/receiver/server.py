@@ -137,11 +137,10 @@ class WebhookServer:
             connection.close()
 
     async def _sweep(self) -> None:
-        interval = min(
-            1.0, self.keep_alive_timeout / 2, self.request_timeout / 2, self.linger_timeout / 2
-        )
+        timeouts = (self.keep_alive_timeout, self.request_timeout, self.linger_timeout)
+        interval = min(1.0, *(timeout / 2 for timeout in timeouts if timeout > 0))
         while True:
-            await asyncio.sleep(max(interval, 0.005))
+            await asyncio.sleep(interval)
             now = asyncio.get_running_loop().time()
             for connection in [*self.connections, *self.refused]:
                 connection.expire(now)
