@@ -23,6 +23,7 @@ import pytest
 
 import raw_http
 from appevents.receiver import App, SQLiteStore
+from appevents.receiver.limits import default_max_connections, open_file_limit
 from appevents.receiver.server import WebhookServer
 from appevents.testing import make_event, signed_headers
 from raw_http import closed_by_server, connect, read_response
@@ -176,14 +177,25 @@ def test_connections_beyond_the_cap_get_a_503_and_a_freed_place_is_served(app):
 
 
 def test_the_default_cap_stays_below_the_file_limit():
-    from appevents.receiver.limits import default_max_connections
-
     assert default_max_connections(1024) < 1024 - 32
     assert default_max_connections(1024) > 512
     assert default_max_connections(20_000) < 20_000 - 32
     assert default_max_connections(64) >= 1
     # An unlimited file limit still gives a finite cap.
     assert 1000 <= default_max_connections(None) < 10**6
+
+
+def test_a_cap_that_leaves_no_descriptors_spare_is_warned_about(caplog):
+    file_limit = open_file_limit()
+    assert file_limit is not None  # the test machine has a limit
+    runtime = App(SECRET).runtime()
+    with caplog.at_level(logging.WARNING, "appevents.server"):
+        WebhookServer(runtime, max_connections=default_max_connections(file_limit))
+        assert caplog.records == []
+        WebhookServer(runtime, max_connections=file_limit)
+    [warning] = caplog.records
+    assert f"max_connections {file_limit} leaves too few" in warning.getMessage()
+    assert f"at most {default_max_connections(file_limit)}" in warning.getMessage()
 
 
 def test_server_options_are_checked():

@@ -58,8 +58,18 @@ class WebhookServer:
         backlog: int = 2048,
     ) -> None:
         """``max_connections`` defaults to a cap below the process's open-file limit."""
+        file_limit = open_file_limit()
         if max_connections is None:
-            max_connections = default_max_connections(open_file_limit())
+            max_connections = default_max_connections(file_limit)
+        elif file_limit is not None and max_connections > default_max_connections(file_limit):
+            log.warning(
+                "max_connections %d leaves too few of the %d open files allowed (ulimit -n) "
+                "for the store and the children: past them, every new connection fails. "
+                "Raise the limit or pass at most %d",
+                max_connections,
+                file_limit,
+                default_max_connections(file_limit),
+            )
         for name, value, minimum, unit in [
             ("keep_alive_timeout", keep_alive_timeout, 0.01, "seconds"),
             ("request_timeout", request_timeout, 0.01, "seconds"),
@@ -133,7 +143,7 @@ class WebhookServer:
             # Busy connections close themselves once answered (see _write_ready).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._all_closed.wait(), self.graceful_timeout)
-        for connection in list(self.connections):
+        for connection in [*self.connections, *self.refused]:
             connection.close()
 
     async def _sweep(self) -> None:
