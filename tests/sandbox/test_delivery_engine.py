@@ -75,12 +75,12 @@ def running(
     data: str,
     client: Scripted | Poster,
     *,
-    concurrency: int = 16,
+    concurrency: int | None = None,
     batch: int = 256,
     clock: Callable[[], float] = time.time,
 ) -> Iterator[Running]:
     settings = DeliverySettings(
-        timeout=5.0, concurrency=concurrency, batch=batch,
+        timeout=5.0, concurrency=concurrency or DeliverySettings().concurrency, batch=batch,
         schedule=RetrySchedule(time_scale=1 / HOUR), disable=DisablePolicy(time_scale=1 / HOUR),
     )  # fmt: skip
     server = SandboxServer(data, settings=settings, client=client, clock=clock)
@@ -190,6 +190,19 @@ def test_an_unexpected_client_failure_loses_nothing(tmp_path):
         assert len(run.delivery(event_id)["attempts_log"]) == 1  # type: ignore[arg-type]
 
 
+def test_by_default_a_lone_endpoint_has_16_deliveries_in_flight(tmp_path):
+    client = Scripted()
+    with running(str(tmp_path / "s.db"), client) as run:
+        endpoint(run)
+        client.gate.clear()
+        ids = [run.emit(n) for n in range(20)]
+        wait_for(lambda: len(client.posts) == 16)
+        time.sleep(0.3)
+        assert len(client.posts) == 16  # local receivers gain nothing from more
+        client.gate.set()
+        wait_for(lambda: all(run.delivery(i)["status"] == "succeeded" for i in ids))
+
+
 def test_a_busy_endpoint_borrows_idle_senders_but_leaves_a_newcomer_its_share(tmp_path):
     client = Scripted()
     with running(str(tmp_path / "s.db"), client, concurrency=16) as run:
@@ -296,7 +309,7 @@ def test_a_hanging_endpoints_backlog_held_past_its_lease_does_not_hide_others_re
     skew = [0.0]
     client = OneHangs(hanging_url="http://127.0.0.1:9/hangs", hang=4.0, refusing=False)
     with running(
-        str(tmp_path / "s.db"), client, batch=2, clock=lambda: time.time() + skew[0]
+        str(tmp_path / "s.db"), client, concurrency=16, batch=2, clock=lambda: time.time() + skew[0]
     ) as run:
         endpoint(run, "http://127.0.0.1:9/hangs")
         for n in range(20):

@@ -52,9 +52,9 @@ RESPONSE_EXCERPT = 5000
 class DeliverySettings:
     timeout: float = 30.0
     """Seconds to wait for an endpoint's answer (the Stripe CLI forwarder uses 30)."""
-    concurrency: int = 16
-    """Deliveries in flight at once to endpoints in good standing; local receivers gain
-    nothing from more."""
+    concurrency: int = 20
+    """Deliveries in flight at once to endpoints in good standing: a lone endpoint keeps 16
+    in flight (local receivers gain nothing from more) and 4 stay free for any other."""
     per_endpoint: int = 4
     """Deliveries in flight to one endpoint while others wait for senders; alone, it may
     borrow idle ones, up to ``concurrency - per_endpoint``."""
