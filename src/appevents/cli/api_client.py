@@ -1,16 +1,41 @@
-"""Calling the sandbox's API from the CLI with the saved login (or flags)."""
+"""Calling the sandbox's API from the CLI with the saved login (or flags).
+
+Everything a command sends goes through here, so that ids, header values and the sandbox's
+answers are checked once: an id cannot reach another URL (``../account``), a key that
+cannot be a header is named as such, and an unreachable sandbox or an answer that is not
+the sandbox's is one clear error instead of a traceback.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import click
 import httpx
 
 from ..sandbox.formdata import encode_form
 from .config import Login, load_login
+
+__all__ = [
+    "answer",
+    "call",
+    "check_header",
+    "check_id",
+    "echo_json",
+    "login_or_fail",
+    "path",
+    "unexpected_answer",
+    "unreachable",
+]
+
+# Stripe's ids are a prefix, "_" and letters and digits; app ids are manifest ids
+# (com.example.app), hence "." and "-" inside (never first, so never "." or "..").
+ID_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+# Printable ASCII: what an HTTP header value may hold without being mangled.
+HEADER_SHAPE = re.compile(r"[\x21-\x7e]+")
 
 
 def login_or_fail() -> Login:
@@ -20,6 +45,46 @@ def login_or_fail() -> Login:
             "not logged in: start `appevents sandbox`, then run `appevents login`"
         )
     return saved
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """``value`` if it has an id's shape; a usage error naming it otherwise."""
+    if not ID_SHAPE.fullmatch(value):
+        raise click.UsageError(
+            f"invalid {what} {value!r}: expected an id of letters, digits and _ "
+            "(like evt_1Q2w3E4r or acct_1Q2w3E4r)"
+        )
+    return value
+
+
+def path(template: str, *ids: str) -> str:
+    """``template`` with each ``{}`` replaced by an id, checked and escaped as one segment."""
+    return template.format(*(quote(check_id(i), safe="") for i in ids))
+
+
+def check_header(name: str, value: str, fix: str) -> str:
+    if not HEADER_SHAPE.fullmatch(value):
+        raise click.UsageError(
+            f"invalid {name} {value!r}: a header value must be printable ASCII without spaces "
+            f"or line breaks; {fix}"
+        )
+    return value
+
+
+def unreachable(api_base: str, error: Exception) -> click.ClickException:
+    """The error for a sandbox that does not answer (shared by every command that calls it)."""
+    return click.ClickException(
+        f"cannot reach the sandbox at {api_base} ({error or type(error).__name__}): start it "
+        "with `appevents sandbox`, or log in to the one you run (`appevents login --api-base URL`)"
+    )
+
+
+def unexpected_answer(api_base: str, response: httpx.Response) -> click.ClickException:
+    return click.ClickException(
+        f"{response.request.method} {response.request.url.path}: {api_base} answered "
+        f"{response.status_code} {response.text[:200]!r}, not as the sandbox does: is it "
+        "`appevents sandbox`?"
+    )
 
 
 def call(
@@ -33,10 +98,14 @@ def call(
     key: str | None = None,
 ) -> Any:
     """One API call; a Stripe error becomes a clear CLI error with the sandbox's message."""
+    for segment in path.split("/")[1:]:
+        if segment in ("", ".", ".."):  # a caller that did not use path()
+            raise click.UsageError(f"invalid path {path!r}: an id in it is empty, . or ..")
     login = login_or_fail()
-    headers = {"Authorization": f"Bearer {key or login.key(live)}"}
+    secret = check_header("API key", key or login.key(live), "run `appevents login` again")
+    headers = {"Authorization": f"Bearer {secret}"}
     if stripe_account:
-        headers["Stripe-Account"] = stripe_account
+        headers["Stripe-Account"] = check_id(stripe_account, "--stripe-account")
     url = f"{login.api_base}{path}"
     try:
         if json_body is not None:
@@ -54,19 +123,24 @@ def call(
                 method, url, data=dict(encode_form(params or {})), headers=headers, timeout=30
             )
     except httpx.HTTPError as exc:
-        raise click.ClickException(
-            f"cannot reach the sandbox at {login.api_base} ({exc}): is `appevents sandbox` running?"
-        ) from None
+        raise unreachable(login.api_base, exc) from None
+    return answer(login.api_base, response)
+
+
+def answer(api_base: str, response: httpx.Response) -> Any:
+    """The sandbox's JSON answer, or its Stripe error as a CLI error."""
     try:
         body = response.json()
-    except json.JSONDecodeError:
-        raise click.ClickException(
-            f"{method} {path}: {response.status_code} {response.text[:200]}"
-        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise unexpected_answer(api_base, response) from None
+    if not isinstance(body, dict):
+        raise unexpected_answer(api_base, response)
     if response.status_code >= 400:
-        error = body.get("error", {})
+        error = body.get("error")
+        if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+            raise unexpected_answer(api_base, response)
         param = f" (param: {error['param']})" if error.get("param") else ""
-        raise click.ClickException(f"{error.get('message', response.text)}{param}")
+        raise click.ClickException(f"{error['message']}{param}")
     return body
 
 

@@ -7,7 +7,17 @@ import socket
 import click
 import httpx
 
-from .config import API_BASE_ENV, API_KEY_ENV, DEFAULT_API_BASE, Login, forget_login, save_login
+from .api_client import answer, check_header, unreachable
+from .config import (
+    API_BASE_ENV,
+    API_KEY_ENV,
+    DEFAULT_API_BASE,
+    Login,
+    check_api_base,
+    check_config_writable,
+    forget_login,
+    save_login,
+)
 
 
 @click.command()
@@ -21,26 +31,31 @@ def login(api_base: str, api_key: str | None, device_name: str) -> None:
 
     Environment: APPEVENTS_API_BASE, APPEVENTS_API_KEY, APPEVENTS_CONFIG_DIR.
     """
-    api_base = api_base.rstrip("/")
+    api_base = check_api_base(api_base)
+    if api_key:
+        check_header("--api-key", api_key, "pass the sk_test_… key the sandbox printed")
+    check_config_writable()
     try:
         if api_key:
-            account = httpx.get(
+            response = httpx.get(
                 f"{api_base}/v1/account", headers={"Authorization": f"Bearer {api_key}"}, timeout=10
             )
-            if account.status_code != 200:
-                refusal = account.json()["error"]["message"]
-                raise click.ClickException(f"the sandbox at {api_base} refused the key: {refusal}")
-            saved = Login(api_base, account.json()["id"], api_key, None, device_name)
+            try:
+                account = answer(api_base, response)
+            except click.ClickException as refused:
+                raise click.ClickException(
+                    f"the sandbox at {api_base} refused the key: {refused.message}"
+                ) from None
+            saved = Login(api_base, str(account["id"]), api_key, None, device_name)
         else:
-            paired = httpx.post(f"{api_base}/_sandbox/pair", timeout=10)
-            paired.raise_for_status()
-            body = paired.json()
+            body = answer(api_base, httpx.post(f"{api_base}/_sandbox/pair", timeout=10))
             saved = Login(api_base, body["account"], body["keys"]["test"], body["keys"]["live"],
                           device_name)  # fmt: skip
     except httpx.HTTPError as exc:
+        raise unreachable(api_base, exc) from None
+    except (KeyError, TypeError):
         raise click.ClickException(
-            f"cannot reach a sandbox at {api_base} ({exc}): start one with `appevents sandbox`"
-            " or pass --api-base"
+            f"{api_base} answered, but not as `appevents sandbox` does: is it the sandbox?"
         ) from None
     path = save_login(saved)
     click.echo(

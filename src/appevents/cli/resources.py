@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 
-from .api_client import call, echo_json
+from .api_client import call, echo_json, path
+
+# Why `accounts list` does not show what `accounts create` made: users look there first.
+STANDALONE = (
+    "a merchant made by `accounts create` is an account of its own, not a connected account "
+    "of yours: it is connected to you through your app once it installs it"
+)
 
 live_option = click.option("--live", is_flag=True, help="Use the live-mode key.")
 account_option = click.option("--stripe-account", help="Act on this account (Stripe-Account).")
@@ -27,11 +35,33 @@ def list_events(event_type: str | None, limit: int, stripe_account: str | None, 
     if event_type:
         params["type"] = event_type
     page = call("GET", "/v1/events", params, stripe_account=stripe_account, live=live)
-    for event in page["data"]:
-        account = f" {event['account']}" if event.get("account") else ""
-        click.echo(
-            f"{event['id']}  {event['type']}{account}  pending_webhooks={event['pending_webhooks']}"
-        )
+    whose = f"account {stripe_account}" if stripe_account else "your account"
+    _echo_listing(
+        f"Events of {whose}" + (f" of type {event_type}" if event_type else ""),
+        page["data"],
+        lambda event: (
+            f"{event['id']}  {event['type']}"
+            + (f" {event['account']}" if event.get("account") else "")
+            + f"  pending_webhooks={event['pending_webhooks']}"
+        ),
+        # The listing is the caller's own: an installing account's events are its own.
+        ""
+        if stripe_account
+        else "(events of accounts that installed your app: pass --stripe-account acct_…)",
+    )
+
+
+def _echo_listing(
+    title: str, rows: Iterable[dict[str, Any]], line: Callable[[dict[str, Any]], str], why: str
+) -> None:
+    """A header, then one line per row, or "none" (and why) rather than nothing at all."""
+    click.echo(f"{title}:")
+    shown = False
+    for row in rows:
+        click.echo(f"  {line(row)}")
+        shown = True
+    if not shown:
+        click.echo(f"  none {why}".rstrip())
 
 
 @events.command("retrieve")
@@ -39,17 +69,56 @@ def list_events(event_type: str | None, limit: int, stripe_account: str | None, 
 @account_option
 @live_option
 def retrieve_event(event_id: str, stripe_account: str | None, live: bool) -> None:
-    echo_json(call("GET", f"/v1/events/{event_id}", stripe_account=stripe_account, live=live))
+    found = call("GET", path("/v1/events/{}", event_id), stripe_account=stripe_account, live=live)
+    echo_json(found)
 
 
 @events.command("resend")
 @click.argument("event_id")
 @click.option("--webhook-endpoint", required=True, help="The we_… to deliver it to again.")
+@click.option("--wait", default=15.0, show_default=True, type=click.FloatRange(0, 600),
+              help="Seconds to wait for the attempt's outcome (0: don't wait).")  # fmt: skip
 @live_option
-def resend_event(event_id: str, webhook_endpoint: str, live: bool) -> None:
-    """Deliver an event again to one endpoint."""
-    call("POST", f"/v1/events/{event_id}/retry", {"webhook_endpoint": webhook_endpoint}, live=live)
+def resend_event(event_id: str, webhook_endpoint: str, wait: float, live: bool) -> None:
+    """Deliver an event again to one endpoint and show the attempt's outcome."""
+    log = path("/_sandbox/events/{}/deliveries", event_id)
+    before = len(_attempts(call("GET", log, live=live), webhook_endpoint))
+    call("POST", path("/v1/events/{}/retry", event_id), {"webhook_endpoint": webhook_endpoint},
+         live=live)  # fmt: skip
     click.echo(f"Resending {event_id} to {webhook_endpoint}")
+    deadline = time.monotonic() + wait
+    while wait:
+        attempts = _attempts(call("GET", log, live=live), webhook_endpoint)
+        if len(attempts) > before:
+            click.echo(_outcome(attempts[-1]))
+            if attempts[-1]["status_code"] is None or attempts[-1]["status_code"] >= 300:
+                raise SystemExit(1)
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    click.echo(
+        "No attempt yet"
+        + (f" after {wait:g} s" if wait else "")
+        + ": the sandbox delivers it in the background (see its deliveries in "
+        f"GET /_sandbox/events/{event_id}/deliveries)"
+    )
+
+
+def _attempts(deliveries: dict[str, Any], endpoint: str) -> list[dict[str, Any]]:
+    """The endpoint's attempts in the order they were made (numbers restart on a resend)."""
+    for delivery in deliveries["deliveries"]:
+        if delivery["endpoint"] == endpoint:
+            return sorted(delivery["attempts_log"], key=lambda a: a["at"])
+    return []
+
+
+def _outcome(attempt: dict[str, Any]) -> str:
+    duration = f"{attempt['duration_ms']:.0f} ms"
+    if attempt["status_code"] is None:
+        return f"Failed after {duration}: {attempt['error']}"
+    verdict = "Delivered" if 200 <= attempt["status_code"] < 300 else "Failed"
+    return f"{verdict}: [{attempt['status_code']}] in {duration}"
 
 
 @click.group("webhook-endpoints")
@@ -85,12 +154,16 @@ def create_endpoint(
 @webhook_endpoints.command("list")
 @live_option
 def list_endpoints(live: bool) -> None:
-    for endpoint in call("GET", "/v1/webhook_endpoints", {"limit": 100}, live=live)["data"]:
-        connect = " connect" if endpoint.get("application") else ""
-        click.echo(
-            f"{endpoint['id']}  {endpoint['status']}{connect}  {endpoint['url']}  "
-            f"{','.join(endpoint['enabled_events'])}"
-        )
+    _echo_listing(
+        f"Webhook endpoints ({'live' if live else 'test'} mode)",
+        call("GET", "/v1/webhook_endpoints", {"limit": 100}, live=live)["data"],
+        lambda endpoint: (
+            f"{endpoint['id']}  {endpoint['status']}"
+            + (" connect" if endpoint.get("application") else "")
+            + f"  {endpoint['url']}  {','.join(endpoint['enabled_events'])}"
+        ),
+        "(add one: appevents webhook-endpoints create --url URL [--connect])",
+    )
 
 
 @webhook_endpoints.command("update")
@@ -111,7 +184,7 @@ def update_endpoint(
         params["disabled"] = disabled
     if not params:
         raise click.UsageError("nothing to update: pass --url, --events or --disabled/--enabled")
-    endpoint = call("POST", f"/v1/webhook_endpoints/{endpoint_id}", params, live=live)
+    endpoint = call("POST", path("/v1/webhook_endpoints/{}", endpoint_id), params, live=live)
     click.echo(f"Updated {endpoint['id']}: {endpoint['status']} {endpoint['url']}")
 
 
@@ -119,7 +192,7 @@ def update_endpoint(
 @click.argument("endpoint_id")
 @live_option
 def delete_endpoint(endpoint_id: str, live: bool) -> None:
-    call("DELETE", f"/v1/webhook_endpoints/{endpoint_id}", live=live)
+    call("DELETE", path("/v1/webhook_endpoints/{}", endpoint_id), live=live)
     click.echo(f"Deleted {endpoint_id}")
 
 
@@ -143,11 +216,17 @@ def create_account(email: str | None, connected: bool) -> None:
         return
     account = call("POST", "/_sandbox/accounts", json_body=params)
     click.echo(f"Created account {account['id']}")
+    click.echo(f"  {STANDALONE} (so it is not in `accounts list`)")
     click.echo(f"  test secret key: {account['keys']['test']}")
 
 
 @accounts.command("list")
 def list_accounts() -> None:
     """Your connected accounts."""
-    for account in call("GET", "/v1/accounts", {"limit": 100})["data"]:
-        click.echo(f"{account['id']}  {account.get('email') or ''}")
+    _echo_listing(
+        "Connected accounts",
+        call("GET", "/v1/accounts", {"limit": 100})["data"],
+        lambda account: f"{account['id']}  {account.get('email') or ''}".rstrip(),
+        # What `accounts create` makes by default is not among them, and users look here.
+        f"({STANDALONE}; `accounts create --connected` makes one of yours)",
+    )

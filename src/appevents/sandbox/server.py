@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
 
+from ..errors import StoreError
 from .asgi import SandboxApi, build_api
 from .delivery import DeliveryEngine, DeliverySettings, Poster
 from .ids import IdFactory
@@ -19,7 +21,14 @@ from .service import Sandbox
 from .state.checkpoints import LANE_AUTOCHECKPOINT, Checkpointer
 from .state.db import connect
 
-__all__ = ["SandboxServer"]
+__all__ = ["SandboxServer", "unreadable_state"]
+
+
+def unreadable_state(data: str | Path, error: Exception) -> StoreError:
+    return StoreError(
+        f"cannot use {str(data)!r} as the sandbox's state ({error}): pass --data with another "
+        "file, or --reset to start empty there"
+    )
 
 
 class SandboxServer:
@@ -39,8 +48,16 @@ class SandboxServer:
     ) -> None:
         """``client`` sends the deliveries (default: an :class:`HttpClient`); tests pass
         their own to script answers."""
+        self.data = data
         self.lane = Lane("appevents-sandbox")
-        self.db = self.lane.submit(connect, str(data))
+        try:
+            self.db = self.lane.submit(connect, str(data))
+        except (sqlite3.Error, OSError) as exc:
+            self.lane.shutdown()
+            raise unreadable_state(data, exc) from None
+        except BaseException:
+            self.lane.shutdown()
+            raise
         self.lane.db = self.db  # from now on, calls that queue up share a transaction
         self.checkpointer: Checkpointer | None = None
         if str(data) != ":memory:":
@@ -62,8 +79,13 @@ class SandboxServer:
         self._task: asyncio.Task[None] | None = None
 
     def platform(self) -> dict[str, object]:
-        """The platform account and its keys (created on first start)."""
-        return self.lane.submit(self.sandbox.platform)
+        """The platform account and its keys (created on first start).
+
+        The first read of the state: a damaged file shows here if not when it was opened."""
+        try:
+            return self.lane.submit(self.sandbox.platform)
+        except sqlite3.Error as exc:
+            raise unreadable_state(self.data, exc) from None
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:

@@ -17,6 +17,7 @@ from . import routing, visibility
 from .callers import Caller, identify
 from .ids import IdFactory
 from .owed import LEASE, Owed, payload_of
+from .resend_hint import unrouted
 from .state import accounts, apps, endpoints, events
 from .state.apps import INSTALL_MODES, AppRecord, Install
 from .state.db import StateDB, dumps
@@ -277,11 +278,7 @@ class Sandbox:
             (event_id, endpoint_id, event_id, endpoint_id),
         ).fetchone()
         if known is None:
-            raise InvalidRequest(
-                f"Event {event_id} was never routed to endpoint {endpoint_id}: resend it to an "
-                "endpoint that was sent it",
-                param="webhook_endpoint",
-            )
+            raise InvalidRequest(unrouted(self.db, event_id, endpoint), param="webhook_endpoint")
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO deliveries (event, endpoint, status, next_attempt_at)"
