@@ -7,6 +7,7 @@ EXPECTED = {
     "App", "AppEventsError", "ConfigurationError", "Context", "DEFAULT_TOLERANCE", "Event",
     "EventRequest", "Installation", "InvalidEvent", "Manifest", "ManifestError", "NotFound",
     "RetryPolicy", "SignatureError", "Status", "StoreError", "StoreUnavailable", "UnknownName",
+    "UnknownEventTypeWarning",
     "Verifier", "__version__", "check_app_permissions", "missing_permissions",
     "required_permissions", "sign", "verify",
 }  # fmt: skip

@@ -17,6 +17,7 @@ from .errors import (
 from .event import Event, EventRequest
 from .manifest import Manifest, check_app_permissions, missing_permissions, required_permissions
 from .receiver import App, Context, Installation, RetryPolicy, Status
+from .receiver.handlers import UnknownEventTypeWarning
 from .signature import DEFAULT_TOLERANCE, Verifier, sign, verify
 
 __version__ = "0.1.0"
@@ -39,6 +40,7 @@ __all__ = [
     "Status",
     "StoreError",
     "StoreUnavailable",
+    "UnknownEventTypeWarning",
     "UnknownName",
     "Verifier",
     "__version__",

@@ -1,7 +1,16 @@
+import warnings
+
 import pytest
 
-from appevents import ConfigurationError
-from appevents.receiver.handlers import Handler, HandlerRegistry, check_pattern, matches
+import appevents
+from appevents import App, ConfigurationError
+from appevents.receiver.handlers import (
+    Handler,
+    HandlerRegistry,
+    UnknownEventTypeWarning,
+    check_pattern,
+    matches,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +70,68 @@ def test_handlers_with_the_wrong_shape_are_refused():
             Handler.wrap("*", function)
     with pytest.raises(ConfigurationError, match="not callable"):
         Handler.wrap("*", "nope")  # type: ignore[arg-type]
+
+
+def registration_warnings(*patterns, **options):
+    """The warnings registering a handler for ``patterns`` gives, and the app."""
+    app = App()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        app.on(*patterns, **options)(lambda event: None)
+    return [w for w in caught if issubclass(w.category, UnknownEventTypeWarning)], app
+
+
+def test_a_misspelt_event_type_warns_with_the_closest_names_at_the_users_line():
+    caught, _ = registration_warnings("payment_intent.succeded")
+    assert [str(w.message) for w in caught] == [
+        "app.on('payment_intent.succeded'): Stripe sends no event of that type (did you mean "
+        "'payment_intent.succeeded', 'payment_intent.canceled', 'setup_intent.succeeded'?), so "
+        "this handler will never run; fix the name, or pass allow_unknown=True for an event "
+        "type of your own"
+    ]
+    assert caught[0].filename == __file__  # points at the registration, not at appevents
+
+
+def test_a_prefix_that_matches_no_type_warns_with_the_closest_prefixes():
+    caught, _ = registration_warnings("payment_intnt.*")
+    assert [str(w.message) for w in caught] == [
+        "app.on('payment_intnt.*'): no Stripe event type starts with 'payment_intnt.' (did you "
+        "mean 'payment_intent.*', 'payment_link.*', 'payment_method.*'?), so this handler will "
+        "never run; fix the name, or pass allow_unknown=True for an event type of your own"
+    ]
+
+
+def test_a_name_with_nothing_close_still_warns():
+    caught, _ = registration_warnings("zzz.qqq")
+    assert [str(w.message) for w in caught] == [
+        "app.on('zzz.qqq'): Stripe sends no event of that type, so this handler will never "
+        "run; fix the name, or pass allow_unknown=True for an event type of your own"
+    ]
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        ("payment_intent.succeeded",),
+        ("payment_intent.*", "charge.dispute.*", "*"),
+        ("account.application.authorized", "account.application.deauthorized"),
+    ],
+)
+def test_known_types_and_prefixes_register_quietly(patterns):
+    caught, app = registration_warnings(*patterns)
+    assert caught == []
+    assert app.registry.patterns() == list(patterns)
+
+
+def test_allow_unknown_registers_a_custom_type_quietly():
+    caught, app = registration_warnings(
+        "acme.order.*", "payment_intent.succeded", allow_unknown=True
+    )
+    assert caught == []
+    assert [h.pattern for h in app.registry.for_type("acme.order.shipped")] == ["acme.order.*"]
+    assert len(app.registry.for_type("payment_intent.succeded")) == 1
+
+
+def test_the_warning_class_is_public_and_a_user_warning():
+    assert appevents.UnknownEventTypeWarning is UnknownEventTypeWarning
+    assert issubclass(UnknownEventTypeWarning, UserWarning)

@@ -88,14 +88,18 @@ class App:
 
     # -- handler registration -------------------------------------------------------------
 
-    def on(self, *patterns: str) -> Callable[[F], F]:
-        """Register a handler for event types: exact, ``prefix.*`` or ``*``."""
+    def on(self, *patterns: str, allow_unknown: bool = False) -> Callable[[F], F]:
+        """Register a handler for event types: exact, ``prefix.*`` or ``*``.
+
+        A pattern matching no event type Stripe sends warns (UnknownEventTypeWarning, with
+        the closest names); ``allow_unknown=True`` registers a type of your own quietly.
+        """
         if not patterns:
             raise ConfigurationError("app.on() needs at least one event type or pattern")
 
         def register(function: F) -> F:
             for pattern in patterns:
-                self.registry.add(pattern, function)
+                self.registry.add(pattern, function, allow_unknown=allow_unknown)
             return function
 
         return register

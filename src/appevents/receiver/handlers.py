@@ -3,22 +3,37 @@
 Patterns are an exact type (``payment_intent.succeeded``), a prefix wildcard
 (``payment_intent.*``, which also matches ``payment_intent.partially_funded`` and, for
 ``charge.*``, ``charge.dispute.created``) or ``*`` for every type.
+
+A pattern naming no type Stripe sends (a typo such as ``payment_intent.succeded``) would
+register a handler that never runs, so registering one warns (UnknownEventTypeWarning, with
+the closest known names) unless it is declared a custom type with ``allow_unknown=True``. A
+warning, not an error: Stripe adds event types before the catalog knows them.
 """
 
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigurationError
+from .. import catalog
+from ..errors import ConfigurationError, UnknownName
 from ..event import Event
 
 if TYPE_CHECKING:
     from .installations import Installation
 
-__all__ = ["Context", "Handler", "HandlerFunction", "HandlerRegistry", "check_pattern"]
+__all__ = [
+    "Context",
+    "Handler",
+    "HandlerFunction",
+    "HandlerRegistry",
+    "UnknownEventTypeWarning",
+    "check_pattern",
+    "unknown_pattern_warning",
+]
 
 HandlerFunction = Callable[..., Any]
 """``fn(event, ctx)`` or ``fn(event)``; plain or ``async def``."""
@@ -98,6 +113,32 @@ def check_pattern(pattern: str) -> str:
     return pattern
 
 
+class UnknownEventTypeWarning(UserWarning):
+    """A handler was registered for an event type (or prefix) Stripe does not send."""
+
+
+def unknown_pattern_warning(pattern: str) -> str | None:
+    """Why ``pattern`` (already checked) matches no known event type, or None if it does."""
+    try:
+        catalog.event_types(pattern)
+    except UnknownName as unknown:
+        hint = (
+            f" (did you mean {', '.join(repr(s) for s in unknown.suggestions)}?)"
+            if unknown.suggestions
+            else ""
+        )
+        what = (
+            f"no Stripe event type starts with {pattern[:-1]!r}"
+            if pattern.endswith(".*")
+            else "Stripe sends no event of that type"
+        )
+        return (
+            f"app.on({pattern!r}): {what}{hint}, so this handler will never run; fix the "
+            "name, or pass allow_unknown=True for an event type of your own"
+        )
+    return None
+
+
 def matches(pattern: str, event_type: str) -> bool:
     if pattern == "*":
         return True
@@ -113,9 +154,15 @@ class HandlerRegistry:
         self._handlers: list[Handler] = []
         self._cache: dict[str, tuple[Handler, ...]] = {}
 
-    def add(self, pattern: str, function: HandlerFunction) -> None:
+    def add(self, pattern: str, function: HandlerFunction, *, allow_unknown: bool = False) -> None:
+        """Register ``function``; warns (at the caller of ``App.on``'s decorator) when
+        ``pattern`` matches no known event type, unless ``allow_unknown``."""
         self._handlers.append(Handler.wrap(check_pattern(pattern), function))
         self._cache.clear()
+        warning = None if allow_unknown else unknown_pattern_warning(pattern)
+        if warning is not None:
+            # add <- App.on's register <- the decorated function's module
+            warnings.warn(warning, UnknownEventTypeWarning, stacklevel=3)
 
     def for_type(self, event_type: str) -> tuple[Handler, ...]:
         found = self._cache.get(event_type)
