@@ -149,3 +149,16 @@ def test_a_sandbox_never_reached_fails_once_naming_the_url_and_the_fix():
         assert str(error.value).startswith(f"cannot reach the sandbox at {base} (")
         assert "start it with `appevents sandbox`" in str(error.value)
         assert "\n" not in str(error.value)
+
+
+def test_a_server_that_is_not_a_sandbox_is_named_as_such():
+    with asgi_server(Receiver()) as base:  # answers 200 "answered 200" to anything
+        listener = Listener(ListenOptions(base, "sk"), out=print, status=print)
+        with pytest.raises(ConfigurationError) as wrong:
+            asyncio.run(listener.fetch_secret())
+        with pytest.raises(ConfigurationError) as again:
+            asyncio.run(asyncio.wait_for(listener.run(), 10))
+    for error in (wrong, again):
+        message = str(error.value)
+        assert message.startswith(f"{base} answered no listen session (200: 'answered 200')")
+        assert "is it an appevents sandbox? start one with `appevents sandbox`" in message

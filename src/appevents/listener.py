@@ -145,7 +145,17 @@ class Listener:
                 f"the sandbox at {self.options.api_base} refused the listen session "
                 f"({response.status_code}): {response.text[:300]}; run `appevents login` again"
             )
-        session: dict[str, Any] = response.json()
+        try:
+            session: dict[str, Any] = response.json()
+            usable = all(isinstance(session[key], str) for key in ("secret", "websocket_url"))
+        except (ValueError, KeyError, TypeError):
+            usable = False
+        if not usable:
+            raise ConfigurationError(
+                f"{self.options.api_base} answered no listen session "
+                f"({response.status_code}: {response.text[:200]!r}): is it an appevents sandbox? "
+                "start one with `appevents sandbox` and pass the URL it printed as --api-base"
+            )
         self.secret = session["secret"]
         return session
 
