@@ -385,11 +385,15 @@ def test_a_client_that_half_closes_after_its_requests_still_reads_the_answers(ap
         assert closed_by_server(sock)
 
 
-def test_more_pipelined_deliveries_than_answers_pending_are_read_in_turn(app):
-    """Past 32 commits pending, parsing stops mid-read; the rest is parsed once answered."""
+@pytest.mark.parametrize("half_close", [False, True])
+def test_more_pipelined_deliveries_than_answers_pending_are_read_in_turn(app, half_close):
+    """Past 32 commits pending, parsing stops mid-read; the rest is parsed once answered
+    (also when the client has shut its side meanwhile)."""
     bodies = [make_event("customer.created", account=f"acct_{n}") for n in range(200)]
     with webhook_server(app) as base, connect(base) as sock:
         sock.sendall(b"".join(request(body) for body in bodies))  # one write, many reads' worth
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
         buffer = bytearray()
         answers = [read_response(sock, buffer) for _ in bodies]
     assert {(status, json.loads(body)["duplicate"]) for status, _, body in answers} == {
