@@ -84,3 +84,40 @@ def test_resend_to_an_endpoint_that_does_not_answer(sandbox, tmp_path, monkeypat
     failed = run("events", "resend", event_id, "--webhook-endpoint", endpoint, code=1)
     assert failed.splitlines()[-1].startswith("Failed after ")
     assert run("events", "resend", event_id, "--webhook-endpoint", endpoint, "--wait", "0")
+
+
+MANIFEST = {
+    "id": "com.example.resend",
+    "version": "1.0.0",
+    "name": "Resend",
+    "icon": "",
+    "permissions": [
+        {"permission": "event_read", "purpose": "e"},
+        {"permission": "payment_intent_read", "purpose": "p"},
+        {"permission": "charge_read", "purpose": "c"},
+    ],
+}
+
+
+def test_the_readme_steps_resend_an_installing_accounts_event(
+    sandbox, receiver, tmp_path, monkeypatch
+):
+    """README "Testing locally like with the Stripe CLI": create the Connect endpoint, then
+    the merchant's event reaches it and `events resend` can send it again."""
+    handler, url = receiver
+    monkeypatch.setenv("APPEVENTS_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stripe-app.json").write_text(json.dumps(MANIFEST))
+    run("login", "--api-base", sandbox.base, "--api-key", sandbox.key)
+    app = run("apps", "register").split()[3]
+    created = run("accounts", "create", "--email", "shop@example.com").split()
+    merchant, merchant_key = created[2], created[-1]
+    sandbox.post(f"/_sandbox/apps/{app}/installs", {"account": merchant}, key=merchant_key)
+    endpoint = run("webhook-endpoints", "create", "--url", url, "--connect").split()[1]
+    paid = run("trigger", "payment_intent.succeeded", "--api-key", merchant_key)
+    (event_id,) = [line.split()[0] for line in paid.splitlines() if "payment_intent.succ" in line]
+    wait_for(lambda: len(handler.received) == 3)
+    resent = run("events", "resend", event_id, "--webhook-endpoint", endpoint)
+    assert resent.splitlines()[-1].startswith("Delivered: [200] in ")
+    assert json.loads(handler.received[-1][1])["id"] == event_id
+    assert json.loads(handler.received[-1][1])["account"] == merchant
