@@ -16,6 +16,7 @@ import click
 from ..manifest import DEFAULT_MANIFEST, Manifest
 from .api_client import call
 from .common import guard
+from .config import API_KEY_ENV
 
 manifest_option = click.option(
     "--manifest",
@@ -26,6 +27,15 @@ manifest_option = click.option(
     help="The app manifest to register.",
 )
 MODES = click.Choice(["test", "live", "live+test", "sandbox"])
+# Only an account itself installs or removes apps on it: these commands take its key.
+account_key_option = click.option(
+    "--api-key",
+    "account_key",
+    envvar=API_KEY_ENV,
+    show_envvar=True,
+    help="The account's own secret key (`appevents accounts create` prints it); "
+    "default: the logged-in key.",
+)
 
 
 @guard
@@ -53,11 +63,15 @@ def register(manifest_path: Path) -> None:
 @click.option("--account", required=True, help="The merchant account installing the app.")
 @click.option("--mode", type=MODES, default="test", show_default=True)
 @manifest_option
-def install(account: str, mode: str, manifest_path: Path) -> None:
+@account_key_option
+def install(account: str, mode: str, manifest_path: Path, account_key: str | None) -> None:
     """Install the app on an account: emits account.application.authorized."""
     app = _register(_valid_manifest(manifest_path))
     done = call(
-        "POST", f"/_sandbox/apps/{app['id']}/installs", json_body={"account": account, "mode": mode}
+        "POST",
+        f"/_sandbox/apps/{app['id']}/installs",
+        json_body={"account": account, "mode": mode},
+        key=account_key,
     )
     click.echo(f"Installed {app['manifest_id']} {done['version']} on {account} ({mode})")
 
@@ -66,7 +80,8 @@ def install(account: str, mode: str, manifest_path: Path) -> None:
 @click.option("--account", required=True)
 @click.option("--mode", type=MODES, default="test", show_default=True)
 @manifest_option
-def upgrade(account: str, mode: str, manifest_path: Path) -> None:
+@account_key_option
+def upgrade(account: str, mode: str, manifest_path: Path, account_key: str | None) -> None:
     """Move an install to the manifest's version (its permissions): authorized again."""
     manifest = _valid_manifest(manifest_path)
     version = manifest.data["version"]  # a non-empty string: the manifest is valid
@@ -75,6 +90,7 @@ def upgrade(account: str, mode: str, manifest_path: Path) -> None:
         "POST",
         f"/_sandbox/apps/{app['id']}/installs",
         json_body={"account": account, "mode": mode, "version": version},
+        key=account_key,
     )
     click.echo(f"Upgraded {app['manifest_id']} on {account} to {version}")
 
@@ -82,11 +98,12 @@ def upgrade(account: str, mode: str, manifest_path: Path) -> None:
 @click.command("uninstall")
 @click.option("--account", required=True)
 @manifest_option
-def uninstall(account: str, manifest_path: Path) -> None:
+@account_key_option
+def uninstall(account: str, manifest_path: Path, account_key: str | None) -> None:
     """Uninstall the app from an account: emits account.application.deauthorized."""
     # Only the id matters here: an app whose manifest has other errors can still be removed.
     app_id = guard(lambda: Manifest.load(manifest_path).require_app_id())()
-    call("DELETE", f"/_sandbox/apps/{quote(app_id, safe='')}/installs/{account}")
+    call("DELETE", f"/_sandbox/apps/{quote(app_id, safe='')}/installs/{account}", key=account_key)
     click.echo(f"Uninstalled {app_id} from {account}")
 
 
