@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from appevents.receiver.stores.sqlite.lock import WriterLock
 
@@ -102,3 +105,31 @@ def test_another_process_holds_it_and_its_death_releases_it(tmp_path):
     finally:
         holder.kill()
         holder.wait(5)
+
+
+def test_a_receiver_waits_for_the_writer_lock_no_longer_than_its_timeout(tmp_path):
+    db = tmp_path / "inbox.db"
+    worker, receiver = handle(db), handle(db)
+    with worker.for_worker():
+        started = time.monotonic()
+        with (
+            pytest.raises(sqlite3.OperationalError, match=r"locked.*more than 0\.2 s"),
+            receiver.for_ingest(timeout=0.2),
+        ):
+            pass
+        assert 0.2 <= time.monotonic() - started < 1.0
+        assert not worker.ingest_waiting()  # it let go of its claim as it gave up
+    taken = threading.Event()
+    with worker.for_worker():
+        thread, done = in_thread(lambda: _take(receiver, taken))
+        time.sleep(0.05)
+        assert not taken.is_set()
+    released = time.monotonic()
+    assert done.wait(5)
+    assert time.monotonic() - released < 0.05  # a bounded wait still ends at the release
+    thread.join(5)
+
+
+def _take(lock: WriterLock, taken: threading.Event) -> None:
+    with lock.for_ingest(timeout=5):
+        taken.set()

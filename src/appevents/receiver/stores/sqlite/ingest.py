@@ -46,7 +46,12 @@ def insert_rows(connection: Connection, rows: Sequence[Row]) -> list[bool]:
     """
     db = connection.db
     bodies = [encode_payload(row[-1]) for row in rows]  # before taking the write lock
-    with connection.lock.for_ingest(), connection.transaction("BEGIN IMMEDIATE"):
+    # The wait for the writer lock is bounded like SQLite's own: the commit fails (and
+    # the receiver has answered 503) rather than wait behind a stalled writer forever.
+    with (
+        connection.lock.for_ingest(timeout=connection.busy_timeout),
+        connection.transaction("BEGIN IMMEDIATE"),
+    ):
         seen: set[str] = set()
         ids = [row[0] for row in rows]
         for start in range(0, len(ids), _IDS_PER_SELECT):

@@ -11,7 +11,8 @@ takes two ``flock(2)`` locks on files beside the database before ``BEGIN IMMEDIA
   between events. A receiver that wants to write therefore stops new worker batches
   from starting and makes the running one commit after its current event.
 
-``flock`` waits wake up as soon as the lock is released (no sleeping in steps), locks
+``flock`` waits wake up as soon as the lock is released (no sleeping in steps; a
+receiver's wait, bounded by its busy timeout, tries every 0.1 to 5 ms instead), locks
 belong to open files (two connections of one process exclude each other like two
 processes do), and the kernel drops them when a process dies, so a crash never leaves
 the file locked. Connections that skip these locks (another program) still meet
@@ -23,6 +24,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,11 +53,16 @@ class WriterLock:
         self._writer = self._intent = -1
 
     @contextlib.contextmanager
-    def for_ingest(self) -> Iterator[None]:
-        """Hold the write right with priority over workers (blocks the calling thread)."""
-        fcntl.flock(self._intent, fcntl.LOCK_EX)
+    def for_ingest(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the write right with priority over workers (blocks the calling thread).
+
+        ``timeout``: seconds to wait for it at most, then ``sqlite3.OperationalError``, as
+        SQLite's own busy timeout ends a wait: a receiver's commit must not wait without
+        bound behind a worker that itself waits for another program's lock."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        _flock(self._intent, deadline, timeout)
         try:
-            fcntl.flock(self._writer, fcntl.LOCK_EX)
+            _flock(self._writer, deadline, timeout)
             try:
                 yield
             finally:
@@ -83,3 +91,27 @@ class WriterLock:
             return True
         fcntl.flock(self._intent, fcntl.LOCK_UN)
         return False
+
+
+_FIRST_STEP, _LONGEST_STEP = 0.0001, 0.005  # seconds between tries of a bounded wait
+
+
+def _flock(fd: int, deadline: float | None, timeout: float | None) -> None:
+    """Take ``fd``'s lock exclusively: a blocking wait, or tries until ``deadline``."""
+    if deadline is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    step = _FIRST_STEP
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError(
+                f"database is locked: another appevents connection held its writer lock "
+                f"for more than {timeout:g} s"
+            )
+        time.sleep(step)
+        step = min(step * 2, _LONGEST_STEP)
