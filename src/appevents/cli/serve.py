@@ -20,6 +20,8 @@ from ..receiver.limits import (
     DEFAULT_LINGER_TIMEOUT,
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_URL_BYTES,
+    MIN_HEADER_BYTES,
+    MIN_URL_BYTES,
 )
 from ..receiver.runtime import Runtime
 from ..receiver.server import WebhookServer
@@ -90,14 +92,14 @@ def _check_manifest(app: App) -> None:
 )
 @click.option(
     "--max-url-bytes",
-    type=click.IntRange(min=256),
+    type=click.IntRange(min=MIN_URL_BYTES),
     default=DEFAULT_MAX_URL_BYTES,
     show_default=True,
     help="Longest request URL; a longer one gets a 414.",
 )
 @click.option(
     "--max-header-bytes",
-    type=click.IntRange(min=1024),
+    type=click.IntRange(min=MIN_HEADER_BYTES),
     default=DEFAULT_MAX_HEADER_BYTES,
     show_default=True,
     help="Largest request headers, all together; larger ones get a 431.",

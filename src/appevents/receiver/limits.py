@@ -18,6 +18,8 @@ __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
     "DEFAULT_MAX_URL_BYTES",
     "EXTRA_REASONS",
+    "MIN_HEADER_BYTES",
+    "MIN_URL_BYTES",
     "check_limit",
     "default_max_connections",
     "headers_too_large",
@@ -28,6 +30,9 @@ __all__ = [
 
 DEFAULT_MAX_URL_BYTES = 8 * 1024
 DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+# The smallest bounds accepted: below them ordinary deliveries would be refused.
+MIN_URL_BYTES = 256
+MIN_HEADER_BYTES = 1024
 # How long a refused client may go on sending (discarded) so that it reads the answer
 # rather than a reset.
 DEFAULT_LINGER_TIMEOUT = 5.0

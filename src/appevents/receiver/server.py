@@ -28,6 +28,8 @@ from .limits import (
     DEFAULT_LINGER_TIMEOUT,
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_URL_BYTES,
+    MIN_HEADER_BYTES,
+    MIN_URL_BYTES,
     check_limit,
     default_max_connections,
     open_file_limit,
@@ -76,8 +78,8 @@ class WebhookServer:
             ("graceful_timeout", graceful_timeout, 0, "seconds"),
             ("linger_timeout", linger_timeout, 0, "seconds"),
             ("max_connections", max_connections, 1, "connections"),
-            ("max_url_bytes", max_url_bytes, 256, "bytes"),
-            ("max_header_bytes", max_header_bytes, 1024, "bytes"),
+            ("max_url_bytes", max_url_bytes, MIN_URL_BYTES, "bytes"),
+            ("max_header_bytes", max_header_bytes, MIN_HEADER_BYTES, "bytes"),
         ]:
             check_limit(name, value, minimum, unit)
         self.runtime = runtime
