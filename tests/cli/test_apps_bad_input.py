@@ -59,6 +59,7 @@ UNREADABLE: dict[str, tuple[Callable[[Path], None], str]] = {
     "nan": (text(json.dumps({**VALID, "version": 1})[:-1] + ', "constants": {"x": NaN}}'), "NaN"),
     "infinity": (text('{"id": "com.example.app", "version": Infinity}'), "Infinity"),
     "list": (text(json.dumps([VALID])), "must be a JSON object"),
+    "huge": (text(json.dumps({**VALID, "constants": {"x": "x" * 2**21}})), "far more than"),
     "empty": (text(""), "invalid JSON"),
     "truncated": (text(json.dumps(VALID)[:40]), "invalid JSON"),
 }

@@ -14,7 +14,7 @@ import pytest
 
 from appevents.errors import ManifestError
 from appevents.manifest import Manifest
-from appevents.manifest.jsonfile import read_json_object, write_json_atomic
+from appevents.manifest.jsonfile import MAX_MANIFEST_BYTES, read_json_object, write_json_atomic
 
 BASE = {
     "id": "com.example.app",
@@ -162,3 +162,22 @@ def test_a_read_only_filesystem_is_an_error_not_a_crash(
     assert str(caught.value).startswith(f"{path}: cannot write the manifest: ")
     assert "Read-only file system" in str(caught.value)
     assert path.read_bytes() == before
+
+
+def test_a_file_far_larger_than_any_manifest_is_not_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "stripe-app.json"
+    path.write_text('{"constants": {"blob": "' + "x" * (MAX_MANIFEST_BYTES + 10) + '"}}')
+    with pytest.raises(ManifestError) as caught:
+        read_json_object(path)
+    assert str(caught.value) == (
+        f"{path}: over {MAX_MANIFEST_BYTES:,} bytes, far more than a manifest holds (a few KB); "
+        "pass the path of your stripe-app.json with --manifest"
+    )
+
+
+def test_an_endless_stream_is_refused_too() -> None:
+    endless = Path("/dev/zero")
+    if not endless.exists():
+        pytest.skip("no /dev/zero on this system")
+    with pytest.raises(ManifestError, match=r"over .* bytes, far more than a manifest holds"):
+        read_json_object(endless)

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 from ..errors import ManifestError
 
 DEFAULT_INDENT = "  "  # what `stripe apps create` writes
+MAX_MANIFEST_BYTES = 1024 * 1024
 _FIRST_INDENTED_LINE = re.compile(r"^([ \t]+)\S", re.MULTILINE)
 _NOT_JSON_NUMBER_FIX = "replace it with a finite number or a string"
 
@@ -53,11 +54,17 @@ def read_json_object(
     ``if_missing`` is the advice given when there is no such file.
     """
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_MANIFEST_BYTES + 1)  # bounded: --manifest /dev/zero must not hang
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such file; {if_missing}") from None
     except OSError as error:
         raise ManifestError(f"{path}: cannot read the manifest: {error}") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            f"{path}: over {MAX_MANIFEST_BYTES:,} bytes, far more than a manifest holds (a few "
+            "KB); pass the path of your stripe-app.json with --manifest"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
