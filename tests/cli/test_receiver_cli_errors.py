@@ -157,5 +157,6 @@ def test_a_broken_app_module_is_refused_by_the_commands_that_load_it(folder, mod
     for name, args in runs.items():
         result = appevents(args, folder)
         assert_refused(name, result, expected)
-        assert f"{module}.py" in result.stderr or module in result.stderr
+        line = 2 if module != "raisingapp" else 1
+        assert f"{folder / module}.py, line {line}" in result.stderr, result.stderr
         assert snapshot(folder) == before, f"{name} wrote"

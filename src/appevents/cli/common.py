@@ -78,8 +78,14 @@ def load_app(target: str, app_dir: str = ".") -> App:
 
 
 def _where(exc: BaseException) -> str:
-    """The innermost frame of ``exc``'s traceback as ``file, line N``."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    """The user's line that raised ``exc``, as ``file, line N``: the innermost frame outside
+    appevents and the import machinery (App(max_body_bytes=0) raises inside appevents)."""
+    ours = str(Path(__file__).resolve().parents[1])
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith((ours, "<frozen "))
+    ]
     return f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else "import"
 
 
