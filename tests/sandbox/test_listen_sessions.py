@@ -158,3 +158,18 @@ def test_a_withheld_event_does_not_hold_the_cursor_back(sandbox: RunningSandbox)
     later = emit(sandbox, 2, key=key)
     with session(sandbox) as socket:
         assert receive(socket)["event_id"] == later
+
+
+def test_a_withheld_event_last_in_the_stream_is_not_shown_again(sandbox: RunningSandbox):
+    app = sandbox.post("/_sandbox/apps", {"manifest": MANIFEST})
+    merchant = sandbox.post("/_sandbox/accounts", {})
+    key = merchant["keys"]["test"]
+    with session(sandbox) as socket:
+        sandbox.post(f"/_sandbox/apps/{app['id']}/installs",
+                     {"account": merchant["id"], "mode": "test"}, key=key)  # fmt: skip
+        socket.send(stripe_cli_ack(receive(socket)))
+        sandbox.post("/_sandbox/events", {"type": "customer.created",
+                     "object": {"id": "cus_1", "object": "customer"}}, key=key)  # fmt: skip
+        withheld = receive(socket)
+        assert withheld["type"] == "withheld"
+        settled(sandbox, withheld)  # nothing to acknowledge: done once sent

@@ -221,17 +221,17 @@ class Acknowledgements:
         self._seq_of: dict[str, int] = {}
         self.done: int | None = None
 
-    def sent(self, message: dict[str, Any]) -> None:
+    def sent(self, message: dict[str, Any]) -> bool:
+        """Note a message about to be sent; True when it moved ``done``."""
         seq = int(message["seq"])
         if message["type"] != "webhook_event":
             # Only shown, never forwarded, and a Stripe CLI does not acknowledge it.
-            self._owed[seq] = True
-            self._settle()
-            return
+            return self._mark(seq)
         self._owed[seq] = False
         names = (message["event_id"], message["webhook_id"])
         self._names[seq] = names
         self._seq_of.update(dict.fromkeys(names, seq))
+        return False
 
     def acknowledge(self, reply: Any) -> bool:
         """Note a client's message; True when it moved ``done``."""
@@ -240,6 +240,9 @@ class Acknowledgements:
         seq = self._resolve(reply)
         if seq is None or seq not in self._owed:
             return False
+        return self._mark(seq)
+
+    def _mark(self, seq: int) -> bool:
         self._owed[seq] = True
         before = self.done
         self._settle()
@@ -293,7 +296,8 @@ async def stream(
             wake.clear()
             messages = await lane.run(pending_messages, sandbox, device, sent_through)
             for message in messages:
-                acks.sent(message)
+                if acks.sent(message) and acks.done is not None:
+                    await lane.run(acknowledge, sandbox, device, acks.done)
                 await websocket.send_json(message)
                 sent_through = message["seq"]
             if not messages:
