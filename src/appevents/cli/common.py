@@ -142,7 +142,11 @@ def store_for_reading(url: str | None, app_target: str | None, app_dir: str) -> 
 
     Never creates or migrates a SQLite file: a command that only reads says what is wrong.
     """
-    store: Store | str = url or (load_app(app_target, app_dir).store if app_target else "")
+    store: Store | str = DEFAULT_STORE
+    if url:
+        store = url
+    elif app_target:
+        store = load_app(app_target, app_dir).store
     store = open_store(store) if isinstance(store, str) else store
     if isinstance(store, SQLiteStore):
         hint = (
