@@ -100,6 +100,22 @@ def test_a_server_that_is_not_the_sandbox_is_named_as_such(config):
     assert json.loads((config / "config.json").read_text()) == login_file(base)
 
 
+async def some_json_api(scope, receive, send):
+    """A server that answers 200 with JSON, none of it what the sandbox answers."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+    await send({"type": "http.response.body", "body": b'{"ok": true}'})
+
+
+def test_an_answer_without_what_the_command_reads_is_not_a_traceback(config):
+    with asgi_server(some_json_api) as base:
+        save_config(config, login_file(base))
+        for command in LOGGED_IN_COMMANDS:
+            assert_one_error(invoke(*command), base, "is it `appevents sandbox`?")
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

@@ -96,8 +96,12 @@ def call(
     stripe_account: str | None = None,
     live: bool = False,
     key: str | None = None,
+    expect: tuple[str, ...] = (),
 ) -> Any:
-    """One API call; a Stripe error becomes a clear CLI error with the sandbox's message."""
+    """One API call; a Stripe error becomes a clear CLI error with the sandbox's message.
+
+    ``expect``: keys the answer must have (what the command reads), else it is not the
+    sandbox that answered."""
     for segment in path.split("/")[1:]:
         if segment in ("", ".", ".."):  # a caller that did not use path()
             raise click.UsageError(f"invalid path {path!r}: an id in it is empty, . or ..")
@@ -124,7 +128,10 @@ def call(
             )
     except httpx.HTTPError as exc:
         raise unreachable(login.api_base, exc) from None
-    return answer(login.api_base, response)
+    body = answer(login.api_base, response)
+    if not all(k in body for k in expect):
+        raise unexpected_answer(login.api_base, response)
+    return body
 
 
 def answer(api_base: str, response: httpx.Response) -> Any:

@@ -34,7 +34,9 @@ def list_events(event_type: str | None, limit: int, stripe_account: str | None, 
     params: dict[str, Any] = {"limit": limit}
     if event_type:
         params["type"] = event_type
-    page = call("GET", "/v1/events", params, stripe_account=stripe_account, live=live)
+    page = call(
+        "GET", "/v1/events", params, stripe_account=stripe_account, live=live, expect=("data",)
+    )
     whose = f"account {stripe_account}" if stripe_account else "your account"
     _echo_listing(
         f"Events of {whose}" + (f" of type {event_type}" if event_type else ""),
@@ -69,7 +71,10 @@ def _echo_listing(
 @account_option
 @live_option
 def retrieve_event(event_id: str, stripe_account: str | None, live: bool) -> None:
-    found = call("GET", path("/v1/events/{}", event_id), stripe_account=stripe_account, live=live)
+    found = call(
+        "GET", path("/v1/events/{}", event_id), stripe_account=stripe_account, live=live,
+        expect=("id",),
+    )  # fmt: skip
     echo_json(found)
 
 
@@ -82,13 +87,13 @@ def retrieve_event(event_id: str, stripe_account: str | None, live: bool) -> Non
 def resend_event(event_id: str, webhook_endpoint: str, wait: float, live: bool) -> None:
     """Deliver an event again to one endpoint and show the attempt's outcome."""
     log = path("/_sandbox/events/{}/deliveries", event_id)
-    before = len(_attempts(call("GET", log, live=live), webhook_endpoint))
+    before = len(_attempts(call("GET", log, live=live, expect=DELIVERIES), webhook_endpoint))
     call("POST", path("/v1/events/{}/retry", event_id), {"webhook_endpoint": webhook_endpoint},
-         live=live)  # fmt: skip
+         live=live, expect=("id",))  # fmt: skip
     click.echo(f"Resending {event_id} to {webhook_endpoint}")
     deadline = time.monotonic() + wait
     while wait:
-        attempts = _attempts(call("GET", log, live=live), webhook_endpoint)
+        attempts = _attempts(call("GET", log, live=live, expect=DELIVERIES), webhook_endpoint)
         if len(attempts) > before:
             click.echo(_outcome(attempts[-1]))
             if attempts[-1]["status_code"] is None or attempts[-1]["status_code"] >= 300:
@@ -103,6 +108,9 @@ def resend_event(event_id: str, webhook_endpoint: str, wait: float, live: bool) 
         + ": the sandbox delivers it in the background (see its deliveries in "
         f"GET /_sandbox/events/{event_id}/deliveries)"
     )
+
+
+DELIVERIES = ("deliveries",)
 
 
 def _attempts(deliveries: dict[str, Any], endpoint: str) -> list[dict[str, Any]]:
@@ -146,7 +154,9 @@ def create_endpoint(
     }
     if description:
         params["description"] = description
-    endpoint = call("POST", "/v1/webhook_endpoints", params, live=live)
+    endpoint = call(
+        "POST", "/v1/webhook_endpoints", params, live=live, expect=("id", "url", "secret")
+    )
     click.echo(f"Created {endpoint['id']} -> {endpoint['url']}")
     click.echo(f"Signing secret (shown once): {endpoint['secret']}")
 
@@ -156,7 +166,7 @@ def create_endpoint(
 def list_endpoints(live: bool) -> None:
     _echo_listing(
         f"Webhook endpoints ({'live' if live else 'test'} mode)",
-        call("GET", "/v1/webhook_endpoints", {"limit": 100}, live=live)["data"],
+        call("GET", "/v1/webhook_endpoints", {"limit": 100}, live=live, expect=("data",))["data"],
         lambda endpoint: (
             f"{endpoint['id']}  {endpoint['status']}"
             + (" connect" if endpoint.get("application") else "")
@@ -184,7 +194,10 @@ def update_endpoint(
         params["disabled"] = disabled
     if not params:
         raise click.UsageError("nothing to update: pass --url, --events or --disabled/--enabled")
-    endpoint = call("POST", path("/v1/webhook_endpoints/{}", endpoint_id), params, live=live)
+    endpoint = call(
+        "POST", path("/v1/webhook_endpoints/{}", endpoint_id), params, live=live,
+        expect=("id", "status", "url"),
+    )  # fmt: skip
     click.echo(f"Updated {endpoint['id']}: {endpoint['status']} {endpoint['url']}")
 
 
@@ -192,7 +205,7 @@ def update_endpoint(
 @click.argument("endpoint_id")
 @live_option
 def delete_endpoint(endpoint_id: str, live: bool) -> None:
-    call("DELETE", path("/v1/webhook_endpoints/{}", endpoint_id), live=live)
+    call("DELETE", path("/v1/webhook_endpoints/{}", endpoint_id), live=live, expect=("id",))
     click.echo(f"Deleted {endpoint_id}")
 
 
@@ -211,10 +224,10 @@ def accounts() -> None:
 def create_account(email: str | None, connected: bool) -> None:
     params = {"email": email} if email else {}
     if connected:
-        account = call("POST", "/v1/accounts", {"type": "custom", **params})
+        account = call("POST", "/v1/accounts", {"type": "custom", **params}, expect=("id",))
         click.echo(f"Created connected account {account['id']}")
         return
-    account = call("POST", "/_sandbox/accounts", json_body=params)
+    account = call("POST", "/_sandbox/accounts", json_body=params, expect=("id", "keys"))
     click.echo(f"Created account {account['id']}")
     click.echo(f"  {STANDALONE} (so it is not in `accounts list`)")
     click.echo(f"  test secret key: {account['keys']['test']}")
@@ -225,7 +238,7 @@ def list_accounts() -> None:
     """Your connected accounts."""
     _echo_listing(
         "Connected accounts",
-        call("GET", "/v1/accounts", {"limit": 100})["data"],
+        call("GET", "/v1/accounts", {"limit": 100}, expect=("data",))["data"],
         lambda account: f"{account['id']}  {account.get('email') or ''}".rstrip(),
         # What `accounts create` makes by default is not among them, and users look here.
         f"({STANDALONE}; `accounts create --connected` makes one of yours)",

@@ -44,7 +44,7 @@ def trigger(
         body["app"] = app
     result = call(
         "POST", "/_sandbox/trigger", json_body=body, stripe_account=stripe_account, live=live,
-        key=api_key,
+        key=api_key, expect=("lines", "events"),
     )  # fmt: skip
     for line in result["lines"]:
         click.echo(line)
