@@ -100,7 +100,9 @@ def init(app_id: str | None, name: str | None, version: str, manifest_path: Path
             )
     name = default_name(app_id) if name is None else name
     data = new_manifest(app_id, name, version)
-    for issue in new_manifest_errors(data):
+    errors = new_manifest_errors(data)
+    if errors:  # each can only be about the value of an option: id, name or version
+        issue = errors[0]
         shown = json.dumps(issue.value, ensure_ascii=False)
         raise BadValue(f"Invalid value for --{issue.path}: {shown} {issue.message}; {issue.fix}")
     try:
