@@ -12,16 +12,17 @@ from sandbox_fixtures import wait_for
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
-def python_block_after(heading: str) -> str:
-    start = README.index(heading)
-    match = re.compile(r"```python\n(.*?)```", re.DOTALL).search(README, start)
-    assert match, f"no python block after {heading!r}"
+def python_block_starting(first_lines: str) -> str:
+    match = re.compile(r"```python\n(" + re.escape(first_lines) + r".*?)```", re.DOTALL).search(
+        README
+    )
+    assert match, f"no python block in README.md starts with {first_lines!r}"
     return match.group(1)
 
 
 def test_the_stripe_library_example_delivers_its_payment_events_signed(sandbox, receiver):
     handler, url = receiver
-    code = python_block_after("Point the official library at it")
+    code = python_block_starting("import stripe\nclient = stripe.StripeClient(")
     for placeholder, value in (
         ('"sk_test_…"', repr(sandbox.key)),
         ('"http://127.0.0.1:12111"', repr(sandbox.base)),
