@@ -23,17 +23,35 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 import httptools
 
 from .limits import EXTRA_REASONS, headers_too_large, too_many_connections, url_too_long
 from .replies import REASONS, Reply, error_reply, misrouted, too_large
+from .runtime import Runtime
 
-if TYPE_CHECKING:
-    from .server import WebhookServer
+__all__ = ["Connection", "ConnectionHost"]
 
-__all__ = ["Connection"]
+
+class ConnectionHost(Protocol):
+    """What a connection needs of the server that accepted it (``WebhookServer``): its
+    runtime, its bounds, and the sets it keeps its connections in."""
+
+    runtime: Runtime
+    keep_alive_timeout: float
+    request_timeout: float
+    linger_timeout: float
+    max_connections: int
+    max_refused_lingering: int
+    max_url_bytes: int
+    max_header_bytes: int
+    connections: set[Connection]
+    refused: set[Connection]
+    stopping: bool
+
+    def closed(self, connection: Connection) -> None: ...
+
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _MAX_QUEUED = 32  # pipelined requests awaiting their answer before reading pauses
@@ -78,7 +96,7 @@ class _Slot:
 
 
 class Connection(asyncio.Protocol):
-    def __init__(self, server: WebhookServer) -> None:
+    def __init__(self, server: ConnectionHost) -> None:
         self.server = server
         self.runtime = server.runtime
         self.limit = server.runtime.app.max_body_bytes
