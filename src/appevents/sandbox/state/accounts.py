@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
 from ..stripe_errors import AuthenticationFailed, ResourceMissing
 from .db import cache_of, dumps, loads
+from .records import Key
 
 __all__ = ["Key", "create_account", "get_account", "key_owner", "keys_of", "list_accounts"]
-
-
-@dataclass(frozen=True, slots=True)
-class Key:
-    """Who an API key acts as."""
-
-    account: str
-    livemode: bool
 
 
 def create_account(

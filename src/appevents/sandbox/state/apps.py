@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
 from ..stripe_errors import InvalidRequest, ResourceMissing
 from .db import cache_of, dumps, loads
+from .records import AppRecord, Install
 
 __all__ = ["AppRecord", "Install"]
 
 INSTALL_MODES = ("live", "test", "live+test", "sandbox")
-
-
-@dataclass(frozen=True, slots=True)
-class AppRecord:
-    id: str
-    owner: str
-    manifest_id: str
-    name: str
-    created: int
-
-
-@dataclass(frozen=True, slots=True)
-class Install:
-    account: str
-    app: str
-    mode: str
-    version: str
-    active: bool
-    installed_at: int
-    uninstalled_at: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def register_app(db: sqlite3.Connection, app: AppRecord) -> AppRecord:

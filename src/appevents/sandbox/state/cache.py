@@ -14,12 +14,7 @@ complete copy of the live endpoints, replaced entry by entry (atomic under the G
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .accounts import Key
-    from .apps import AppRecord, Install
-    from .endpoints import Endpoint
+from .records import AppRecord, Endpoint, Install, Key
 
 __all__ = ["StateCache"]
 

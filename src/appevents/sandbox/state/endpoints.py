@@ -3,53 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, replace
-from typing import Any
 
 from ..stripe_errors import ResourceMissing
 from .db import cache_of, dumps, loads
+from .records import Endpoint
 
 __all__ = ["Endpoint"]
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    id: str
-    account: str
-    livemode: bool
-    connect: bool
-    application: str | None
-    url: str
-    enabled_events: tuple[str, ...]
-    status: str
-    secret: str
-    api_version: str | None
-    description: str | None
-    metadata: dict[str, str]
-    created: int
-    failing_since: float | None = None
-
-    def to_api(self, *, with_secret: bool = False) -> dict[str, Any]:
-        """The webhook_endpoint object; the secret only in the create response, as Stripe."""
-        body: dict[str, Any] = {
-            "id": self.id,
-            "object": "webhook_endpoint",
-            "api_version": self.api_version,
-            "application": self.application,
-            "created": self.created,
-            "description": self.description,
-            "enabled_events": list(self.enabled_events),
-            "livemode": self.livemode,
-            "metadata": dict(self.metadata),  # a copy: the endpoint itself may be cached
-            "status": self.status,
-            "url": self.url,
-        }
-        if with_secret:
-            body["secret"] = self.secret
-        return body
-
-    def changed(self, **changes: Any) -> Endpoint:
-        return replace(self, **changes)
 
 
 _COLUMNS = (
