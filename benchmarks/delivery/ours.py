@@ -67,13 +67,14 @@ async def _setup(
         async def merchant() -> str:
             async with semaphore:
                 account = await call("POST", "/_sandbox/accounts", json={})
-                await call(
+                keys = account["keys"]
+                assert isinstance(keys, dict)
+                await call(  # only an account itself installs apps on it, with its own key
                     "POST",
                     f"/_sandbox/apps/{app['id']}/installs",
                     json={"account": account["id"], "mode": "test"},
+                    headers={"Authorization": f"Bearer {keys['test']}"},
                 )
-            keys = account["keys"]
-            assert isinstance(keys, dict)
             return str(keys["test"])
 
         return list(await asyncio.gather(*(merchant() for _ in range(accounts))))
