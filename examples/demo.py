@@ -6,13 +6,21 @@ receiver, forwards the sandbox's events to it with `appevents listen
 --forward-connect-to`, triggers a realistic sequence (payments, a refund, a subscription,
 an uninstall), then prints what happened and checks every outcome. Exit status 0 means
 every check passed.
+
+    python examples/demo.py [--keep]
+
+Its state (the sandbox's and the receiver's databases, each process's log) lives in a
+temporary folder that is removed when the demo passes; `--keep` keeps it, and a failed run
+always does, saying where.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -28,7 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 HERE = Path(__file__).resolve().parent
-console = Console(width=max(110, Console().width))
+console = Console()  # the terminal's width; 80 columns when piped
 MERCHANTS = {
     "Bakery": "bakery@example.com",
     "Bike shop": "bikes@example.com",
@@ -110,7 +118,10 @@ def lines_of(stream: object) -> Iterator[str]:
         yield line.rstrip("\n")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", action="store_true", help="keep the state folder")
+    keep = parser.parse_args(argv).keep
     work = Path(tempfile.mkdtemp(prefix="appevents-demo-"))
     (work / "stripe-app.json").write_text((HERE / "stripe-app.json").read_text())
     loop = Loop(work)
@@ -128,13 +139,12 @@ def main() -> int:
             )
         )
         say(loop.run("apps", "register"))
-        created = {
-            name: loop.run("accounts", "create", "--email", email).split()
+        # `accounts create` keeps each merchant's key: installing an app and paying are the
+        # merchant's own doing, and `trigger --stripe-account` acts as it.
+        accounts = {
+            name: loop.run("accounts", "create", "--email", email).split()[2]
             for name, email in MERCHANTS.items()
         }
-        accounts = {name: printed[2] for name, printed in created.items()}
-        # Each merchant's own key: installing an app, and paying, are the merchant's doing.
-        keys = {printed[2]: printed[-1] for printed in created.values()}
         console.print(f"merchants: {', '.join(f'{n} {a}' for n, a in accounts.items())}")
         secret = loop.run("listen", "--print-secret").strip()
         loop.start(
@@ -166,7 +176,7 @@ def main() -> int:
         )
         bakery, bikes, books = accounts.values()
         for account in accounts.values():
-            loop.run("apps", "install", "--account", account, "--api-key", keys[account])
+            loop.run("trigger", "account.application.authorized", "--stripe-account", account)
         for account, amount, currency in [
             (bakery, 1250, "eur"),
             (bakery, 830, "eur"),
@@ -176,8 +186,8 @@ def main() -> int:
             loop.run(
                 "trigger",
                 "payment_intent.succeeded",
-                "--api-key",
-                keys[account],
+                "--stripe-account",
+                account,
                 "--override",
                 f"payment_intent:amount={amount}",
                 "--override",
@@ -186,18 +196,18 @@ def main() -> int:
         loop.run(
             "trigger",
             "charge.refunded",
-            "--api-key",
-            keys[bikes],
+            "--stripe-account",
+            bikes,
             "--override",
             "payment_intent:amount=12900",
             "--override",
             "refund:amount=2900",
         )
-        loop.run("trigger", "customer.subscription.created", "--api-key", keys[bakery])
+        loop.run("trigger", "customer.subscription.created", "--stripe-account", bakery)
         loop.run("trigger", "account.application.deauthorized", "--stripe-account", books)
         console.print(
-            "[cyan]$ appevents apps install[/] on each merchant (its own key); "
-            "[cyan]$ appevents trigger[/] payments, refund, subscription, uninstall"
+            "[cyan]$ appevents trigger … --stripe-account acct_…[/] installs, payments,\n"
+            "  a refund, a subscription, an uninstall"
         )
         wait_settled(inbox)
         os.killpg(listener.pid, signal.SIGINT)
@@ -210,14 +220,16 @@ def main() -> int:
         console.print(f"{'[green]✔' if ok else '[red]✘'}[/] {label}")
     passed = bool(checks) and all(ok for _, ok in checks)
     console.print(f"\n[bold {'green' if passed else 'red'}]demo {'passed' if passed else 'FAILED'}")
-    if not passed:
-        console.print(f"logs and state: {work}")
+    if passed and not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        console.print(f"logs and state kept in {work}")
     return 0 if passed else 1
 
 
 def say(output: str) -> None:
     for line in output.strip().splitlines():
-        console.print(f"  {line}")
+        console.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
 
 
 def wait_settled(inbox: Path, timeout: float = 60) -> None:
@@ -242,11 +254,10 @@ def report(inbox: Path, accounts: dict[str, str], listened: str) -> list[tuple[s
     table = Table(
         "account",
         "events",
-        "done / skipped",
         "installation",
-        "payments",
-        "net totals",
-        "subscriptions",
+        "payments: net of refunds (count)",
+        "subscription",
+        title="What the receiver stored and the handlers did",
     )
     for name, account in accounts.items():
         n, done, skipped = db.execute(
@@ -258,7 +269,8 @@ def report(inbox: Path, accounts: dict[str, str], listened: str) -> list[tuple[s
             "SELECT status FROM installations WHERE account = ?", (account,)
         ).fetchone()
         totals = db.execute(
-            "SELECT currency, amount, payments, refunded FROM app_payment_totals WHERE account = ?",
+            "SELECT currency, amount, payments, refunded FROM app_payment_totals"
+            " WHERE account = ? ORDER BY currency",
             (account,),
         ).fetchall()
         subs = db.execute(
@@ -266,11 +278,9 @@ def report(inbox: Path, accounts: dict[str, str], listened: str) -> list[tuple[s
         ).fetchall()
         table.add_row(
             name,
-            str(n),
-            f"{done} / {skipped}",
+            f"{n}: {done} done" + (f", {skipped} skipped" if skipped else ""),
             status,
-            ", ".join(str(p) for _, _, p, _ in totals) or "-",
-            ", ".join(f"{(a - r) / 100:.2f} {c.upper()}" for c, a, _, r in totals) or "-",
+            "\n".join(f"{(a - r) / 100:.2f} {c.upper()} ({p})" for c, a, p, r in totals) or "-",
             ", ".join(s for (s,) in subs) or "-",
         )
     console.print(table)
@@ -281,7 +291,8 @@ def report(inbox: Path, accounts: dict[str, str], listened: str) -> list[tuple[s
     )
     for line in withheld[:2]:
         reason, _, fix = line.split("withheld: ", 1)[-1].partition("; fix: ")
-        console.print(f"  {reason}\n    fix: [cyan]{fix}[/]")
+        # Whole lines (the terminal wraps them): a command must stay copyable.
+        console.print(f"  {reason}\n    fix: [cyan]{fix}[/]", soft_wrap=True)
     left = sum(
         db.execute(f"SELECT COUNT(*) FROM {t} WHERE account = ?", (books,)).fetchone()[0]
         for t in ("app_users", "app_payment_totals", "app_subscriptions")
@@ -303,16 +314,30 @@ def report(inbox: Path, accounts: dict[str, str], listened: str) -> list[tuple[s
             one("SELECT COUNT(*) FROM events WHERE status NOT IN ('done', 'skipped')") == (0,),
         ),
         (
-            "Bakery: 2 payments, 20.80 EUR",
-            one("SELECT amount, payments FROM app_payment_totals WHERE account = ?", bakery)
-            == (2080, 2),
+            "Bakery: 2 payments, 20.80 EUR, and its subscription's first invoice, 20.00 USD",
+            db.execute(
+                "SELECT currency, amount, payments FROM app_payment_totals WHERE account = ?"
+                " ORDER BY currency",
+                (bakery,),
+            ).fetchall()
+            == [("eur", 2080, 2), ("usd", 2000, 1)],
         ),
         (
             "Bike shop: 579.00 USD in 2 payments less a 29.00 refund",
-            one(
-                "SELECT amount, payments, refunded FROM app_payment_totals WHERE account = ?", bikes
-            )
-            == (57900, 2, 2900),
+            db.execute(
+                "SELECT currency, amount, payments, refunded FROM app_payment_totals"
+                " WHERE account = ?",
+                (bikes,),
+            ).fetchall()
+            == [("usd", 57900, 2, 2900)],
+        ),
+        (
+            "Bookshop: its GBP payment was processed before the uninstall erased it",
+            db.execute(
+                "SELECT status FROM events WHERE account = ? AND type = ?",
+                (books, "payment_intent.succeeded"),
+            ).fetchall()
+            == [("done",)],
         ),
         (
             "Bakery's subscription is tracked",
