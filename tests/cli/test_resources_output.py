@@ -109,12 +109,13 @@ def test_the_readme_steps_resend_an_installing_accounts_event(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "stripe-app.json").write_text(json.dumps(MANIFEST))
     run("login", "--api-base", sandbox.base, "--api-key", sandbox.key)
-    app = run("apps", "register").split()[3]
-    created = run("accounts", "create", "--email", "shop@example.com").split()
-    merchant, merchant_key = created[2], created[-1]
-    sandbox.post(f"/_sandbox/apps/{app}/installs", {"account": merchant}, key=merchant_key)
+    run("apps", "register")
+    merchant = run("accounts", "create", "--email", "shop@example.com").split()[2]
+    # As the README: the merchant's key, kept by `accounts create`, is used for it.
+    installed = run("trigger", "account.application.authorized", "--stripe-account", merchant)
+    assert "account.application.authorized" in installed
     endpoint = run("webhook-endpoints", "create", "--url", url, "--connect").split()[1]
-    paid = run("trigger", "payment_intent.succeeded", "--api-key", merchant_key)
+    paid = run("trigger", "payment_intent.succeeded", "--stripe-account", merchant)
     (event_id,) = [line.split()[0] for line in paid.splitlines() if "payment_intent.succ" in line]
     wait_for(lambda: len(handler.received) == 3)
     resent = run("events", "resend", event_id, "--webhook-endpoint", endpoint)

@@ -5,13 +5,13 @@ exit 1 or 2 and one line `Error: …` naming the value and the fix, never a trac
 from __future__ import annotations
 
 import json
-import os
 import socket
 
 import pytest
 from click.testing import CliRunner, Result
 
 from appevents.cli.main import cli
+from filesystem import read_only
 from servers import asgi_server, free_port
 
 # Every command that calls the sandbox with the saved login, with valid arguments.
@@ -156,12 +156,13 @@ def test_login_into_a_config_directory_that_is_a_file(sandbox, tmp_path, monkeyp
     assert_one_error(invoke("logout"), "cannot remove", str(occupied / "config.json"))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_login_into_a_read_only_config_directory(sandbox, tmp_path, monkeypatch):
     directory = tmp_path / "config"
-    directory.mkdir(mode=0o500)
+    directory.mkdir()
     monkeypatch.setenv("APPEVENTS_CONFIG_DIR", str(directory))
-    assert_one_error(invoke("login", "--api-base", sandbox.base), "cannot save the login in")
+    with read_only(directory):
+        result = invoke("login", "--api-base", sandbox.base)
+    assert_one_error(result, "cannot save the login in")
     assert list(directory.iterdir()) == []
 
 
@@ -252,15 +253,15 @@ def test_sandbox_data_under_a_file_or_at_a_folder(tmp_path):
     assert blocker.read_text() == "a file"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_sandbox_data_or_reset_in_a_read_only_folder(tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
     (folder / "state.db").write_bytes(b"")
-    folder.chmod(0o500)
-    for extra in ([], ["--reset"]):
-        result = invoke("sandbox", "--port", "0", "--data", str(folder / "state.db"), *extra)
-        assert_one_error(result, str(folder / "state.db"))
+    with read_only(folder):
+        for extra in ([], ["--reset"]):
+            result = invoke("sandbox", "--port", "0", "--data", str(folder / "state.db"), *extra)
+            assert_one_error(result, str(folder / "state.db"))
+    assert sorted(p.name for p in folder.iterdir()) == ["state.db"]
 
 
 def test_sandbox_on_a_port_in_use_says_so_before_printing_keys(tmp_path):

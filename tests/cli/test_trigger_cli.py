@@ -36,9 +36,10 @@ def test_trigger_runs_recipes_on_installing_accounts(sandbox, receiver, tmp_path
     run("login", "--api-base", sandbox.base, "--api-key", sandbox.key)
     run("apps", "register")
     run("webhook-endpoints", "create", "--url", url, "--connect")
-    created = run("accounts", "create").split()
-    merchant, merchant_key = created[2], created[-1]
-    # Only the merchant itself installs the app; the developer's trigger cannot.
+    # A merchant this CLI did not make: only its own key installs the app on it, and
+    # the developer's (Stripe-Account) cannot.
+    created = sandbox.post("/_sandbox/accounts", {})
+    merchant, merchant_key = created["id"], created["keys"]["test"]
     forced = CliRunner().invoke(
         cli, ["trigger", "account.application.authorized", "--stripe-account", merchant]
     )
@@ -59,6 +60,14 @@ def test_trigger_runs_recipes_on_installing_accounts(sandbox, receiver, tmp_path
     assert {b["account"] for b in bodies} == {merchant}
     charge = bodies[2]["data"]["object"]
     assert charge["payment_intent"] == bodies[1]["data"]["object"]["id"]
+    # A merchant `accounts create` made: the CLI kept its key and acts as it.
+    own = run("accounts", "create").split()[2]
+    installed = run("trigger", "account.application.authorized", "--stripe-account", own)
+    assert "account.application.authorized" in installed
+    paid_by_own = run("trigger", "payment_intent.succeeded", "--stripe-account", own)
+    assert "Trigger succeeded!" in paid_by_own
+    wait_for(lambda: len(handler.received) == 8)
+    assert {json.loads(body)["account"] for _, body in handler.received[4:]} == {own}
     bogus = CliRunner().invoke(cli, ["trigger", "payment_intent.succeded"])
     assert bogus.exit_code == 1 and "payment_intent.succeeded" in bogus.output
     stranger = CliRunner().invoke(

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import click
 
 from ..manifest import DEFAULT_MANIFEST, Manifest
-from .api_client import call
+from .api_client import call, login_or_fail, path
 from .common import guard
-from .config import API_KEY_ENV
+from .merchants import require_merchant_key
 
 manifest_option = click.option(
     "--manifest",
@@ -31,11 +30,13 @@ MODES = click.Choice(["test", "live", "live+test", "sandbox"])
 account_key_option = click.option(
     "--api-key",
     "account_key",
-    envvar=API_KEY_ENV,
-    show_envvar=True,
-    help="The account's own secret key (`appevents accounts create` prints it); "
-    "default: the logged-in key.",
+    help="The account's own secret key; default: the one `appevents accounts create` "
+    "saved when it made the account.",
 )
+
+
+def _own_key(account: str, given: str | None) -> str:
+    return require_merchant_key(login_or_fail().api_base, account, given, live=False)
 
 
 @guard
@@ -71,7 +72,7 @@ def install(account: str, mode: str, manifest_path: Path, account_key: str | Non
         "POST",
         f"/_sandbox/apps/{app['id']}/installs",
         json_body={"account": account, "mode": mode},
-        key=account_key,
+        key=_own_key(account, account_key),
     )
     click.echo(f"Installed {app['manifest_id']} {done['version']} on {account} ({mode})")
 
@@ -90,7 +91,7 @@ def upgrade(account: str, mode: str, manifest_path: Path, account_key: str | Non
         "POST",
         f"/_sandbox/apps/{app['id']}/installs",
         json_body={"account": account, "mode": mode, "version": version},
-        key=account_key,
+        key=_own_key(account, account_key),
     )
     click.echo(f"Upgraded {app['manifest_id']} on {account} to {version}")
 
@@ -103,7 +104,11 @@ def uninstall(account: str, manifest_path: Path, account_key: str | None) -> Non
     """Uninstall the app from an account: emits account.application.deauthorized."""
     # Only the id matters here: an app whose manifest has other errors can still be removed.
     app_id = guard(lambda: Manifest.load(manifest_path).require_app_id())()
-    call("DELETE", f"/_sandbox/apps/{quote(app_id, safe='')}/installs/{account}", key=account_key)
+    call(
+        "DELETE",
+        path("/_sandbox/apps/{}/installs/{}", app_id, account),
+        key=_own_key(account, account_key),
+    )
     click.echo(f"Uninstalled {app_id} from {account}")
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "config_path",
     "load_login",
     "save_login",
+    "write_private_json",
 ]
 
 CONFIG_ENV = "APPEVENTS_CONFIG_DIR"
@@ -112,27 +113,32 @@ def check_config_writable() -> Path:
     return path
 
 
-def _unsaved(path: Path, exc: OSError) -> click.ClickException:
+def _unsaved(path: Path, exc: OSError, what: str = "the login") -> click.ClickException:
     return click.ClickException(
-        f"cannot save the login in {path} ({exc.strerror or exc}): make {path.parent} a "
+        f"cannot save {what} in {path} ({exc.strerror or exc}): make {path.parent} a "
         f"writable directory, or point {CONFIG_ENV} at one"
     )
 
 
 def save_login(login: Login) -> Path:
     path = check_config_writable()
+    write_private_json(path, asdict(login))
+    return path
+
+
+def write_private_json(path: Path, data: Any, what: str = "the login") -> None:
+    """Replace ``path`` with ``data`` as JSON, readable by its owner only (it holds keys)."""
     temporary = path.with_suffix(".tmp")
     try:
         # Created 0600 from the start: the file holds secret keys.
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:
-            json.dump(asdict(login), handle, indent=2)
+            json.dump(data, handle, indent=2)
         temporary.replace(path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             temporary.unlink()
-        raise _unsaved(path, exc) from None
-    return path
+        raise _unsaved(path, exc, what) from None
 
 
 def forget_login() -> bool:

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from .api_client import call, echo_json, path
+from .api_client import call, echo_json, login_or_fail, path
+from .merchants import remember_merchant
 
 # Why `accounts list` does not show what `accounts create` made: users look there first.
 STANDALONE = (
@@ -228,6 +229,8 @@ def create_account(email: str | None, connected: bool) -> None:
         click.echo(f"Created connected account {account['id']}")
         return
     account = call("POST", "/_sandbox/accounts", json_body=params, expect=("id", "keys"))
+    # Kept so that `apps install --account` can act as the merchant, as only it may.
+    remember_merchant(login_or_fail().api_base, account["id"], account["keys"])
     click.echo(f"Created account {account['id']}")
     click.echo(f"  {STANDALONE} (so it is not in `accounts list`)")
     click.echo(f"  test secret key: {account['keys']['test']}")

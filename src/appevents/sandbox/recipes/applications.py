@@ -98,6 +98,10 @@ def _chosen_app(sandbox: Sandbox, caller: Caller, app: str | None) -> apps.AppRe
         for candidate in owned:
             if app in (candidate.id, candidate.manifest_id):
                 return candidate
+        if caller.account == caller.key_account:  # an account installs others' apps on itself
+            named = [a for a in apps.list_apps(sandbox.db) if app in (a.id, a.manifest_id)]
+            if len(named) == 1:
+                return named[0]
         names = ", ".join(f"{a.id} ({a.manifest_id})" for a in owned) or "none"
         raise InvalidRequest(
             f"Invalid --app {app!r}: account {caller.key_account} owns no such app "
