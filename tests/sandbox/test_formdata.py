@@ -2,7 +2,16 @@ from urllib.parse import urlencode
 
 import pytest
 
-from appevents.sandbox.formdata import as_bool, as_int, decode_form, encode_form
+from appevents.sandbox.formdata import (
+    as_bool,
+    as_dict,
+    as_int,
+    as_metadata,
+    as_optional_str,
+    as_str,
+    decode_form,
+    encode_form,
+)
 from appevents.sandbox.stripe_errors import InvalidRequest
 
 
@@ -60,3 +69,34 @@ def test_conversions():
         as_int("0", "limit", minimum=1, maximum=100)
     with pytest.raises(InvalidRequest, match="Invalid integer"):
         as_int("4.2", "limit")
+
+
+def test_names_that_look_like_indices_only_to_python_stay_names():
+    assert decode_form(urlencode([("metadata[²]", "x"), ("metadata[٣]", "y")])) == {
+        "metadata": {"²": "x", "٣": "y"}
+    }
+    assert decode_form(urlencode([("a[\x00]", "x"), ("a[]", "y")])) == {
+        "a": {"\x00": "x", "1": "y"}
+    }
+    assert decode_form("0=x&1=y") == {"0": "x", "1": "y"}  # the top level is always an object
+    assert decode_form(urlencode([(f"a[{'9' * 5000}]", "x")])) == {"a": {"9" * 5000: "x"}}
+
+
+@pytest.mark.parametrize("value", ["--5", "²", "٣", "9" * 5000, "1e3", " 1", "", 2**70, True, [1]])
+def test_integers_are_ascii_digits_that_fit_64_bits(value):
+    with pytest.raises(InvalidRequest, match="Invalid integer") as info:
+        as_int(value, "limit")
+    assert info.value.param == "limit" and len(info.value.message) < 200
+
+
+def test_string_object_and_metadata_conversions_name_the_parameter():
+    assert as_str("x", "email") == "x" and as_optional_str("", "email") is None
+    assert as_dict(None, "business_profile") == {} and as_metadata({"a": "1"}) == {"a": "1"}
+    for convert, value, param in [
+        (as_str, ["x"], "email"), (as_optional_str, {"a": "b"}, "email"),
+        (as_dict, "x", "business_profile"), (as_metadata, {"a": {"b": "c"}}, "metadata"),
+        (as_metadata, ["x"], "metadata"),
+    ]:  # fmt: skip
+        with pytest.raises(InvalidRequest) as info:
+            convert(value, param)
+        assert info.value.param == param

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import listen, objects, recipes, resources, visibility
+from . import event_params, list_params, listen, objects, recipes, resources, visibility
 from .callers import Caller
-from .formdata import as_bool, as_int
+from .formdata import as_bool, as_dict, as_optional_str, as_str
 from .listen import ListenHub
 from .service import Sandbox
 from .state import accounts, endpoints, events
@@ -59,7 +59,7 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
 
     def list_accounts(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         rows = accounts.list_accounts(sandbox.db, platform=caller.account)
-        return _page(rows, params, "/v1/accounts")
+        return list_params.page(rows, params, "/v1/accounts")
 
     def get_account(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         account_id = request.path_params["id"]
@@ -79,7 +79,7 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
                 sandbox.db, account=caller.account, livemode=caller.livemode
             )
         ]
-        return _page(rows, params, "/v1/webhook_endpoints")
+        return list_params.page(rows, params, "/v1/webhook_endpoints")
 
     def get_endpoint(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         found = endpoints.get_endpoint(
@@ -96,27 +96,17 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
 
     def list_events(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         caller.require("event")
-        if "type" in params and "types" in params:
-            raise InvalidRequest("You may pass either type or types, but not both", param="types")
-        types = params.get("types") or ([params["type"]] if "type" in params else [])
-        if not isinstance(types, list) or len(types) > 20:
-            raise InvalidRequest("types must be a list of at most 20 event types", param="types")
-        created = params.get("created")
-        if isinstance(created, str):
-            created = {"eq": as_int(created, "created")}
-        elif isinstance(created, dict):
-            created = {op: as_int(v, f"created[{op}]") for op, v in created.items()}
         success = params.get("delivery_success")
         rows, has_more = events.list_events(
             sandbox.db,
             account=caller.account,
             livemode=caller.livemode,
-            types=types,
-            created=created,
+            types=list_params.event_types(params),
+            created=list_params.created_filter(params),
             delivery_success=None if success is None else as_bool(success, "delivery_success"),
-            limit=_limit(params),
-            starting_after=params.get("starting_after"),
-            ending_before=params.get("ending_before"),
+            limit=list_params.limit(params),
+            starting_after=list_params.cursor(params, "starting_after"),
+            ending_before=list_params.cursor(params, "ending_before"),
         )
         return {"object": "list", "data": rows, "has_more": has_more, "url": "/v1/events"}
 
@@ -129,11 +119,12 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
 
     def resend_event(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         endpoint_id = params.get("webhook_endpoint")
-        if not isinstance(endpoint_id, str):
+        if endpoint_id is None:
             raise InvalidRequest(
                 "Missing required param: webhook_endpoint (the we_... to resend to)",
                 param="webhook_endpoint",
             )
+        endpoint_id = as_str(endpoint_id, "webhook_endpoint")
         return sandbox.resend(caller, request.path_params["id"], endpoint_id)
 
     def get_object(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
@@ -172,7 +163,7 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         if permission is not None:
             caller.require(permission)
         rows = _objects_of(sandbox, caller, resource.object_type)
-        return _page(rows, params, f"/v1/{path}")
+        return list_params.page(rows, params, f"/v1/{path}")
 
     # -- /_sandbox -----------------------------------------------------------------------------
 
@@ -181,9 +172,11 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         if isinstance(manifest, str):
             try:
                 manifest = json.loads(manifest)
-            except json.JSONDecodeError as exc:
-                raise InvalidRequest(f"manifest is not JSON: {exc}", param="manifest") from None
-        return sandbox.register_app(caller.account, manifest)
+            except (ValueError, RecursionError) as exc:
+                raise InvalidRequest(
+                    f"manifest is not JSON: {str(exc)[:200]}", param="manifest"
+                ) from None
+        return sandbox.register_app(caller.account, as_dict(manifest, "manifest"))
 
     def create_standalone_account(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         """A merchant account of its own (not connected to the caller), with its keys."""
@@ -195,13 +188,13 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         )
 
     def install(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        account = params.get("account")
-        if not isinstance(account, str):
+        if params.get("account") is None:
             raise InvalidRequest("Missing required param: account", param="account")
+        account = as_str(params["account"], "account")
         _require_own_account(caller, account, "install apps on")
         return sandbox.install(
-            request.path_params["app"], account, mode=params.get("mode", "test"),
-            version=params.get("version"),
+            request.path_params["app"], account, mode=as_str(params.get("mode", "test"), "mode"),
+            version=as_optional_str(params.get("version"), "version"),
         )  # fmt: skip
 
     def uninstall(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
@@ -210,29 +203,26 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         return sandbox.uninstall(request.path_params["app"], account)
 
     def emit(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        event_type, obj = params.get("type"), params.get("object")
-        if not isinstance(event_type, str) or not isinstance(obj, dict):
-            raise InvalidRequest("Pass type (an event type) and object (the data.object)")
-        livemode = params.get("livemode", caller.livemode) in (True, "true")
-        return sandbox.emit(
-            caller.account, livemode, event_type, obj,
-            previous_attributes=params.get("previous_attributes"),
-        )  # fmt: skip
+        event_type = event_params.event_type(params.get("type"))
+        obj = event_params.data_object(params.get("object"))
+        livemode = as_bool(params.get("livemode", caller.livemode), "livemode")
+        previous = params.get("previous_attributes")
+        if previous is not None:
+            previous = as_dict(previous, "previous_attributes")
+        return sandbox.emit(caller.account, livemode, event_type, obj, previous_attributes=previous)
 
     def trigger(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        name = params.get("event")
-        if not isinstance(name, str) or not name:
+        if params.get("event") in (None, ""):
             raise InvalidRequest("Missing required param: event (what to trigger)", param="event")
+        name = as_str(params["event"], "event")
         options = {
             key: _strings(params.get(key), key) for key in ("add", "override", "remove", "skip")
         }
-        app = params.get("app")
+        app = as_optional_str(params.get("app"), "app")
         # The caller acts as the Stripe-Account rules allow (the account itself, its
         # platform, or an app installed there): an app's triggers need the write
         # permissions of what they make, as its API calls would.
-        result = recipes.run(
-            sandbox, caller, name, app=app if isinstance(app, str) else None, **options
-        )
+        result = recipes.run(sandbox, caller, name, app=app, **options)
         return {
             "name": result.name,
             "event_type": result.event_type,
@@ -247,8 +237,8 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
 
     def open_session(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         """`listen` opens a session: the device's stable secret and where to stream from."""
-        device_name = params.get("device_name") or "default"
-        device = listen.open_device(sandbox, caller.account, caller.livemode, str(device_name))
+        device_name = as_optional_str(params.get("device_name"), "device_name") or "default"
+        device = listen.open_device(sandbox, caller.account, caller.livemode, device_name)
         token = sandbox.ids.new("clisess", 24)
         streams.sessions[token] = device
         scheme = "wss" if request.scheme == "https" else "ws"
@@ -290,30 +280,6 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         Operation("POST", "/_sandbox/trigger", trigger),
         Operation("GET", "/_sandbox/events/{id}/deliveries", deliveries),
     ]
-
-
-def _limit(params: dict[str, Any]) -> int:
-    return as_int(params.get("limit", "10"), "limit", minimum=1, maximum=100)
-
-
-def _page(rows: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
-    """Stripe cursor pagination over an already ordered (newest first) list."""
-    limit = _limit(params)
-    ids = [r["id"] for r in rows]
-    if "starting_after" in params:
-        cursor = params["starting_after"]
-        if cursor not in ids:
-            raise ResourceMissing("object", str(cursor), param="starting_after")
-        rows = rows[ids.index(cursor) + 1 :]
-        return {"object": "list", "data": rows[:limit], "has_more": len(rows) > limit, "url": url}
-    if "ending_before" in params:
-        cursor = params["ending_before"]
-        if cursor not in ids:
-            raise ResourceMissing("object", str(cursor), param="ending_before")
-        before = rows[: ids.index(cursor)]
-        page = before[-limit:]
-        return {"object": "list", "data": page, "has_more": len(before) > limit, "url": url}
-    return {"object": "list", "data": rows[:limit], "has_more": len(rows) > limit, "url": url}
 
 
 def _object_types(sandbox: Sandbox) -> set[str]:

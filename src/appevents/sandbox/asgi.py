@@ -22,7 +22,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route, WebSocketRoute, request_response
 from starlette.websockets import WebSocket
 
 from . import listen
@@ -44,6 +44,9 @@ Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
 
 _PARAM = re.compile(r"{(\w+)(:path)?}")
 _SERVER_ERROR = b"Internal Server Error"
+MAX_JSON_DEPTH = 32
+_TOO_DEEP = object()
+"""Levels of nesting a JSON body may have: Stripe's objects use under ten."""
 
 
 def build_api(
@@ -175,19 +178,53 @@ async def _read_body(receive: Receive) -> bytes | None:
 
 def _params(body: bytes, content_type: bytes) -> dict[str, Any]:
     if content_type.startswith(b"application/json"):
-        try:
-            decoded = json.loads(body or b"{}")
-        except json.JSONDecodeError as exc:
-            raise InvalidRequest(f"Invalid JSON body: {exc}") from None
-        except UnicodeDecodeError:
-            raise InvalidRequest("The JSON body is not UTF-8") from None
-        if not isinstance(decoded, dict):
-            raise InvalidRequest("The JSON body must be an object")
-        return decoded
+        return _json_params(body)
     try:
         return decode_form(body)
     except UnicodeDecodeError:
         raise InvalidRequest("The request body is not UTF-8 form data") from None
+
+
+def _json_params(body: bytes) -> dict[str, Any]:
+    try:
+        decoded = json.loads(body or b"{}", parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise InvalidRequest("The JSON body is not UTF-8") from None
+    except ValueError as exc:  # malformed, or an integer of thousands of digits
+        raise InvalidRequest(f"Invalid JSON body: {str(exc)[:200]}") from None
+    except RecursionError:  # the decoder recurses: 100,000 "[" exhaust its stack
+        decoded = _TOO_DEEP
+    # Counting brackets is cheap; only a body with that many can nest that deep.
+    if decoded is _TOO_DEEP or (
+        body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _depth(decoded) > MAX_JSON_DEPTH
+    ):
+        raise InvalidRequest(
+            f"The JSON body is nested too deeply: at most {MAX_JSON_DEPTH} levels of objects "
+            "and lists"
+        )
+    if not isinstance(decoded, dict):
+        raise InvalidRequest("The JSON body must be an object")
+    return decoded
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidRequest(f"Invalid JSON body: {name} is not a number JSON allows")
+
+
+def _depth(value: Any) -> int:
+    """How deep objects and lists nest in ``value`` (walked without recursion)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _api_key(header: str) -> str | None:
@@ -268,4 +305,15 @@ def _starlette(
         WebSocketRoute("/_sandbox/listen/{token}", stream),
         Route("/{path:path}", unknown, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    default = app.router.default
+
+    async def unmatched(scope: Scope, receive: Receive, send: Send) -> None:
+        """A URL even the catch-all does not match (a line break in it): JSON all the same."""
+        if scope["type"] == "http":
+            await request_response(unknown)(scope, receive, send)
+        else:
+            await default(scope, receive, send)
+
+    app.router.default = unmatched
+    return app

@@ -4,6 +4,10 @@
 ``{"metadata": {"order": "7"}, "enabled_events": ["a", "b"], "expand": ["x"]}``. Values stay
 strings; each API parameter converts its own (see :func:`as_bool`, :func:`as_int`). The
 ``stripe`` libraries send lists with explicit indices; ``[]`` appends, as curl users write.
+
+The ``as_*`` converters check one decoded parameter (form or JSON) and raise Stripe's 400
+naming it, with what was expected: a request never reaches an operation with a list where
+a string belongs.
 """
 
 from __future__ import annotations
@@ -14,11 +18,27 @@ from urllib.parse import parse_qsl
 
 from .stripe_errors import InvalidRequest
 
-__all__ = ["as_bool", "as_int", "decode_form", "encode_form"]
+__all__ = [
+    "as_bool",
+    "as_dict",
+    "as_int",
+    "as_metadata",
+    "as_optional_str",
+    "as_str",
+    "decode_form",
+    "encode_form",
+    "shown",
+]
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
 _MAX_DEPTH = 8
+_INDEX = re.compile(r"[0-9]{1,6}")
+"""A list index: ASCII digits (``²`` and ``٣`` are digits to Python, not indices), and
+no more of them than a request can hold items."""
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+"""Stripe's integers are 64-bit: 18 digits always fit."""
+_INT64 = 2**63
 
 
 def decode_form(body: bytes | str) -> dict[str, Any]:
@@ -33,20 +53,20 @@ def decode_form(body: bytes | str) -> dict[str, Any]:
         if len(path) > _MAX_DEPTH:
             raise InvalidRequest(f"Parameter {key!r} is nested too deeply", param=key)
         _assign(root, path, value, key)
-    decoded: dict[str, Any] = _finalise(root)
-    return decoded
+    # The top level stays an object whatever its names ("0=x" is a parameter named 0).
+    return {name: _finalise(value) for name, value in root.items()}
 
 
 def _assign(root: dict[str, Any], path: list[str], value: str, key: str) -> None:
-    node: dict[str, Any] = root
+    node: dict[Any, Any] = root
     for part in path[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
             raise InvalidRequest(f"Parameter {key!r} mixes a value and nested fields", param=key)
         node = child
-    last = path[-1]
-    if last == "":  # name[] appends: keep order with a running index
-        last = f"\x00{len(node)}"
+    last: str | int = path[-1]
+    if last == "":  # name[] appends: an int key keeps the order, and no name is an int
+        last = len(node)
     if last in node and isinstance(node[last], dict):
         raise InvalidRequest(f"Parameter {key!r} mixes a value and nested fields", param=key)
     node[last] = value
@@ -58,16 +78,12 @@ def _finalise(node: Any) -> Any:
         return node
     items = {k: _finalise(v) for k, v in node.items()}
     if items and all(_is_index(k) for k in items):
-        return [items[k] for k in sorted(items, key=_index_value)]
-    return items
+        return [items[k] for k in sorted(items, key=int)]
+    return {str(k): v for k, v in items.items()}
 
 
-def _is_index(key: str) -> bool:
-    return key.isdigit() or key.startswith("\x00")
-
-
-def _index_value(key: str) -> int:
-    return int(key.lstrip("\x00"))
+def _is_index(key: str | int) -> bool:
+    return isinstance(key, int) or _INDEX.fullmatch(key) is not None
 
 
 def encode_form(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -88,23 +104,81 @@ def encode_form(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str
     return pairs
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as an error message quotes it: short, whatever its size."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def as_bool(value: Any, param: str) -> bool:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
         return bool(value == "true")
-    raise InvalidRequest(f"Invalid boolean: {value!r}", param=param)
+    raise InvalidRequest(
+        f"Invalid boolean: {shown(value)}: {param} expects true or false", param=param
+    )
+
+
+def as_str(value: Any, param: str) -> str:
+    if isinstance(value, str):
+        return value
+    raise InvalidRequest(
+        f"Invalid {param}: {shown(value)}: expected a string, not {_kind(value)}", param=param
+    )
+
+
+def as_optional_str(value: Any, param: str) -> str | None:
+    """A string, or None for a missing or empty one (Stripe's way of unsetting)."""
+    return None if value in (None, "") else as_str(value, param)
+
+
+def as_dict(value: Any, param: str) -> dict[str, Any]:
+    """A nested object (``param[key]=value`` in a form, an object in JSON)."""
+    if value in (None, ""):
+        return {}
+    if isinstance(value, dict):
+        return value
+    raise InvalidRequest(
+        f"Invalid {param}: {shown(value)}: expected an object ({param}[key]=value), "
+        f"not {_kind(value)}",
+        param=param,
+    )
+
+
+def as_metadata(value: Any, param: str = "metadata") -> dict[str, str]:
+    """Stripe's metadata: string keys to string values (``metadata[order]=42``)."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise InvalidRequest(
+            f"Invalid metadata: {shown(value)}: pass {param}[key]=value pairs, each value a string",
+            param=param,
+        )
+    return dict(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else f"a {type(value).__name__}"
 
 
 def as_int(
     value: Any, param: str, *, minimum: int | None = None, maximum: int | None = None
 ) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64:
         number = value
-    elif isinstance(value, str) and value.lstrip("-").isdigit():
+    elif isinstance(value, str) and _INTEGER.fullmatch(value):
         number = int(value)
     else:
-        raise InvalidRequest(f"Invalid integer: {value!r}", param=param)
+        raise InvalidRequest(
+            f"Invalid integer: {shown(value)}: {param} expects a whole number of at most "
+            "18 digits, like 10",
+            param=param,
+        )
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
         bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
         raise InvalidRequest(f"Invalid {param}: must be {bounds}, got {number}", param=param)

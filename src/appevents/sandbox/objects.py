@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import catalog
-from .formdata import as_bool, as_int
+from .formdata import as_bool, as_int, as_metadata, as_str
 from .state import events
 from .stripe_errors import InvalidRequest
 
@@ -233,9 +233,9 @@ def _converted(
         elif isinstance(sample, int) or name in ("amount", "unit_amount"):
             result[name] = as_int(value, name, minimum=0)
         elif name == "metadata":
-            if not isinstance(value, dict):
-                raise InvalidRequest("Invalid metadata: pass metadata[key]=value", param="metadata")
-            result[name] = value
+            result[name] = as_metadata(value)
+        elif isinstance(sample, str):
+            result[name] = as_str(value, name)
         else:
             result[name] = value
     if (

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from .. import catalog
-from . import routing, visibility
+from . import endpoint_params, routing, visibility
 from .callers import Caller, identify
+from .formdata import as_bool, as_optional_str
 from .ids import IdFactory
 from .owed import LEASE, Owed, payload_of
+from .registration_params import account_fields, checked_manifest
 from .resend_hint import unrouted
 from .state import accounts, apps, endpoints, events
 from .state.apps import INSTALL_MODES, AppRecord, Install
@@ -72,20 +73,21 @@ class Sandbox:
         return {**platform, "keys": accounts.keys_of(self.db, platform["id"])}
 
     def create_account(self, platform: str | None, params: dict[str, Any]) -> dict[str, Any]:
+        fields = account_fields(params, default_type="standard" if platform is None else "custom")
         account_id = self.ids.new("acct", 16)
         body = {
             "id": account_id,
             "object": "account",
-            "business_profile": {"name": None, **params.get("business_profile", {})},
+            "business_profile": {"name": None, **fields["business_profile"]},
             "charges_enabled": True,
-            "country": params.get("country", "US"),
+            "country": fields["country"],
             "created": self.now(),
-            "default_currency": params.get("default_currency", "usd"),
+            "default_currency": fields["default_currency"],
             "details_submitted": True,
-            "email": params.get("email"),
-            "metadata": params.get("metadata", {}),
+            "email": fields["email"],
+            "metadata": fields["metadata"],
             "payouts_enabled": True,
-            "type": params.get("type", "standard" if platform is None else "custom"),
+            "type": fields["type"],
         }
         with self.transaction() as db:
             accounts.create_account(
@@ -105,9 +107,9 @@ class Sandbox:
     # -- webhook endpoints -------------------------------------------------------------------
 
     def create_endpoint(self, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
-        url = _required_url(params)
-        enabled = _enabled_events(params.get("enabled_events"))
-        connect = params.get("connect") in (True, "true")
+        url = endpoint_params.required_url(params)
+        enabled = endpoint_params.enabled_events(params.get("enabled_events"))
+        connect = as_bool(params.get("connect", False), "connect")
         existing = endpoints.list_endpoints(
             self.db, account=caller.account, livemode=caller.livemode
         )
@@ -127,9 +129,9 @@ class Sandbox:
             enabled_events=enabled,
             status="enabled",
             secret=self.ids.secret(),
-            api_version=params.get("api_version") or None,
-            description=params.get("description") or None,
-            metadata=_metadata(params.get("metadata")),
+            api_version=as_optional_str(params.get("api_version"), "api_version"),
+            description=as_optional_str(params.get("description"), "description"),
+            metadata=endpoint_params.metadata(params.get("metadata")),
             created=self.now(),
         )
         with self.transaction() as db:
@@ -144,13 +146,16 @@ class Sandbox:
         )
         changes: dict[str, Any] = {}
         if "url" in params:
-            changes["url"] = _required_url(params)
+            changes["url"] = endpoint_params.required_url(params)
         if "enabled_events" in params:
-            changes["enabled_events"] = _enabled_events(params["enabled_events"])
+            changes["enabled_events"] = endpoint_params.enabled_events(params["enabled_events"])
         if "description" in params:
-            changes["description"] = params["description"] or None
+            changes["description"] = as_optional_str(params["description"], "description")
         if "metadata" in params:
-            changes["metadata"] = {**endpoint.metadata, **_metadata(params["metadata"])}
+            changes["metadata"] = {
+                **endpoint.metadata,
+                **endpoint_params.metadata(params["metadata"]),
+            }
             changes["metadata"] = {k: v for k, v in changes["metadata"].items() if v != ""}
         if "disabled" in params:
             disabled = params["disabled"]
@@ -182,17 +187,8 @@ class Sandbox:
     # -- apps and installs (the merchant's side; sandbox-only API) -------------------------
 
     def register_app(self, owner: str, manifest: dict[str, Any]) -> dict[str, Any]:
-        manifest_id, version = manifest.get("id"), manifest.get("version")
-        if not isinstance(manifest_id, str) or not manifest_id:
-            raise InvalidRequest('The manifest has no "id"', param="manifest")
-        if not isinstance(version, str) or not version:
-            raise InvalidRequest('The manifest has no "version"', param="manifest")
-        for grant in manifest.get("permissions", []):
-            name = grant.get("permission") if isinstance(grant, dict) else None
-            if not isinstance(name, str) or not catalog.is_known_permission(name):
-                raise InvalidRequest(
-                    f"Unknown permission {name!r} in the manifest", param="manifest"
-                )
+        checked_manifest(manifest)
+        manifest_id, version = manifest["id"], manifest["version"]
         try:
             existing: AppRecord | None = apps.get_app(self.db, manifest_id)
         except ResourceMissing:
@@ -421,43 +417,3 @@ def _modes_of(mode: str) -> tuple[bool, ...]:
 
 def _application(app: AppRecord) -> dict[str, Any]:
     return {"id": app.id, "object": "application", "name": app.name}
-
-
-def _required_url(params: dict[str, Any]) -> str:
-    url = params.get("url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise InvalidRequest(
-            f"Invalid URL: {url!r}. An endpoint URL must be an http(s) URL", param="url"
-        )
-    return url
-
-
-def _enabled_events(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise InvalidRequest(
-            "Missing required param: enabled_events. Pass a list of event types, or ['*']",
-            param="enabled_events",
-        )
-    for index, event_type in enumerate(value):
-        if not isinstance(event_type, str) or not (
-            event_type == "*"
-            or catalog.is_known_event_type(event_type)
-            or catalog.is_pattern(event_type)
-        ):
-            suggestion = ""
-            if isinstance(event_type, str):
-                close = catalog.closest_names(event_type, catalog.event_types("*"))
-                suggestion = f"; did you mean {', '.join(close)}?" if close else ""
-            raise InvalidRequest(
-                f"Invalid enabled_events[{index}]: {event_type!r} is not an event type{suggestion}",
-                param=f"enabled_events[{index}]",
-            )
-    return tuple(value)
-
-
-def _metadata(value: Any) -> dict[str, str]:
-    if value in (None, ""):
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise InvalidRequest("Invalid metadata: pass metadata[key]=value pairs", param="metadata")
-    return dict(value)

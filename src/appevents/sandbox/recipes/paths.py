@@ -145,10 +145,13 @@ def apply_edit(params: dict[str, Any], edit: Edit, sample: Mapping[str, Any]) ->
         current = get_path(sample, edit.path)
     try:
         set_path(params, edit.path, _typed(edit, current))
+        # The step's object takes the params too: a list index past its end fails there.
+        set_path(copy.deepcopy(dict(sample)), edit.path, None)
     except ValueError:
         raise InvalidRequest(
             f"Invalid --{edit.kind} {edit.step}:{'.'.join(edit.path)}: that path crosses a "
-            "value that is not an object",
+            "value that is not an object, or indexes past the end of a list (the next index "
+            "appends)",
             param=edit.kind,
         ) from None
 
