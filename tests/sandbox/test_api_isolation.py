@@ -82,7 +82,11 @@ def test_a_trigger_acts_only_where_its_caller_may(sandbox, receiver):
     assert sandbox.get("/v1/events", key=a_key)["data"] == []
     unknown = call(sandbox, "POST", "/_sandbox/trigger", b_key, account="acct_nope",
                    json={"event": "customer.created"})  # fmt: skip
-    assert unknown.status_code == 404  # as any Stripe-Account that does not exist
+    assert unknown.status_code == 403  # as Stripe: no telling a stranger from a missing one
+    assert unknown.json()["error"] == {
+        **error_of(forged),
+        "message": error_of(forged)["message"].replace(a, "acct_nope"),
+    }
 
     # The account itself may.
     own = call(sandbox, "POST", "/_sandbox/trigger", a_key, json={"event": "customer.created"})
@@ -180,3 +184,19 @@ def test_reads_are_scoped_to_the_caller(sandbox, receiver):
         call(sandbox, "POST", resend.format("evt_nope"), b_key, data={"webhook_endpoint": b_endpoint.id}),
         event["id"], "evt_nope",
     )  # fmt: skip
+
+
+def test_whether_an_account_exists_is_not_told_to_strangers(sandbox):
+    a, _ = merchant(sandbox)
+    _, b_key = merchant(sandbox)
+    for path in ("/v1/accounts/{}",):
+        missing_alike(call(sandbox, "GET", path.format(a), b_key),
+                      call(sandbox, "GET", path.format("acct_nope"), b_key), a, "acct_nope")  # fmt: skip
+    as_stranger = call(sandbox, "GET", "/v1/customers", b_key, account=a)
+    as_missing = call(sandbox, "GET", "/v1/customers", b_key, account="acct_nope")
+    assert as_stranger.status_code == as_missing.status_code == 403
+    assert error_of(as_stranger) == {
+        **error_of(as_missing),
+        "message": error_of(as_missing)["message"].replace("acct_nope", a),
+    }
+    assert "does not have access to account" in error_of(as_missing)["message"]

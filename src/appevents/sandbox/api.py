@@ -63,11 +63,10 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
 
     def get_account(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         account_id = request.path_params["id"]
-        account = accounts.get_account(sandbox.db, account_id)
         platform = accounts.platform_of(sandbox.db, account_id)
         if account_id not in (caller.account, caller.key_account) and platform != caller.account:
-            raise ResourceMissing("account", account_id)
-        return account
+            raise ResourceMissing("account", account_id)  # whether it exists or not
+        return accounts.get_account(sandbox.db, account_id)
 
     def create_endpoint(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         return sandbox.create_endpoint(caller, params)

@@ -48,7 +48,8 @@ def identify(db: sqlite3.Connection, key: str, stripe_account: str | None) -> Ca
     owner = accounts.key_owner(db, key)
     if not stripe_account or stripe_account == owner.account:
         return Caller(owner.account, owner.account, owner.livemode)
-    accounts.get_account(db, stripe_account)  # 404 when it does not exist at all
+    # An account that does not exist is refused as one the key may not act on: the answer
+    # never tells whether someone else's account exists (Stripe words it the same way).
     if accounts.platform_of(db, stripe_account) == owner.account:
         return Caller(owner.account, stripe_account, owner.livemode)
     for installed in apps.list_installs(db):
@@ -59,8 +60,9 @@ def identify(db: sqlite3.Connection, key: str, stripe_account: str | None) -> Ca
             granted = apps.permissions_of(db, app.id, installed.version)
             return Caller(owner.account, stripe_account, owner.livemode, app.id, granted)
     raise PermissionDenied(
-        f"The account {stripe_account} has not installed an app of {owner.account} and is "
-        f"not connected to it, so {owner.account}'s key cannot act on it (Stripe-Account). "
-        f"Install the app: `appevents apps install --account {stripe_account}`.",
+        f"The provided key does not have access to account '{stripe_account}' (or that "
+        f"account does not exist): it has not installed an app of {owner.account} and is not "
+        f"connected to it (Stripe-Account). The account installs your app itself: "
+        f"`appevents apps install --account {stripe_account}`.",
         code="account_invalid",
     )
