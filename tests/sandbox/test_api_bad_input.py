@@ -164,6 +164,14 @@ CASES: list[tuple[str, str, dict[str, Any], str | None, str]] = [
         "api_version",
         "string",
     ),
+    ("POST", "/_sandbox/trigger", {"json": {"event": "a" * 100_000}}, "event", "trigger name"),
+    (
+        "POST",
+        "/_sandbox/trigger",
+        {"json": {"event": "customer.created", "override": ["customer:" + "a." * 5000 + "=1"]}},
+        "override",
+        "characters",
+    ),
     # Webhook URLs that can never be delivered to.
     *[
         (
@@ -254,3 +262,12 @@ def test_a_malformed_request_is_a_400_naming_the_parameter(
 def test_digits_that_are_not_ascii_are_plain_metadata_keys_not_list_indices(sandbox):
     customer = sandbox.client().v1.customers.create({"metadata": {"²": "x", "٣": "y"}})
     assert customer.metadata.to_dict() == {"²": "x", "٣": "y"}
+
+
+def test_errors_quote_a_huge_value_shortened(sandbox):
+    auth = {"Authorization": f"Bearer {sandbox.key}"}
+    name = httpx.post(sandbox.base + "/v1/customers", content="a" * 50_000 + "[=1",
+                      headers={**auth, "content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert name.status_code == 400 and len(name.json()["error"]["message"]) < 400
+    missing = httpx.get(sandbox.base + "/v1/customers/" + "c" * 50_000, headers=auth)
+    assert missing.status_code == 404 and len(missing.json()["error"]["message"]) < 400

@@ -19,13 +19,16 @@ from typing import Any
 
 from . import event_params, list_params, listen, objects, recipes, resources, visibility
 from .callers import Caller
-from .formdata import as_bool, as_dict, as_optional_str, as_str
+from .formdata import as_bool, as_dict, as_optional_str, as_str, shown
 from .listen import ListenHub
 from .service import Sandbox
 from .state import accounts, endpoints, events
 from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing
 
 __all__ = ["Call", "Operation", "operations"]
+
+MAX_TRIGGER_TEXT = 500
+"""Characters a trigger name or option may have: error messages quote them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,12 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         if params.get("event") in (None, ""):
             raise InvalidRequest("Missing required param: event (what to trigger)", param="event")
         name = as_str(params["event"], "event")
+        if len(name) > MAX_TRIGGER_TEXT:
+            raise InvalidRequest(
+                f"Invalid event: {shown(name)}: a trigger name or event type has at most "
+                f"{MAX_TRIGGER_TEXT} characters",
+                param="event",
+            )
         options = {
             key: _strings(params.get(key), key) for key in ("add", "override", "remove", "skip")
         }
@@ -300,6 +309,13 @@ def _strings(value: Any, param: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        for each in value:
+            if len(each) > MAX_TRIGGER_TEXT:
+                raise InvalidRequest(
+                    f"Invalid {param}: {shown(each)}: at most {MAX_TRIGGER_TEXT} characters "
+                    "per 'step:path=value'",
+                    param=param,
+                )
         return value
     raise InvalidRequest(f"{param} must be a list of 'step:path=value' strings", param=param)
 

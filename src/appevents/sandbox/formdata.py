@@ -48,10 +48,16 @@ def decode_form(body: bytes | str) -> dict[str, Any]:
     for key, value in parse_qsl(text, keep_blank_values=True, strict_parsing=False):
         match = _KEY.match(key)
         if match is None:
-            raise InvalidRequest(f"Invalid parameter name: {key!r}", param=key)
+            raise InvalidRequest(
+                f"Invalid parameter name: {shown(key)}: expected name, name[key] or name[]",
+                param=key[:100],
+            )
         path = [match.group(1), *_PART.findall(match.group(2))]
         if len(path) > _MAX_DEPTH:
-            raise InvalidRequest(f"Parameter {key!r} is nested too deeply", param=key)
+            raise InvalidRequest(
+                f"Parameter {shown(key)} is nested too deeply (at most {_MAX_DEPTH} levels)",
+                param=key[:100],
+            )
         _assign(root, path, value, key)
     # The top level stays an object whatever its names ("0=x" is a parameter named 0).
     return {name: _finalise(value) for name, value in root.items()}
@@ -62,14 +68,20 @@ def _assign(root: dict[str, Any], path: list[str], value: str, key: str) -> None
     for part in path[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise InvalidRequest(f"Parameter {key!r} mixes a value and nested fields", param=key)
+            raise _mixed(key)
         node = child
     last: str | int = path[-1]
     if last == "":  # name[] appends: an int key keeps the order, and no name is an int
         last = len(node)
     if last in node and isinstance(node[last], dict):
-        raise InvalidRequest(f"Parameter {key!r} mixes a value and nested fields", param=key)
+        raise _mixed(key)
     node[last] = value
+
+
+def _mixed(key: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Parameter {shown(key)} mixes a value and nested fields", param=key[:100]
+    )
 
 
 def _finalise(node: Any) -> Any:

@@ -54,4 +54,5 @@ class ResourceMissing(ApiError):
     status = 404
 
     def __init__(self, kind: str, object_id: str, *, param: str = "id") -> None:
-        super().__init__(f"No such {kind}: '{object_id}'", param=param, code="resource_missing")
+        quoted = object_id if len(object_id) <= 200 else f"{object_id[:200]}..."
+        super().__init__(f"No such {kind}: '{quoted}'", param=param, code="resource_missing")
