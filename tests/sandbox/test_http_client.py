@@ -234,6 +234,23 @@ async def test_nothing_listening_is_a_connect_error():
     assert caught.value.kind == "ConnectError"
 
 
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://[::1", "InvalidURL"),  # stored before the API checked URLs
+        ("http://127.0.0.1:99999/w", "InvalidURL"),
+        ("http://例.test/w", "InvalidURL"),
+        ("ftp://127.0.0.1/w", "UnsupportedProtocol"),
+    ],
+)
+async def test_a_url_that_cannot_be_posted_to_is_a_delivery_error(url, kind):
+    client = HttpClient(timeout=5)
+    with pytest.raises(DeliveryError) as caught:
+        await client.post(url, HEADERS, b"{}")
+    await client.aclose()
+    assert caught.value.kind == kind and repr(url) in str(caught.value)
+
+
 async def test_user_and_password_in_the_url_are_sent_as_basic_auth():
     client = HttpClient(timeout=5)
     async with serving(send(OK)) as server:

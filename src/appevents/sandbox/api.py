@@ -247,7 +247,7 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         """`listen` opens a session: the device's stable secret and where to stream from."""
         device_name = as_optional_str(params.get("device_name"), "device_name") or "default"
         device = listen.open_device(sandbox, caller.account, caller.livemode, device_name)
-        token = sandbox.ids.new("clisess", 24)
+        token = sandbox.ids.secret("clisess", 32)  # it opens the stream: a secret
         streams.sessions[token] = device
         scheme = "wss" if request.scheme == "https" else "ws"
         return {

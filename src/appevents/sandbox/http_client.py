@@ -126,7 +126,10 @@ class HttpClient:
 
 
 def _parse(url: str) -> _Target:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an endpoint stored before URLs were checked: "http://[::1"
+        raise DeliveryError("InvalidURL", f"cannot POST to {url!r}: {exc}") from None
     scheme, host = parts.scheme.lower(), parts.hostname
     if scheme not in ("http", "https") or not host:
         raise DeliveryError("UnsupportedProtocol", f"cannot POST to {url!r}: not an http(s) URL")
@@ -144,7 +147,10 @@ def _parse(url: str) -> _Target:
     if parts.username is not None:
         user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         head += f"Authorization: Basic {base64.b64encode(user.encode()).decode()}\r\n"
-    return _Target((scheme, host, port), head.encode("latin-1"))
+    try:
+        return _Target((scheme, host, port), head.encode("latin-1"))
+    except UnicodeEncodeError:
+        raise DeliveryError("InvalidURL", f"cannot POST to {url!r}: not an ASCII URL") from None
 
 
 class _Pool:

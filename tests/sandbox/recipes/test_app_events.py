@@ -8,7 +8,7 @@ import pytest
 from appevents.sandbox import recipes
 from appevents.sandbox.callers import Caller
 from appevents.sandbox.state import apps
-from appevents.sandbox.stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing
+from appevents.sandbox.stripe_errors import InvalidRequest
 
 MANIFEST = {
     "id": "com.example.listener",
@@ -23,24 +23,23 @@ def register(world, manifest_id="com.example.listener"):
 
 
 def target_caller(world, merchant):
-    """The developer's key acting on the target account, installed there or not."""
-    return recipes.caller_for(
-        world.sandbox,
-        world.platform["keys"]["test"],
-        merchant["id"],
-        "account.application.authorized",
-    )
+    """The developer's app on the target account: the recipe's choice of app and its events
+    (who may run it is the API's rule, tested in tests/sandbox/test_api_isolation.py)."""
+    return Caller(world.platform["id"], merchant["id"], False)
 
 
-def test_caller_for_the_app_events_needs_no_install_but_an_existing_account(world):
+def test_an_account_acting_as_itself_installs_the_app_it_names(world):
+    app = register(world)
     merchant = world.sandbox.create_standalone_account({})
-    assert target_caller(world, merchant) == Caller(world.platform["id"], merchant["id"], False)
-    with pytest.raises(ResourceMissing):
-        recipes.caller_for(world.sandbox, world.platform["keys"]["test"], "acct_nope",
-                           "account.application.deauthorized")  # fmt: skip
-    with pytest.raises(PermissionDenied):  # other triggers keep the Stripe-Account rules
-        recipes.caller_for(world.sandbox, world.platform["keys"]["test"], merchant["id"],
-                           "customer.created")  # fmt: skip
+    itself = Caller(merchant["id"], merchant["id"], False)
+    with pytest.raises(InvalidRequest, match="owns no app"):
+        recipes.run(world.sandbox, itself, "account.application.authorized")
+    for name in (app["id"], "com.example.listener"):
+        (event,) = recipes.run(
+            world.sandbox, itself, "account.application.authorized", app=name
+        ).events
+        assert event["data"]["object"]["id"] == app["id"]
+        assert event["account"] == merchant["id"]
 
 
 def test_authorized_installs_the_only_app_the_caller_owns(world):

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..callers import Caller
-from ..state import accounts
 from .applications import APP_EVENT_STEPS, run_app_event
 from .engine import TriggerResult, execute, prepare_steps
 from .model import Recipe
@@ -25,7 +24,7 @@ from .registry import names, recipe_for
 if TYPE_CHECKING:
     from ..service import Sandbox
 
-__all__ = ["Recipe", "TriggerResult", "caller_for", "names", "recipe_for", "run"]
+__all__ = ["Recipe", "TriggerResult", "names", "recipe_for", "run"]
 
 
 def run(
@@ -53,13 +52,3 @@ def run(
     recipe = recipe_for(name)
     planned = prepare_steps(recipe, add=add, override=override, remove=remove, skip=skip)
     return execute(sandbox, caller, recipe, planned)
-
-
-def caller_for(sandbox: Sandbox, key: str, stripe_account: str | None, name: str) -> Caller:
-    """Who a trigger runs as: ``sandbox.caller`` (the Stripe-Account rules), except for the two
-    app events, which act on any existing account: the app need not be installed there yet."""
-    if name not in APP_EVENT_STEPS or not stripe_account:
-        return sandbox.caller(key, stripe_account)
-    developer = sandbox.caller(key, None)
-    accounts.get_account(sandbox.db, stripe_account)  # 404 for an unknown account
-    return Caller(developer.key_account, stripe_account, developer.livemode)
