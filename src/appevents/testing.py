@@ -51,7 +51,7 @@ def make_event(
 ) -> bytes:
     """The JSON body of a v1 snapshot event, as Stripe would deliver it."""
     when = int(time.time()) if created is None else created
-    data: dict[str, Any] = {"object": _object_for(event_type, object or {}, when)}
+    data: dict[str, Any] = {"object": _object_for(event_type, object or {}, when, livemode)}
     if previous_attributes is not None:
         data["previous_attributes"] = dict(previous_attributes)
     document: dict[str, Any] = {
@@ -76,7 +76,9 @@ def signed_headers(body: bytes, secret: str, timestamp: int | None = None) -> di
     return {**STRIPE_HEADERS, "Stripe-Signature": sign(body, secret, timestamp)}
 
 
-def _object_for(event_type: str, given: Mapping[str, Any], now: int) -> dict[str, Any]:
+def _object_for(
+    event_type: str, given: Mapping[str, Any], now: int, livemode: bool
+) -> dict[str, Any]:
     from .catalog import object_type_for
     from .catalog.fresh import event_object
 
@@ -84,4 +86,6 @@ def _object_for(event_type: str, given: Mapping[str, Any], now: int) -> dict[str
         resource = object_type_for(event_type)
     except UnknownName:
         return {"id": new_id("obj"), "object": event_type.rsplit(".", 1)[0], **given}
-    return event_object(event_type, resource, given=given, now=now, new_id=new_id)
+    return event_object(
+        event_type, resource, given=given, now=now, new_id=new_id, livemode=livemode
+    )

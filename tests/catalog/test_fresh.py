@@ -168,6 +168,12 @@ def test_make_event_builds_a_consistent_succeeded_payment():
     assert not PLACEHOLDER.search(json.dumps(event))
 
 
+def test_make_event_objects_share_the_events_mode():
+    for livemode in (False, True):
+        event = json.loads(make_event("charge.succeeded", livemode=livemode))
+        assert event["livemode"] is event["data"]["object"]["livemode"] is livemode
+
+
 def test_make_event_gives_an_application_a_stripe_application_id():
     event = json.loads(make_event("account.application.authorized", account="acct_1"))
     assert event["data"]["object"]["id"].startswith("ca_")

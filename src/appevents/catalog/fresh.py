@@ -83,7 +83,12 @@ def facts(resource: str) -> Mapping[str, list[str]]:
 
 
 def fresh_object(
-    resource: str, *, now: int, new_id: NewId, keep: frozenset[str] = frozenset()
+    resource: str,
+    *,
+    now: int,
+    new_id: NewId,
+    livemode: bool = False,
+    keep: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """A just-made ``resource`` object: the sample's shape with fresh values; the nullable
     fields named in ``keep`` keep the sample's value (a state that implies them)."""
@@ -99,7 +104,8 @@ def fresh_object(
     if resource in _ID_PREFIXES and isinstance(sample.get("id"), str):
         renamed[sample["id"]] = new_id(_ID_PREFIXES[resource])
     fresh: dict[str, Any] = _renew(sample, renamed, new_id, now)
-    fresh["livemode"] = False
+    if "livemode" in fresh:
+        fresh["livemode"] = livemode
     if isinstance(fresh.get("metadata"), dict):
         fresh["metadata"] = {}
     return fresh
@@ -112,12 +118,13 @@ def event_object(
     given: Mapping[str, Any],
     now: int,
     new_id: NewId,
+    livemode: bool = False,
 ) -> dict[str, Any]:
     """The object an ``event_type`` event carries: fresh, in the state the event's name
     says, with ``given`` applied last (and the amounts it implies kept consistent)."""
     verb = event_type.rsplit(".", 1)[-1]
     keep = _PAID_CHARGE if resource == "charge" and verb not in ("failed", "pending") else _NONE
-    obj = fresh_object(resource, now=now, new_id=new_id, keep=keep)
+    obj = fresh_object(resource, now=now, new_id=new_id, livemode=livemode, keep=keep)
     statuses = facts(resource).get("statuses", [])
     status = verb if verb in statuses else _VERB_STATUS.get(verb)
     if status in statuses:
