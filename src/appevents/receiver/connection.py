@@ -27,7 +27,7 @@ from typing import Protocol, cast
 
 import httptools
 
-from .limits import EXTRA_REASONS, headers_too_large, too_many_connections, url_too_long
+from .limits import headers_too_large, too_many_connections, url_too_long
 from .replies import REASONS, Reply, error_reply, misrouted, too_large
 from .runtime import Runtime
 
@@ -61,11 +61,10 @@ _FEED_SLICE = 16 * 1024
 
 
 def _status_line(status: int) -> bytes:
-    reason = REASONS.get(status) or EXTRA_REASONS.get(status, "")
-    return f"HTTP/1.1 {status} {reason}".rstrip().encode() + b"\r\n"
+    return f"HTTP/1.1 {status} {REASONS.get(status, '')}".rstrip().encode() + b"\r\n"
 
 
-_STATUS_LINES = {status: _status_line(status) for status in (*REASONS, *EXTRA_REASONS)}
+_STATUS_LINES = {status: _status_line(status) for status in REASONS}
 
 
 def encode(reply: Reply, *, keep_alive: bool) -> bytes:

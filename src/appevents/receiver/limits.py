@@ -17,7 +17,6 @@ __all__ = [
     "DEFAULT_LINGER_TIMEOUT",
     "DEFAULT_MAX_HEADER_BYTES",
     "DEFAULT_MAX_URL_BYTES",
-    "EXTRA_REASONS",
     "MIN_HEADER_BYTES",
     "MIN_URL_BYTES",
     "check_limit",
@@ -36,12 +35,6 @@ MIN_HEADER_BYTES = 1024
 # How long a refused client may go on sending (discarded) so that it reads the answer
 # rather than a reset.
 DEFAULT_LINGER_TIMEOUT = 5.0
-
-# The statuses only this server sends (the others are in replies.REASONS).
-EXTRA_REASONS = {
-    414: "URI Too Long",
-    431: "Request Header Fields Too Large",
-}
 
 # File descriptors kept for what is not a client: the listening socket, the store and
 # its journal, the ingest and worker children's pipes, logs, and refused clients being
