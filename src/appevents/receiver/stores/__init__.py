@@ -30,10 +30,7 @@ def open_store_url(url: str, *, wait_timeout: float | None = None) -> Store:
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
-        sqlite = SQLiteStore.from_url(url)
-        if wait_timeout is not None:
-            sqlite.ingest_busy_timeout = wait_timeout
-        return sqlite
+        return SQLiteStore.from_url(url, ingest_busy_timeout=wait_timeout)
     if scheme in ("postgres", "postgresql"):
         try:
             postgres = importlib.import_module(f"{__name__}.postgres")

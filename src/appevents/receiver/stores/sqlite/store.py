@@ -73,7 +73,7 @@ class SQLiteStore(Store):
         self._work: Connection | None = None
 
     @classmethod
-    def from_url(cls, url: str) -> SQLiteStore:
+    def from_url(cls, url: str, *, ingest_busy_timeout: float | None = None) -> SQLiteStore:
         rest = url.split("://", 1)[1]
         if not rest.startswith("/") or rest == "/":
             raise ConfigurationError(
@@ -83,7 +83,7 @@ class SQLiteStore(Store):
         path = unquote(rest[1:].split("?", 1)[0])
         if not path:
             raise ConfigurationError(f"SQLite store URL {url!r} has an empty path")
-        return cls(path)
+        return cls(path, ingest_busy_timeout=ingest_busy_timeout)
 
     async def open(self) -> None:
         if self._work is not None:
