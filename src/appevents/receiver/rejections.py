@@ -98,20 +98,24 @@ class Rejections:
     def rejected(self, reply: Reply, signature: str | bytes | None, remote: str | None) -> None:
         """Count and log a delivery answered with ``reply`` (a 4xx)."""
         reason = reply.code
-        if self._count(reason):
+        skipped = self._count(reason)
+        if skipped is not None:
             origin = f" from {remote}" if remote else ""
             hint = HINTS.get(reason)
             self._emit(
                 reason,
+                skipped,
                 f"rejected a delivery{origin}: {reply.status} {reason}, "
                 f"{_signature_part(signature)}" + (f"; {hint}" if hint else ""),
             )
 
     def unavailable(self, error: BaseException) -> None:
         """Count and log a delivery answered 503 because the store did not commit it."""
-        if self._count(STORE_UNAVAILABLE):
+        skipped = self._count(STORE_UNAVAILABLE)
+        if skipped is not None:
             self._emit(
                 STORE_UNAVAILABLE,
+                skipped,
                 f"answered 503 ({STORE_UNAVAILABLE}, Stripe will retry): {error}",
             )
 
@@ -131,21 +135,20 @@ class Rejections:
             counts = collections.Counter(self.totals)
         return _summary(counts, "since the start") if counts else None
 
-    def _count(self, reason: str) -> bool:
-        """Count one; whether to log it now (else it is counted as not logged)."""
+    def _count(self, reason: str) -> int | None:
+        """Count one; None if it is not to be logged now (it is counted as not logged),
+        else how many of ``reason`` were not logged one by one since its last line."""
         with self._lock:
             self.totals[reason] += 1
             self._period[reason] += 1
             now = self._clock()
             if now < self._quiet_until.get(reason, float("-inf")):
                 self._not_logged[reason] += 1
-                return False
+                return None
             self._quiet_until[reason] = now + self.interval
-            return True
+            return self._not_logged.pop(reason, 0)
 
-    def _emit(self, reason: str, line: str) -> None:
-        with self._lock:
-            skipped = self._not_logged.pop(reason, 0)
+    def _emit(self, reason: str, skipped: int, line: str) -> None:
         if skipped:
             line += (
                 f" (and {skipped} more {reason} in the last {self.interval:g} s, "
