@@ -33,3 +33,11 @@ def read_only(path: Path) -> Iterator[Path]:
         yield path
     finally:
         path.chmod(stat.S_IMODE(mode))
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every file and folder below ``folder``: its bytes, or ``None`` for a folder."""
+    return {
+        str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+    }

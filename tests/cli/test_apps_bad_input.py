@@ -17,6 +17,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from appevents.cli.main import cli
+from cli_errors import assert_one_error
+from filesystem import snapshot
 
 VALID = {
     "id": "com.example.app",
@@ -70,17 +72,8 @@ def run(*args: str) -> Result:
 
 
 def assert_one_line_error(result: Result, *words: str) -> None:
-    assert result.exit_code in (1, 2), result.output
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = result.output.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
-    for word in words:
-        assert word in lines[0], result.output
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert_one_error(result, *words)
+    assert len(result.output.splitlines()) == 1, result.output
 
 
 @pytest.fixture(autouse=True)

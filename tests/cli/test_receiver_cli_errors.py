@@ -17,7 +17,9 @@ import pytest
 from appevents import Event
 from appevents.receiver import SQLiteStore
 from appevents.testing import make_event
+from cli_errors import assert_error_line
 from environment import postgres_url
+from filesystem import snapshot
 from servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -38,13 +40,6 @@ def commands(app: str, folder: Path, store: list[str]) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def snapshot(folder: Path) -> dict[str, bytes | None]:
-    return {
-        str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-    }
-
-
 def appevents(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -62,14 +57,11 @@ def appevents(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def assert_refused(name: str, result: subprocess.CompletedProcess[str], expected: str) -> None:
     where = f"{name}: {result.stderr!r}"
-    assert result.returncode in (1, 2), where
-    assert "Traceback" not in result.stderr, where
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1 and result.stderr.endswith(errors[0] + "\n"), where
+    error = assert_error_line(result.stderr, result.returncode, expected, where=where)
+    assert result.stderr.endswith(error + "\n"), where
     # The rest can only be click's usage header for a bad option.
-    others = [line for line in result.stderr.splitlines() if line and line != errors[0]]
+    others = [line for line in result.stderr.splitlines() if line and line != error]
     assert all(line.startswith(("Usage: ", "Try ")) for line in others), where
-    assert expected in errors[0], where
 
 
 @pytest.fixture

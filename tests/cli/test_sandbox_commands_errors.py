@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from appevents.cli.main import cli
+from cli_errors import assert_one_error
 from filesystem import read_only
 from servers import asgi_server, free_port
 
@@ -31,20 +32,6 @@ LOGGED_IN_COMMANDS = [
 
 def invoke(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
-
-
-def assert_one_error(result: Result, *expected: str) -> str:
-    """Exit 1 or 2, no traceback, exactly one `Error:` line, holding each ``expected``."""
-    assert result.exit_code in (1, 2), (result.exit_code, result.output, result.exception)
-    assert not isinstance(result.exception, Exception) or isinstance(
-        result.exception, SystemExit
-    ), result.exception
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, result.output
-    for text in expected:
-        assert text in errors[0], (text, errors[0])
-    return errors[0]
 
 
 def save_config(directory, value) -> None:
