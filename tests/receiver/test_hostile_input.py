@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import socket
 import sqlite3
 import time
 
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 from appevents import sign
 from appevents.receiver import App, SQLiteStore
 from appevents.testing import make_event
-from raw_http import read_response
+from raw_http import connect, read_response
 from servers import asgi_server, webhook_server
 
 SECRET = "whsec_fuzz"
@@ -157,13 +156,12 @@ def test_byte_streams_that_are_barely_http_get_well_formed_refusals(tmp_path, ca
                "max_header_bytes": 2048, "max_url_bytes": 512}  # fmt: skip
     statuses: dict[int, int] = {}
     with webhook_server(app, **options) as base, caplog.at_level(logging.ERROR, "asyncio"):
-        port = int(base.rsplit(":", 1)[1])
 
         @settings(max_examples=200, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))  # fmt: skip
         @given(streams)
         def check(stream: bytes) -> None:
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            with connect(base) as sock:
                 with contextlib.suppress(OSError):  # refused and closed before the end
                     sock.sendall(stream)
                 buffer = bytearray()
