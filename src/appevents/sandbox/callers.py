@@ -52,8 +52,8 @@ def identify(db: sqlite3.Connection, key: str, stripe_account: str | None) -> Ca
     # never tells whether someone else's account exists (Stripe words it the same way).
     if accounts.platform_of(db, stripe_account) == owner.account:
         return Caller(owner.account, stripe_account, owner.livemode)
-    for installed in apps.list_installs(db):
-        if installed.account != stripe_account or not installed.active:
+    for installed in apps.list_installs(db, account=stripe_account):  # cached per account
+        if not installed.active:
             continue
         app = apps.get_app(db, installed.app)
         if app.owner == owner.account:
