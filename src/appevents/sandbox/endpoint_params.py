@@ -1,5 +1,5 @@
 """The parameters of a webhook endpoint, checked as Stripe does: a URL that can be
-delivered to, event types that exist, string metadata."""
+delivered to, event types that exist (its metadata is :func:`formdata.as_metadata`'s)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import catalog
-from .formdata import as_metadata, shown
+from .formdata import shown
 from .stripe_errors import InvalidRequest
 
-__all__ = ["MAX_URL_LENGTH", "enabled_events", "metadata", "required_url"]
+__all__ = ["MAX_URL_LENGTH", "enabled_events", "required_url"]
 
 MAX_URL_LENGTH = 2048
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
@@ -75,7 +75,3 @@ def enabled_events(value: Any) -> tuple[str, ...]:
                 param=f"enabled_events[{index}]",
             )
     return tuple(value)
-
-
-def metadata(value: Any) -> dict[str, str]:
-    return as_metadata(value, "metadata")

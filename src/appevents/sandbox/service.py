@@ -14,7 +14,7 @@ from typing import Any
 
 from . import endpoint_params, routing, visibility
 from .callers import Caller, identify
-from .formdata import as_bool, as_optional_str
+from .formdata import as_bool, as_metadata, as_optional_str
 from .ids import IdFactory
 from .owed import LEASE, Owed, payload_of
 from .registration_params import account_fields, checked_manifest
@@ -131,7 +131,7 @@ class Sandbox:
             secret=self.ids.secret(),
             api_version=as_optional_str(params.get("api_version"), "api_version"),
             description=as_optional_str(params.get("description"), "description"),
-            metadata=endpoint_params.metadata(params.get("metadata")),
+            metadata=as_metadata(params.get("metadata")),
             created=self.now(),
         )
         with self.transaction() as db:
@@ -152,10 +152,7 @@ class Sandbox:
         if "description" in params:
             changes["description"] = as_optional_str(params["description"], "description")
         if "metadata" in params:
-            changes["metadata"] = {
-                **endpoint.metadata,
-                **endpoint_params.metadata(params["metadata"]),
-            }
+            changes["metadata"] = {**endpoint.metadata, **as_metadata(params["metadata"])}
             changes["metadata"] = {k: v for k, v in changes["metadata"].items() if v != ""}
         if "disabled" in params:
             disabled = params["disabled"]
