@@ -172,6 +172,13 @@ CASES: list[tuple[str, str, dict[str, Any], str | None, str]] = [
         "override",
         "characters",
     ),
+    (
+        "POST",
+        "/_sandbox/trigger",
+        {"data": {"event": "customer.created", "override": "customer:" + "a." * 5000 + "=1"}},
+        "override",
+        "characters",
+    ),
     # Webhook URLs that can never be delivered to.
     *[
         (

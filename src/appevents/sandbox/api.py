@@ -306,18 +306,17 @@ def _objects_of(sandbox: Sandbox, caller: Caller, object_type: str) -> list[dict
 def _strings(value: Any, param: str) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        for each in value:
-            if len(each) > MAX_TRIGGER_TEXT:
-                raise InvalidRequest(
-                    f"Invalid {param}: {shown(each)}: at most {MAX_TRIGGER_TEXT} characters "
-                    "per 'step:path=value'",
-                    param=param,
-                )
-        return value
-    raise InvalidRequest(f"{param} must be a list of 'step:path=value' strings", param=param)
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidRequest(f"{param} must be a list of 'step:path=value' strings", param=param)
+    for each in values:  # one string (add=...) is bounded as a list's are
+        if len(each) > MAX_TRIGGER_TEXT:
+            raise InvalidRequest(
+                f"Invalid {param}: {shown(each)}: at most {MAX_TRIGGER_TEXT} characters "
+                "per 'step:path=value'",
+                param=param,
+            )
+    return values
 
 
 def _require_own_account(caller: Caller, account: str, action: str) -> None:
