@@ -1,6 +1,6 @@
 """Group commit: concurrent deliveries share one durable commit.
 
-Each request hands its verified event to :meth:`GroupCommitter.submit` and waits. One
+Each request hands its verified event to :meth:`GroupCommitter.enqueue` and waits. One
 flush at a time writes everything that queued up meanwhile in a single transaction;
 the commit (the fsync) is paid once per batch instead of once per event, so latency
 stays near one commit and throughput grows with concurrency.
@@ -51,19 +51,13 @@ class GroupCommitter:
         self._flushing = False
         self._flush_task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self.batches = 0
         self.committed = 0
 
-    async def submit(self, event: Event) -> bool:
-        """Commit ``event`` durably; True if new, False if its id was already stored.
-
-        Raises :class:`StoreUnavailable` if the batch it rode in could not commit, or did
-        not within ``commit_timeout`` (it may still commit later: see the module).
-        """
-        return await self.enqueue(event)
-
     def enqueue(self, event: Event) -> asyncio.Future[bool]:
-        """Queue ``event`` for the next flush; the future of :meth:`submit`'s answer."""
+        """Queue ``event`` for the next flush; the future of its durable commit: True if
+        new, False if its id was already stored. Its exception is :class:`StoreUnavailable`
+        if the batch it rode in could not commit, or did not within ``commit_timeout`` (it
+        may still commit later: see the module)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         due = loop.time() + self.commit_timeout
@@ -128,7 +122,6 @@ class GroupCommitter:
         finally:
             self._in_flight = []
         new_by_id = dict(zip((e.id for e in events), inserted, strict=True))
-        self.batches += 1
         self.committed += sum(inserted)
         for (event, future, _), is_first in zip(batch, first, strict=True):
             if not future.done():
