@@ -75,15 +75,12 @@ def page(rows: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[s
         if after not in ids:
             raise ResourceMissing("object", after, param="starting_after")
         rows = rows[ids.index(after) + 1 :]
-        return {"object": "list", "data": rows[:size], "has_more": len(rows) > size, "url": url}
-    if before is not None:
+        data = rows[:size]
+    elif before is not None:
         if before not in ids:
             raise ResourceMissing("object", before, param="ending_before")
-        earlier = rows[: ids.index(before)]
-        return {
-            "object": "list",
-            "data": earlier[-size:],
-            "has_more": len(earlier) > size,
-            "url": url,
-        }
-    return {"object": "list", "data": rows[:size], "has_more": len(rows) > size, "url": url}
+        rows = rows[: ids.index(before)]
+        data = rows[-size:]  # the page just before the cursor
+    else:
+        data = rows[:size]
+    return {"object": "list", "data": data, "has_more": len(rows) > size, "url": url}
