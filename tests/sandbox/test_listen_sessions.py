@@ -64,6 +64,27 @@ def stripe_cli_ack(message: dict[str, Any]) -> str:
                        "webhook_id": message["webhook_id"]})  # fmt: skip
 
 
+def app_and_merchant(sandbox: RunningSandbox) -> tuple[str, str, str]:
+    """The platform's app (MANIFEST) and a new merchant: the app's id, the merchant's id and
+    test key. The merchant installs the app with :func:`install`, inside a session, so that
+    the session sees it authorized."""
+    app = sandbox.post("/_sandbox/apps", {"manifest": MANIFEST})
+    merchant = sandbox.post("/_sandbox/accounts", {})
+    return app["id"], merchant["id"], merchant["keys"]["test"]
+
+
+def install(sandbox: RunningSandbox, app: str, merchant: str, key: str) -> None:
+    """The merchant installs ``app`` on itself, with its own key."""
+    sandbox.post(f"/_sandbox/apps/{app}/installs", {"account": merchant, "mode": "test"}, key=key)
+
+
+def emit_withheld(sandbox: RunningSandbox, key: str) -> dict[str, Any]:
+    """An event the app may not see (customer_read is not granted): a ``withheld`` message."""
+    event: dict[str, Any] = sandbox.post("/_sandbox/events", {"type": "customer.created",
+                                         "object": {"id": "cus_1", "object": "customer"}}, key=key)  # fmt: skip
+    return event
+
+
 def test_the_stripe_cli_acknowledgements_move_the_cursor(sandbox: RunningSandbox):
     with session(sandbox) as socket:
         sent = [emit(sandbox, n) for n in range(3)]
@@ -137,16 +158,12 @@ def test_a_client_cannot_acknowledge_what_it_was_not_sent(sandbox: RunningSandbo
 
 def test_a_withheld_event_does_not_hold_the_cursor_back(sandbox: RunningSandbox):
     """The Stripe CLI ignores messages it does not know, so never acknowledges them."""
-    app = sandbox.post("/_sandbox/apps", {"manifest": MANIFEST})
-    merchant = sandbox.post("/_sandbox/accounts", {})
-    key = merchant["keys"]["test"]
+    app, merchant, key = app_and_merchant(sandbox)
     with session(sandbox) as socket:
-        sandbox.post(f"/_sandbox/apps/{app['id']}/installs",
-                     {"account": merchant["id"], "mode": "test"}, key=key)  # fmt: skip
+        install(sandbox, app, merchant, key)
         authorized = receive(socket)
         assert authorized["event_type"] == "account.application.authorized"
-        withheld_event = sandbox.post("/_sandbox/events", {"type": "customer.created",
-                                      "object": {"id": "cus_1", "object": "customer"}}, key=key)  # fmt: skip
+        withheld_event = emit_withheld(sandbox, key)
         withheld = receive(socket)
         assert (withheld["type"], withheld["event_id"]) == ("withheld", withheld_event["id"])
         paid = emit(sandbox, 1, key=key)
@@ -161,15 +178,11 @@ def test_a_withheld_event_does_not_hold_the_cursor_back(sandbox: RunningSandbox)
 
 
 def test_a_withheld_event_last_in_the_stream_is_not_shown_again(sandbox: RunningSandbox):
-    app = sandbox.post("/_sandbox/apps", {"manifest": MANIFEST})
-    merchant = sandbox.post("/_sandbox/accounts", {})
-    key = merchant["keys"]["test"]
+    app, merchant, key = app_and_merchant(sandbox)
     with session(sandbox) as socket:
-        sandbox.post(f"/_sandbox/apps/{app['id']}/installs",
-                     {"account": merchant["id"], "mode": "test"}, key=key)  # fmt: skip
+        install(sandbox, app, merchant, key)
         socket.send(stripe_cli_ack(receive(socket)))
-        sandbox.post("/_sandbox/events", {"type": "customer.created",
-                     "object": {"id": "cus_1", "object": "customer"}}, key=key)  # fmt: skip
+        emit_withheld(sandbox, key)
         withheld = receive(socket)
         assert withheld["type"] == "withheld"
         settled(sandbox, withheld)  # nothing to acknowledge: done once sent
