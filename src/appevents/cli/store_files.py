@@ -76,13 +76,13 @@ def check_for_reading(path: Path, hint: str) -> None:
         raise ConfigurationError(f"{str(path)!r} is a folder, not an inbox file: {hint}")
     if not path.exists():
         raise ConfigurationError(f"no inbox at {path}: {hint}")
-    _check_header(path)
+    header = _check_header(path)
     if not os.access(path, os.W_OK):
         raise ConfigurationError(
             f"inbox {path} is read-only, and SQLite writes its journal into an inbox even to "
             "read it: make it writable (chmod u+w), or read a copy"
         )
-    version = _schema_version(path)
+    version = _schema_version(path, header)
     if version == 0:
         raise ConfigurationError(
             f"{path} is an empty SQLite file, not an inbox yet (appevents serve creates one): "
@@ -101,7 +101,8 @@ def check_for_reading(path: Path, hint: str) -> None:
         )
 
 
-def _check_header(path: Path) -> None:
+def _check_header(path: Path) -> bytes:
+    """The file's first bytes, once they are those of a usable SQLite file."""
     try:
         with path.open("rb") as file:
             header = file.read(_HEADER_SIZE)
@@ -114,15 +115,14 @@ def _check_header(path: Path) -> None:
             f"SQLite store {path} {problem}: nothing was changed; point --store at the inbox "
             "file that appevents serve created, or restore this one from a backup"
         )
+    return header
 
 
-def _schema_version(path: Path) -> int:
-    if path.stat().st_size == 0:
-        return 0
-    if not Path(f"{path}-wal").exists():
-        # No write-ahead log: the header is the whole truth (user_version at offset 60).
-        with path.open("rb") as file:
-            return int.from_bytes(file.read(_HEADER_SIZE)[60:64], "big")
+def _schema_version(path: Path, header: bytes) -> int:
+    if not header or not Path(f"{path}-wal").exists():
+        # An empty file, or no write-ahead log: the header is the whole truth (user_version
+        # at offset 60).
+        return int.from_bytes(header[60:64], "big")
     try:
         db = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
         try:
