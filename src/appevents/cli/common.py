@@ -89,11 +89,15 @@ def _where(exc: BaseException) -> str:
     return f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else "import"
 
 
-def app_option(function: Callable[P, T]) -> Callable[P, T]:
-    """``--app MODULE:APP`` and ``--app-dir``: read the store that app is configured with."""
-    with_dir = click.option(
+def app_dir_option(function: Callable[P, T]) -> Callable[P, T]:
+    return click.option(
         "--app-dir", default=".", show_default=True, help="Folder to import MODULE from."
     )(function)
+
+
+def app_option(function: Callable[P, T]) -> Callable[P, T]:
+    """``--app MODULE:APP`` and ``--app-dir``: read the store that app is configured with."""
+    with_dir = app_dir_option(function)
     return click.option(
         "--app",
         "app_target",

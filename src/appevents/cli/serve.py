@@ -31,6 +31,7 @@ from .common import (
     MANIFEST_ENV,
     SECRET_ENV,
     STORE_ENV,
+    app_dir_option,
     guard,
     load_app,
     log_level_option,
@@ -82,7 +83,7 @@ def _check_manifest(app: App) -> None:
     help="Webhook signing secret (whsec_…); repeat, or comma-separate, to accept several "
     "while rolling one.",
 )
-@click.option("--app-dir", default=".", show_default=True, help="Folder to import MODULE from.")
+@app_dir_option
 @click.option(
     "--max-connections",
     type=click.IntRange(min=1),
@@ -328,7 +329,7 @@ def _worker_mode(chosen: str | None, no_worker: bool, *, in_memory: bool) -> str
 @click.command()
 @click.argument("target", metavar="MODULE:APP")
 @store_option
-@click.option("--app-dir", default=".", show_default=True, help="Folder to import MODULE from.")
+@app_dir_option
 @log_level_option
 @click.option("--wake-fd", type=int, default=None, hidden=True)  # set by `appevents serve`
 def worker(
