@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import importlib
 import json
+import socket
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
@@ -160,6 +162,29 @@ def store_for_reading(url: str | None, app_target: str | None, app_dir: str) -> 
         )
         guard(check_for_reading)(store.path, hint)
     return store
+
+
+def cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """Why the server cannot listen on ``host:port``, and what to pass instead."""
+    where = f"cannot listen on {host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return (
+            f"{where}: the host {host!r} cannot be resolved ({exc.strerror}); pass --host "
+            "with a name or address of this machine, such as 127.0.0.1 or 0.0.0.0 (all)"
+        )
+    if exc.errno == errno.EADDRINUSE:
+        return f"{where}: port {port} is in use: choose another --port or stop the program using it"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{where}: {host} is not an address of this machine; pass --host with one of its "
+            "addresses, such as 127.0.0.1 or 0.0.0.0 (all)"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"{where}: not permitted (ports below 1024 need privileges); choose a --port from "
+            "1024 up"
+        )
+    return f"{where}: {exc.strerror or exc}; check --host and --port"
 
 
 def run(coroutine: Awaitable[T]) -> T:

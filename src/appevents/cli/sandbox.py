@@ -11,7 +11,7 @@ import click
 
 from ..sandbox.delivery import DeliverySettings
 from ..sandbox.schedule import DisablePolicy, RetrySchedule
-from .common import guard
+from .common import cannot_listen, guard
 
 DATA_ENV = "APPEVENTS_SANDBOX_DATA"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -43,10 +43,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.bind(address)
     except OSError as exc:
         sock.close()
-        raise click.ClickException(
-            f"cannot listen on {host}:{port} ({exc.strerror or exc}): stop what uses it, or "
-            "pass another --port"
-        ) from None
+        raise click.ClickException(cannot_listen(host, port, exc)) from None
     return sock
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import os
 import signal
@@ -32,6 +31,7 @@ from .common import (
     SECRET_ENV,
     STORE_ENV,
     app_dir_option,
+    cannot_listen,
     guard,
     load_app,
     log_level_option,
@@ -249,7 +249,7 @@ def serve(
     try:
         server.run(on_ready=ready)
     except OSError as exc:
-        raise click.ClickException(_cannot_listen(host, port, exc)) from None
+        raise click.ClickException(cannot_listen(host, port, exc)) from None
     except AppEventsError as exc:  # the store did not open: a missing database, a server down
         raise click.ClickException(str(exc)) from None
     finally:
@@ -266,30 +266,7 @@ def _check_listen_address(host: str, port: int) -> None:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 probe.bind(address)
     except OSError as exc:
-        raise click.ClickException(_cannot_listen(host, port, exc)) from None
-
-
-def _cannot_listen(host: str, port: int, exc: OSError) -> str:
-    """Why the server cannot listen on ``host:port``, and what to pass instead."""
-    where = f"cannot listen on {host}:{port}"
-    if isinstance(exc, socket.gaierror):
-        return (
-            f"{where}: the host {host!r} cannot be resolved ({exc.strerror}); pass --host "
-            "with a name or address of this machine, such as 127.0.0.1 or 0.0.0.0 (all)"
-        )
-    if exc.errno == errno.EADDRINUSE:
-        return f"{where}: port {port} is in use: choose another --port or stop the program using it"
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return (
-            f"{where}: {host} is not an address of this machine; pass --host with one of its "
-            "addresses, such as 127.0.0.1 or 0.0.0.0 (all)"
-        )
-    if exc.errno == errno.EACCES:
-        return (
-            f"{where}: not permitted (ports below 1024 need privileges); choose a --port from "
-            "1024 up"
-        )
-    return f"{where}: {exc.strerror or exc}; check --host and --port"
+        raise click.ClickException(cannot_listen(host, port, exc)) from None
 
 
 _DESCRIBE = {
