@@ -33,9 +33,7 @@ def visible_app(db: sqlite3.Connection, caller: Caller, app_id: str) -> apps.App
     return app
 
 
-def visible_event(
-    db: sqlite3.Connection, caller: Caller, event_id: str, *, param: str = "id"
-) -> str:
+def visible_event(db: sqlite3.Connection, caller: Caller, event_id: str) -> str:
     """The account event ``event_id`` happened on, when the caller may see the event."""
     row = db.execute(
         "SELECT account FROM events WHERE id = ? AND livemode = ?", (event_id, caller.livemode)
@@ -48,7 +46,7 @@ def visible_event(
             db, caller.key_account, account
         ):
             return account
-    raise ResourceMissing("event", event_id, param=param)
+    raise ResourceMissing("event", event_id)
 
 
 def deliveries_of(db: sqlite3.Connection, caller: Caller, event_id: str) -> dict[str, Any]:
