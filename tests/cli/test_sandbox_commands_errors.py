@@ -68,13 +68,21 @@ def test_login_with_no_sandbox_running(config):
     assert not (config / "config.json").exists()
 
 
-async def not_a_sandbox(scope, receive, send):
-    """Some other server on the port: JSON, but none of Stripe's shapes."""
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 404,
-                "headers": [(b"content-type", b"application/json")]})  # fmt: skip
-    await send({"type": "http.response.body", "body": b'{"detail": "Not Found"}'})
+def json_server(status: int, body: bytes):
+    """Some other server on the port: it answers every request ``status`` with JSON ``body``."""
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+# JSON, but none of Stripe's shapes.
+not_a_sandbox = json_server(404, b'{"detail": "Not Found"}')
 
 
 def test_a_server_that_is_not_the_sandbox_is_named_as_such(config):
@@ -87,13 +95,8 @@ def test_a_server_that_is_not_the_sandbox_is_named_as_such(config):
     assert json.loads((config / "config.json").read_text()) == login_file(base)
 
 
-async def some_json_api(scope, receive, send):
-    """A server that answers 200 with JSON, none of it what the sandbox answers."""
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json")]})  # fmt: skip
-    await send({"type": "http.response.body", "body": b'{"ok": true}'})
+# 200 with JSON, none of it what the sandbox answers.
+some_json_api = json_server(200, b'{"ok": true}')
 
 
 def test_an_answer_without_what_the_command_reads_is_not_a_traceback(config):
