@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from appevents.cli.main import cli
-from cli_errors import assert_one_error
+from cli_results import assert_one_error
 from filesystem import snapshot
 
 VALID = {

@@ -17,7 +17,7 @@ import pytest
 from appevents import Event
 from appevents.receiver import SQLiteStore
 from appevents.testing import make_event
-from cli_errors import assert_error_line
+from cli_results import assert_error_line
 from environment import postgres_url
 from filesystem import snapshot
 from servers import free_port

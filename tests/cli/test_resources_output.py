@@ -5,17 +5,9 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from appevents.cli.main import cli
+from cli_results import run
 from sandbox_fixtures import wait_for
 from servers import free_port
-
-
-def run(*args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 def event_of(triggered: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from appevents.cli.main import cli
-from cli_errors import assert_one_error
+from cli_results import assert_one_error
 from filesystem import read_only
 from servers import asgi_server, free_port
 

@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from appevents.cli.main import cli
+from cli_results import run
 from sandbox_fixtures import wait_for
 
 MANIFEST = {
@@ -27,11 +28,6 @@ def test_trigger_runs_recipes_on_installing_accounts(sandbox, receiver, tmp_path
     monkeypatch.setenv("APPEVENTS_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "stripe-app.json").write_text(json.dumps(MANIFEST))
-
-    def run(*args: str) -> str:
-        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output
 
     run("login", "--api-base", sandbox.base, "--api-key", sandbox.key)
     run("apps", "register")

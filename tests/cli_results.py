@@ -1,9 +1,19 @@
-"""What a command refusing its input must show: exit 1 or 2, no traceback, and exactly one
-line `Error: …` holding each expected text."""
+"""What an `appevents` command ended with: the output of one that must succeed (or end with a
+given code), and what one refusing its input must show: exit 1 or 2, no traceback, and
+exactly one line `Error: …` holding each expected text."""
 
 from __future__ import annotations
 
-from click.testing import Result
+from click.testing import CliRunner, Result
+
+from appevents.cli.main import cli
+
+
+def run(*args: str, code: int = 0) -> str:
+    """The output of ``appevents ARGS`` run in this process, which must exit with ``code``."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.output
 
 
 def assert_error_line(output: str, exit_code: int, *expected: str, where: object = None) -> str:
