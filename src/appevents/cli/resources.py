@@ -88,16 +88,20 @@ def retrieve_event(event_id: str, stripe_account: str | None, live: bool) -> Non
 def resend_event(event_id: str, webhook_endpoint: str, wait: float, live: bool) -> None:
     """Deliver an event again to one endpoint and show the attempt's outcome."""
     log = path("/_sandbox/events/{}/deliveries", event_id)
-    before = len(_attempts(call("GET", log, live=live, expect=DELIVERIES), webhook_endpoint))
+
+    def attempts() -> list[dict[str, Any]]:
+        return _attempts(call("GET", log, live=live, expect=DELIVERIES), webhook_endpoint)
+
+    before = len(attempts())
     call("POST", path("/v1/events/{}/retry", event_id), {"webhook_endpoint": webhook_endpoint},
          live=live, expect=("id",))  # fmt: skip
     click.echo(f"Resending {event_id} to {webhook_endpoint}")
     deadline = time.monotonic() + wait
     while wait:
-        attempts = _attempts(call("GET", log, live=live, expect=DELIVERIES), webhook_endpoint)
-        if len(attempts) > before:
-            click.echo(_outcome(attempts[-1]))
-            if attempts[-1]["status_code"] is None or attempts[-1]["status_code"] >= 300:
+        made = attempts()
+        if len(made) > before:
+            click.echo(_outcome(made[-1]))
+            if made[-1]["status_code"] is None or made[-1]["status_code"] >= 300:
                 raise SystemExit(1)
             return
         if time.monotonic() >= deadline:
