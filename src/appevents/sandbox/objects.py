@@ -1,8 +1,8 @@
 """Creating and updating Stripe objects through the API, with the events Stripe emits.
 
 Customers, products, prices, payment intents (confirm included) and setup intents. New
-objects start from Stripe's sample for their resource (the catalog), so every field a
-handler may read is there; parameters are converted to the sample field's type.
+objects have every field of Stripe's sample for their resource, with fresh values and the
+nullable ones null (``catalog.fresh``); parameters are converted to the sample field's type.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import catalog
+from ..catalog.fresh import event_object, fresh_object
 from .formdata import as_bool, as_int, as_metadata, as_str
 from .state import events
 from .stripe_errors import InvalidRequest
@@ -52,8 +53,8 @@ def create(
             raise InvalidRequest(f"Missing required param: {name}.", param=name)
     if resource.object_type == "price" and not {"unit_amount", "custom_unit_amount"} & set(params):
         raise InvalidRequest("Missing required param: unit_amount.", param="unit_amount")
-    body = _sample(resource.object_type)
-    body.update(_converted(body, params, resource))
+    body = _fresh(sandbox, resource.object_type)
+    body.update(_converted(_sample(resource.object_type), params, resource))
     body.update(
         id=sandbox.ids.new(resource.prefix, 14),
         object=resource.object_type,
@@ -91,7 +92,7 @@ def update(
     resource = _resource(path)
     caller.require(resource.object_type, write=True)
     current = events.get_object(sandbox.db, caller.account, resource.object_type, object_id)
-    changes = _converted(current, params, resource)
+    changes = _converted(_sample(resource.object_type), params, resource)
     if "metadata" in changes:
         merged = {**current.get("metadata", {}), **changes["metadata"]}
         changes["metadata"] = {k: v for k, v in merged.items() if v != ""}
@@ -163,7 +164,13 @@ def confirm(
                 request_id=request_id,
             )
             return done
-        charge = catalog.sample_object("charge")
+        charge = event_object(
+            "charge.succeeded",
+            "charge",
+            given={},
+            now=sandbox.now(),
+            new_id=lambda prefix: sandbox.ids.new(prefix, 14),
+        )
         charge.update(
             id=sandbox.ids.new("ch", 14),
             created=sandbox.now(),
@@ -196,12 +203,19 @@ def confirm(
     return done
 
 
+def _fresh(sandbox: Sandbox, object_type: str) -> dict[str, Any]:
+    """A just-made object: the sample's shape, none of its placeholder values."""
+    return fresh_object(
+        object_type, now=sandbox.now(), new_id=lambda prefix: sandbox.ids.new(prefix, 14)
+    )
+
+
 _SAMPLES: dict[str, str] = {}
 
 
 def _sample(object_type: str) -> dict[str, Any]:
-    """A fresh copy of the catalog's sample: decoding its JSON is a few times faster than
-    the catalog's deep copy, on the path every created object takes."""
+    """A copy of the catalog's sample, whose values' types type the form's parameters:
+    decoding its JSON is a few times faster than the catalog's deep copy."""
     text = _SAMPLES.get(object_type)
     if text is None:
         text = _SAMPLES[object_type] = json.dumps(catalog.sample_object(object_type))

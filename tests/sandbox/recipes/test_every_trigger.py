@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
 from appevents import catalog
+from appevents.catalog.fresh import SAMPLE_TIME
 from appevents.sandbox import recipes
 from appevents.sandbox.recipes.registry import ALIASES
 from appevents.sandbox.state import events as stored
@@ -81,6 +83,9 @@ def test_every_trigger_emits_the_event_it_stands_for(world, name):
     assert expected_type(name) in types, types
     for event in result.events:
         assert event["livemode"] is False and event["data"]["object"], event["type"]
+        # No sample placeholder reaches an event: its ids, its 2009 timestamp.
+        text = json.dumps(event["data"])
+        assert "obj_123" not in text and f": {SAMPLE_TIME}" not in text, event["type"]
         assert "account" not in event  # the platform's own account: not a Connect event
         if catalog.is_known_event_type(event["type"]):
             assert event["data"]["object"]["object"] == catalog.object_type_for(event["type"])

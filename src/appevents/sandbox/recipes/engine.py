@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ... import catalog
+from ...catalog.fresh import fresh_object
 from .. import resources
 from ..state import events as stored
 from .model import Change, Recipe, Step
@@ -117,7 +118,7 @@ def _apply(
 ) -> list[dict[str, Any]]:
     where = f"step {step_name}"
     if change.resource is not None:
-        obj = _fresh_object(change.resource)
+        obj = _made_object(sandbox, change.resource)
         if change.key in scope.allocated_ids:
             obj["id"] = scope.allocated_ids[change.key]
         for name, value in (("created", sandbox.now()), ("livemode", caller.livemode)):
@@ -210,6 +211,15 @@ def _sample_for(recipe: Recipe, step: Step) -> dict[str, Any]:
             if change.key == first.key and change.resource is not None:
                 return _fresh_object(change.resource)
     return {}
+
+
+def _made_object(sandbox: Sandbox, resource: str) -> dict[str, Any]:
+    """A just-made object: the sample's shape, none of its placeholder values."""
+    if resource in catalog.sample_resources():
+        return fresh_object(
+            resource, now=sandbox.now(), new_id=lambda prefix: sandbox.ids.new(prefix, 14)
+        )
+    return {"object": resource}
 
 
 def _fresh_object(resource: str) -> dict[str, Any]:
