@@ -86,11 +86,14 @@ def check_forward_url(value: str, option: str = "--forward-to") -> str:
     return url
 
 
-def unreachable(api_base: str, exc: Exception) -> ConfigurationError:
-    """The one-line error for a sandbox that does not answer at ``api_base``."""
+def unreachable(
+    api_base: str, exc: Exception, *, fix: str = "pass the URL it printed as --api-base"
+) -> ConfigurationError:
+    """The one-line error for a sandbox that does not answer at ``api_base`` (every
+    command that calls the sandbox says it this way)."""
     return ConfigurationError(
         f"cannot reach the sandbox at {api_base} ({_reason(exc)}): start it with "
-        "`appevents sandbox`, or pass the URL it printed as --api-base"
+        f"`appevents sandbox`, or {fix}"
     )
 
 

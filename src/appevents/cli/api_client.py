@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 import click
 import httpx
 
+from ..listener import unreachable as sandbox_unreachable
 from ..sandbox.formdata import encode_form
 from .config import Login, load_login
 
@@ -73,10 +74,8 @@ def check_header(name: str, value: str, fix: str) -> str:
 
 def unreachable(api_base: str, error: Exception) -> click.ClickException:
     """The error for a sandbox that does not answer (shared by every command that calls it)."""
-    return click.ClickException(
-        f"cannot reach the sandbox at {api_base} ({error or type(error).__name__}): start it "
-        "with `appevents sandbox`, or log in to the one you run (`appevents login --api-base URL`)"
-    )
+    fix = "log in to the one you run (`appevents login --api-base URL`)"
+    return click.ClickException(str(sandbox_unreachable(api_base, error, fix=fix)))
 
 
 def unexpected_answer(api_base: str, response: httpx.Response) -> click.ClickException:
