@@ -1,0 +1,1 @@
+"""Stripe's REST API, run generically from its OpenAPI description (see spec.py)."""
