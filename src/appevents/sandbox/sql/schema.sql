@@ -125,4 +125,26 @@ CREATE TABLE IF NOT EXISTS cli_devices (
     PRIMARY KEY (account, livemode, device)
 );
 
-PRAGMA user_version = 2;
+-- The REST API's idempotency keys (Stripe keeps them 24 hours), per account and mode.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    account      TEXT NOT NULL,
+    livemode     INTEGER NOT NULL,
+    key          TEXT NOT NULL,
+    request      TEXT NOT NULL,                  -- "POST /v1/customers"
+    fingerprint  TEXT NOT NULL,                  -- of the parameters
+    status       INTEGER NOT NULL,
+    response     TEXT NOT NULL,
+    created      INTEGER NOT NULL,
+    PRIMARY KEY (account, livemode, key)
+);
+
+-- Objects listed under another one (/v1/customers/{customer}/sources): which, in order.
+CREATE TABLE IF NOT EXISTS object_children (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account      TEXT NOT NULL,
+    collection   TEXT NOT NULL,                  -- "/v1/customers/cus_1/sources"
+    id           TEXT NOT NULL,
+    UNIQUE (account, collection, id)
+);
+
+PRAGMA user_version = 3;
