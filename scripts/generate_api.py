@@ -283,6 +283,12 @@ def build_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
             }
             if shape == "other":
                 entry["answer"] = node(returns(operation))
+            if (
+                method == "get"
+                and shape == "object"
+                and "deleted_" in json.dumps(returns(operation))
+            ):
+                entry["answers_deleted"] = True  # a deleted object answers its stub
             form = form_parameters(operation) if method == "post" else None
             if form is not None:
                 entry["form"] = form
@@ -294,6 +300,32 @@ def build_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
                 entry["deprecated"] = True
             operations.append(entry)
     return operations
+
+
+def sample_defaults(
+    schemas: dict[str, Any], schema: dict[str, Any], sample: Any, prefix: str = "", depth: int = 0
+) -> dict[str, Any]:
+    """The sample's enum and boolean values where the schema allows them, by dotted path:
+    which of a status's values a new object starts with, which flags are on. Never its
+    ids, amounts, texts or times (placeholders)."""
+    found: dict[str, Any] = {}
+    if not isinstance(sample, dict) or depth > 3:
+        return found
+    for key, value in sample.items():
+        field = schema.get("properties", {}).get(key)
+        if field is None:
+            continue
+        if "$ref" in field:
+            field = schemas[field["$ref"].removeprefix(REF)]
+        elif "anyOf" in field and len(field["anyOf"]) == 1 and "$ref" in field["anyOf"][0]:
+            field = schemas[field["anyOf"][0]["$ref"].removeprefix(REF)]
+        path = f"{prefix}{key}"
+        flag = field.get("type") == "boolean" and isinstance(value, bool)
+        if flag or (isinstance(value, str) and value in field.get("enum", ()) and value != ""):
+            found[path] = value
+        elif field.get("type") == "object" and isinstance(value, dict):
+            found.update(sample_defaults(schemas, field, value, f"{path}.", depth + 1))
+    return found
 
 
 def sample_prefix(sample: dict[str, Any] | None) -> str | None:
@@ -339,6 +371,11 @@ def build_resources(
                 if key in required or each.get("nullable")
             ]  # fmt: skip
         entry: dict[str, Any] = {"object": value, "prefix": prefix, "fields": fields}
+        defaults = sample_defaults(schemas, schema, sample)
+        defaults.pop("object", None)
+        defaults.pop("livemode", None)
+        if defaults:
+            entry["defaults"] = defaults
         if name in retrieve_paths:
             entry["path"] = retrieve_paths[name]
         if deleted:

@@ -59,6 +59,8 @@ class Operation:
     answer: Node | None = None
     """The answer's own node, when it is not one of the ``answers`` nor a list of them."""
     deprecated: bool = False
+    answers_deleted: bool = False
+    """A retrieve that answers a deleted object's stub (customers), not a 404."""
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -85,6 +87,8 @@ class Resource:
     """Where one is retrieved (``/v1/customers/{customer}``), if anywhere."""
     deleted: str | None = None
     """The schema of its deleted stub, if it can be deleted."""
+    defaults: dict[str, Any] = field(default_factory=dict)
+    """Enum and boolean values a new object starts with, by dotted path (``status``)."""
 
 
 @functools.cache
@@ -114,6 +118,7 @@ def operations() -> tuple[Operation, ...]:
             query_required=tuple(op.get("query_required", ())),
             answer=op.get("answer"),
             deprecated=bool(op.get("deprecated")),
+            answers_deleted=bool(op.get("answers_deleted")),
         )
         for op in _data()["operations"]
     )
@@ -130,6 +135,7 @@ def resources() -> dict[str, Resource]:
             fields=tuple(entry["fields"]),
             path=entry.get("path"),
             deleted=entry.get("deleted"),
+            defaults=entry.get("defaults", {}),
         )
         for name, entry in _data()["resources"].items()
     }
