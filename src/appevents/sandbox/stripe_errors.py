@@ -3,7 +3,7 @@
 ``{"error": {"type": ..., "message": ..., "param": ..., "code": ...}}`` with the status
 Stripe uses, so the official ``stripe`` library raises its own classes for them
 (``AuthenticationError`` for 401, ``PermissionError`` for 403, ``InvalidRequestError``
-for 400 and 404).
+for 400 and 404, ``IdempotencyError`` for the type ``idempotency_error``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "ApiError",
     "AuthenticationFailed",
+    "IdempotencyError",
     "InvalidRequest",
     "PermissionDenied",
     "ResourceMissing",
@@ -40,6 +41,12 @@ class ApiError(Exception):
 
 class InvalidRequest(ApiError):
     """400: a parameter is missing or wrong."""
+
+
+class IdempotencyError(ApiError):
+    """400: an idempotency key reused for another endpoint or with other parameters."""
+
+    type = "idempotency_error"
 
 
 class AuthenticationFailed(ApiError):
