@@ -16,9 +16,10 @@ The contract with the caller (the REST dispatcher):
   transaction, so that a crash cannot keep an effect without its key nor a key without
   its effect.
 - Like Stripe, save an answer only once the operation began executing, whatever its
-  status (an error it raised included): a request refused before that (parameters that
-  fail validation, an unknown path, authentication) is not saved, so the client can fix
-  it and retry with the same key.
+  status: an error it raised is remembered too (outside whatever savepoint undoes the
+  failed operation's writes, or the key goes with them). A request refused before that
+  (parameters that fail validation, an unknown path, authentication) is not saved, so
+  the client can fix it and retry with the same key.
 - ``fingerprint`` the parameters as decoded (form values are strings, JSON ones typed):
   the same request sent once as a form and once as JSON counts as other parameters.
 """
