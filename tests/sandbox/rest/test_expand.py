@@ -243,11 +243,15 @@ def test_a_path_is_checked_against_the_schemas_not_the_data(store: Store) -> Non
     assert store.calls == []
 
 
-def test_a_path_expandable_in_one_of_a_fields_schemas_is_accepted(store: Store) -> None:
-    """requirements is a bank account's, not a card's: the card is left as it is."""
-    customer = {"id": "cus_2", "object": "customer", "default_source": "card_1"}
-    expanded = expand(customer, ["default_source.requirements"], "customer", store)
-    assert expanded["default_source"] == OBJECTS["card_1"]
+def test_a_field_is_expanded_only_where_the_object_s_own_schema_allows(store: Store) -> None:
+    """A default_source's customer can be expanded in a card or a bank account, not in a
+    source, where it is a plain string: a source keeps it."""
+    source = {"id": "src_1", "object": "source", "customer": "cus_1"}
+    store.objects["src_1"] = source
+    customer = {"id": "cus_2", "object": "customer", "default_source": "src_1"}
+    expanded = expand(customer, ["default_source.customer"], "customer", store)
+    assert expanded["default_source"] == source
+    assert store.calls == [(SOURCE_REFS, "src_1")]
 
 
 def test_more_than_four_levels_is_refused(store: Store) -> None:
