@@ -53,12 +53,13 @@ def query_checked(op: Operation, params: dict[str, Any]) -> dict[str, Any]:
 
 _QUERY_NODES: dict[int, tuple[Operation, Node]] = {}
 """``Operation.parameters()`` builds a new node per call for query operations: one per
-operation keeps the checkers' cache from growing with each request."""
+operation keeps the checkers' cache from growing with each request. The operation is kept
+with its node so that its id cannot be reused (operations are unhashable: dict fields)."""
 
 
 def _query_node(op: Operation) -> Node:
     entry = _QUERY_NODES.get(id(op))
-    if entry is None or entry[0] is not op:
+    if entry is None:
         entry = _QUERY_NODES[id(op)] = (op, op.parameters())
     return entry[1]
 
@@ -69,7 +70,7 @@ _CHECKERS: dict[int, tuple[Node, Checker]] = {}
 
 def _checker(node: Node) -> Checker:
     entry = _CHECKERS.get(id(node))
-    if entry is None or entry[0] is not node:
+    if entry is None:
         entry = _CHECKERS[id(node)] = (node, _compile(resolve(node)))
     return entry[1]
 
@@ -152,7 +153,7 @@ def _any_checker(nodes: list[Node]) -> Checker:
     """The first branch that accepts the value. When none does, the problem told is the
     one of the branch made for that kind of value (an object's for a dict), a type's
     before an enum's (``integer or "now"`` refusing ``"soon"`` says *Invalid integer*),
-    and never that of the unset marker ``{enum: [""]}``."""
+    the unset marker ``{enum: [""]}``'s last (``address=Paris`` says *Invalid object*)."""
     checkers = [_checker(node) for node in nodes]
     ranks = [_rank(resolve(node)) for node in nodes]
 
