@@ -294,8 +294,7 @@ def _check_operator(
     if operator in _COMPARATORS and field_type != "numeric":
         raise _invalid(
             f"Invalid clause {shown(source, 200)}: {field} is not a numeric field, so it "
-            f"takes no {operator} comparison; "
-            f"{_fields_allowing(object_type, 'numeric', 'numeric comparisons (>, >=, <, <=)')}"
+            f"takes no {operator} comparison; {_fields_that_do(object_type, 'numeric')}"
         )
 
 
@@ -304,8 +303,8 @@ def _check_substring(
 ) -> None:
     if field_type != "string":
         raise _invalid(
-            f"Invalid clause {shown(source, 200)}: {field} takes exact matches only "
-            f"({field}:'value'); {_fields_allowing(object_type, 'string', 'substrings (~)')}"
+            f"Invalid clause {shown(source, 200)}: {field} is not a string field, so it "
+            f"takes no substring search (~); {_fields_that_do(object_type, 'string')}"
         )
     if len(str(value)) < MIN_SUBSTRING:
         raise _invalid(
@@ -314,12 +313,12 @@ def _check_substring(
         )
 
 
-def _fields_allowing(object_type: str, field_type: FieldType, what: str) -> str:
+def _fields_that_do(object_type: str, field_type: FieldType) -> str:
     names = sorted(f for f, t in _FIELD_TYPES[object_type].items() if t == field_type)
     resource = _resource_name(object_type)
     if not names:
-        return f"no field of {resource} takes {what}"
-    return f"the fields of {resource} that take {what}: {', '.join(names)}"
+        return f"no field of {resource} does"
+    return f"the fields of {resource} that do: {', '.join(names)}"
 
 
 def _unquote(quoted: str) -> str:
@@ -441,7 +440,7 @@ def _read_page_token(page: Any, query: Query) -> tuple[str, int]:
         or _page_token(query, after, offset) != page
     ):
         raise InvalidRequest(
-            f"Invalid page: {shown(page)}: pass the next_page of a previous answer to this "
+            f"Invalid page: {shown(page, 200)}: pass the next_page of a previous answer to this "
             "same search query, or no page for the first page",
             param="page",
         )
