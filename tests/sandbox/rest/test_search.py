@@ -441,8 +441,17 @@ def page_error(page):
     }
 
 
-def forged(payload):
+FIRST_TOKEN = search_page(NUMBERED, {}, URL, EVERYONE)["next_page"]
+
+
+def encoded(payload):
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def tampered(**changes):
+    """The first page's own token with some of its contents changed."""
+    payload = json.loads(base64.urlsafe_b64decode(FIRST_TOKEN + "=" * (-len(FIRST_TOKEN) % 4)))
+    return encoded({**payload, **changes})
 
 
 @pytest.mark.parametrize(
@@ -451,9 +460,13 @@ def forged(payload):
         "abc",
         "",
         "!!!!",
-        forged({"after": "cus_16", "offset": 10}),
-        forged({"type": "customer", "query": "created>0", "after": "cus_16", "offset": "10"}),
-        forged(["cus_16", 10]),
+        FIRST_TOKEN + "x",
+        encoded(["cus_16", 10]),
+        encoded({"after": "cus_16", "offset": 10}),
+        tampered(query="0123456789abcdef"),
+        tampered(offset="10"),
+        tampered(offset=True),
+        tampered(after=16),
         ["a"],
     ],
 )

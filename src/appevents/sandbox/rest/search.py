@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -415,8 +416,10 @@ def search_page(
 
 def _page_token(query: Query, after: str, offset: int) -> str:
     """Opaque to callers: the query it pages, the last object shown, and how many were shown
-    (to carry on from when that object no longer matches)."""
-    payload = {"type": query.object_type, "query": query.text, "after": after, "offset": offset}
+    (to carry on from when that object no longer matches). The query goes in as a digest so
+    that a token stays within the 5000 characters the spec allows ``page`` whatever the query."""
+    digest = hashlib.sha256(f"{query.object_type}\n{query.text}".encode()).hexdigest()[:16]
+    payload = {"query": digest, "after": after, "offset": offset}
     encoded = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(encoded).decode().rstrip("=")
 
