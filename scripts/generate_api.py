@@ -20,7 +20,8 @@ It holds, compactly (see ``appevents.sandbox.rest.spec`` for the reader):
 A node is ``{"t": type}`` (``string``, ``integer``, ``number``, ``boolean``, ``object``,
 ``array``) with ``e`` (enum), ``n`` (nullable), ``f`` (``ts``: a Unix timestamp), ``p``
 (properties), ``r`` (required), ``h`` (a free hash: additional properties, their node or 1),
-``i`` (array items); or ``{"ref": schema}``; or ``{"any": [nodes]}``.
+``i`` (array items), ``pat`` (a list url's pattern); or ``{"ref": schema}``; or
+``{"any": [nodes]}``.
 
     .venv/bin/python scripts/generate_api.py [--reference DIR] [--out DIR]
 
@@ -152,6 +153,8 @@ def node(schema: dict[str, Any]) -> dict[str, Any]:
         out["n"] = 1
     if schema.get("format") == "unix-time":
         out["f"] = "ts"
+    if str(schema.get("pattern", "")).startswith("^/v1/"):
+        out["pat"] = schema["pattern"]  # where a list's url points
     if kind == "object":
         properties = schema.get("properties")
         if properties:
@@ -237,10 +240,30 @@ def classify(
     return "create"
 
 
-def form_parameters(operation: dict[str, Any]) -> dict[str, Any] | None:
+# Parameters whose values the sandbox checks itself, more widely than the spec's enum: a
+# webhook endpoint's enabled_events also take ``prefix.*`` (appevents' extension), and the
+# sandbox names the closest event type when one is unknown.
+# Its api_version likewise: the sandbox answers in a version newer than the spec's list.
+OWN_CHECKS = {
+    (path, name)
+    for path in ("/v1/webhook_endpoints", "/v1/webhook_endpoints/{webhook_endpoint}")
+    for name in ("enabled_events", "api_version")
+}
+
+
+def form_parameters(path: str, operation: dict[str, Any]) -> dict[str, Any] | None:
     content = operation.get("requestBody", {}).get("content", {})
     schema = content.get("application/x-www-form-urlencoded", {}).get("schema")
-    return None if schema is None else node(schema)
+    if schema is None:
+        return None
+    form = node(schema)
+    for owner, name in OWN_CHECKS:
+        if owner == path and name in form.get("p", {}):
+            kind = form["p"][name].get("t")
+            form["p"][name] = (
+                {"t": "array", "i": {"t": "string"}} if kind == "array" else {"t": "string"}
+            )
+    return form
 
 
 def query_parameters(operation: dict[str, Any]) -> tuple[dict[str, Any], list[str], list[str]]:
@@ -289,7 +312,7 @@ def build_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
                 and "deleted_" in json.dumps(returns(operation))
             ):
                 entry["answers_deleted"] = True  # a deleted object answers its stub
-            form = form_parameters(operation) if method == "post" else None
+            form = form_parameters(path, operation) if method == "post" else None
             if form is not None:
                 entry["form"] = form
             if query:

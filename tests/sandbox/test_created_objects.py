@@ -37,7 +37,9 @@ def test_objects_made_through_the_api_and_their_events_match_stripes_schemas(san
     events = client.v1.events.list({"limit": 100}).data
     carried = [event.data.object for event in events]
     assert {o["object"] for o in carried} >= {"customer", "charge", "payment_intent"}
-    for obj in [*(m.to_dict() for m in made), *(o.to_dict() for o in carried)]:
+    # As sent: the stripe library turns decimal strings into Decimal.
+    raw = [json.loads(json.dumps(o.to_dict(), default=str)) for o in [*made, *carried]]
+    for obj in raw:
         assert schema_errors(obj) == [], obj["object"]
         assert placeholders(obj, obj["object"]) == [], obj["object"]
     assert customer.discount is None

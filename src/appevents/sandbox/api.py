@@ -17,13 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import event_params, list_params, listen, objects, recipes, resources, visibility
+from . import event_params, list_params, listen, recipes, visibility
+from .behaviours import BEHAVIOURS
 from .callers import Caller
 from .formdata import as_bool, as_dict, as_optional_str, as_str, shown
 from .listen import ListenHub
+from .rest import engine, spec
 from .service import Sandbox
 from .state import accounts, endpoints, events
-from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing
+from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing, UnrecognizedUrl
 
 __all__ = ["Call", "Operation", "operations"]
 
@@ -40,6 +42,13 @@ class Call:
     scheme: str
     netloc: str
     """The Host the client used (for URLs the answer gives back)."""
+    method: str = "GET"
+    path: str = ""
+    spec_op: spec.Operation | None = None
+    """The operation of Stripe's API this request is, when the spec has it."""
+    spec_params: dict[str, str] | None = None
+    """Its path parameters, named as the spec names them."""
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,43 +138,18 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         endpoint_id = as_str(endpoint_id, "webhook_endpoint")
         return sandbox.resend(caller, request.path_params["id"], endpoint_id)
 
-    def get_object(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        path, object_id = request.path_params["resource"], request.path_params["id"]
-        known = _object_types(sandbox)
-        object_type = resources.object_type_at(path, known)
-        if object_type is None:
-            raise ResourceMissing(path.rstrip("s").replace("/", " ").replace("_", " "), object_id)
-        permission = resources.read_permission_resource(object_type)
-        if permission is not None:
-            caller.require(permission)
-        return events.get_object(sandbox.db, caller.account, object_type, object_id)
+    rest = engine.Engine(sandbox, BEHAVIOURS)
 
-    def create_object(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        path = request.path_params["resource"]
-        return objects.create(sandbox, caller, path, params, request.request_id)
-
-    def update_object(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        path, object_id = request.path_params["resource"], request.path_params["id"]
-        return objects.update(sandbox, caller, path, object_id, params, request.request_id)
-
-    def confirm_object(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        path, object_id = request.path_params["resource"], request.path_params["id"]
-        return objects.confirm(sandbox, caller, path, object_id, params, request.request_id)
-
-    def delete_object(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        path, object_id = request.path_params["resource"], request.path_params["id"]
-        return objects.delete(sandbox, caller, path, object_id, request.request_id)
-
-    def list_objects(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        path = request.path_params["resource"]
-        resource = objects.RESOURCES.get(path)
-        if resource is None:
-            raise InvalidRequest(f"Listing {path} is not supported by the sandbox")
-        permission = resources.read_permission_resource(resource.object_type)
-        if permission is not None:
-            caller.require(permission)
-        rows = _objects_of(sandbox, caller, resource.object_type)
-        return list_params.page(rows, params, f"/v1/{path}")
+    def rest_call(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
+        """Any other operation of Stripe's API, run from its description."""
+        if request.spec_op is None:
+            raise UnrecognizedUrl(request.method, request.path)
+        return rest.run(
+            engine.Request(
+                request.spec_op, request.path, request.spec_params or {}, caller, params,
+                request.request_id, request.idempotency_key,
+            )
+        )  # fmt: skip
 
     # -- /_sandbox -----------------------------------------------------------------------------
 
@@ -273,12 +257,9 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         Operation("GET", "/v1/events", list_events),
         Operation("GET", "/v1/events/{id}", get_event),
         Operation("POST", "/v1/events/{id}/retry", resend_event),
-        Operation("POST", "/v1/{resource}", create_object),
-        Operation("GET", "/v1/{resource}", list_objects),
-        Operation("POST", "/v1/{resource}/{id}", update_object),
-        Operation("DELETE", "/v1/{resource}/{id}", delete_object),
-        Operation("POST", "/v1/{resource}/{id}/confirm", confirm_object),
-        Operation("GET", "/v1/{resource:path}/{id}", get_object),
+        Operation("GET", "/v1/{rest:path}", rest_call),
+        Operation("POST", "/v1/{rest:path}", rest_call),
+        Operation("DELETE", "/v1/{rest:path}", rest_call),
         Operation("POST", "/_sandbox/accounts", create_standalone_account),
         Operation("POST", "/_sandbox/apps", register_app),
         Operation("GET", "/_sandbox/apps/{app}", get_app),
@@ -288,19 +269,6 @@ def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
         Operation("POST", "/_sandbox/trigger", trigger),
         Operation("GET", "/_sandbox/events/{id}/deliveries", deliveries),
     ]
-
-
-def _object_types(sandbox: Sandbox) -> set[str]:
-    return {r[0] for r in sandbox.db.execute("SELECT DISTINCT object FROM objects")}
-
-
-def _objects_of(sandbox: Sandbox, caller: Caller, object_type: str) -> list[dict[str, Any]]:
-    rows = sandbox.db.execute(
-        "SELECT body FROM objects WHERE account = ? AND livemode = ? AND object = ?"
-        " ORDER BY rowid DESC",
-        (caller.account, caller.livemode, object_type),
-    )
-    return [json.loads(r["body"]) for r in rows]
 
 
 def _strings(value: Any, param: str) -> list[str]:

@@ -30,6 +30,8 @@ from .api import Call, Operation, operations
 from .formdata import decode_form
 from .lane import Lane
 from .listen import ListenHub
+from .rest import gateway, idempotency
+from .rest import spec as rest_spec
 from .service import API_VERSION, Sandbox
 from .stripe_errors import ApiError, AuthenticationFailed, InvalidRequest, PermissionDenied
 
@@ -74,10 +76,7 @@ class SandboxApi:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path = scope["path"]
-            root = scope.get("root_path", "")
-            if root and path.startswith(root):
-                path = path[len(root) :]
+            path = _path(scope)
             for pattern, op in self._routes.get(scope["method"], ()):
                 match = pattern.fullmatch(path)
                 if match is not None:
@@ -115,9 +114,26 @@ class SandboxApi:
                 "(the keys `appevents sandbox` printed)."
             )
         target = headers.get(b"stripe-account")
-        call = Call(path_params, request_id, scope.get("scheme", "http"), _netloc(scope, headers))
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        path = _path(scope)
+        matched = rest_spec.match(method, path) if path.startswith("/v1/") else None
+        idempotency_key: str | None = None
         try:
-            status, payload = await self.lane.run(
+            idempotency_key = idempotency.check_key(
+                headers[b"idempotency-key"].decode("latin-1")
+                if b"idempotency-key" in headers
+                else None
+            )
+        except ApiError as exc:
+            params_error = params_error or exc
+        call = Call(
+            path_params, request_id, scope.get("scheme", "http"), _netloc(scope, headers),
+            method=method, path=path,
+            spec_op=matched[0] if matched else None, spec_params=matched[1] if matched else None,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+        try:
+            answer = await self.lane.run(
                 self._on_lane, op, call, key or "", key_error,
                 target.decode("latin-1") if target is not None else None, params, params_error,
             )  # fmt: skip
@@ -125,7 +141,9 @@ class SandboxApi:
             log.exception("%s %s failed", scope["method"], scope["path"])
             await _answer(send, 500, _SERVER_ERROR, b"text/plain; charset=utf-8", request_id)
             return
-        await _answer(send, status, payload, b"application/json", request_id)
+        await _answer(
+            send, answer.status, answer.body, b"application/json", request_id, answer.headers
+        )
 
     def _on_lane(
         self,
@@ -136,23 +154,39 @@ class SandboxApi:
         target: str | None,
         params: dict[str, Any],
         params_error: ApiError | None,
-    ) -> tuple[int, bytes]:
-        """Identify, run and encode, on the lane: errors in the order Stripe reports them
-        (the key, then who may act on what, then the parameters)."""
+    ) -> gateway.Answer:
+        """Identify, check, run and encode, on the lane: errors in the order Stripe reports
+        them (the key, then who may act on what, then the parameters)."""
         try:
             if key_error is not None:
                 raise key_error
             caller = self.sandbox.caller(key, target)
             if params_error is not None:
                 raise params_error
+            typed = gateway.checked_params(call.spec_op, params)
+        except ApiError as exc:
+            return gateway.Answer(exc.status, _json(exc.to_dict()))
+
+        def run(checked: dict[str, Any]) -> Any:
             self.sandbox.last_emitted = None
-            result = op.run(call, caller, params)
+            return op.run(call, caller, checked)
+
+        def encode(result: Any) -> bytes:
             emitted = self.sandbox.last_emitted
             if emitted is not None and emitted[0] is result:
-                return 200, emitted[1].encode()
-            return 200, _json(result)
-        except ApiError as exc:
-            return exc.status, _json(exc.to_dict())
+                return emitted[1].encode()  # the JSON the event carried: encoded once
+            return _json(result)
+
+        return gateway.serve(
+            self.sandbox, caller, call.spec_op, call.method, call.path, typed,
+            call.idempotency_key, run, encode,
+        )  # fmt: skip
+
+
+def _path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _compile(path: str) -> re.Pattern[str]:
@@ -255,7 +289,12 @@ def _json(content: Any) -> bytes:
 
 
 async def _answer(
-    send: Send, status: int, body: bytes, content_type: bytes, request_id: str
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    request_id: str,
+    extra: tuple[tuple[bytes, bytes], ...] = (),
 ) -> None:
     await send(
         {
@@ -266,6 +305,7 @@ async def _answer(
                 (b"content-type", content_type),
                 (b"stripe-version", API_VERSION.encode()),
                 (b"request-id", request_id.encode()),
+                *extra,
             ],
         }
     )

@@ -33,6 +33,10 @@ class IdFactory:
     def new(self, prefix: str, length: int = 24) -> str:
         return f"{prefix}_" + "".join(self._rng.choices(ALPHABET, k=length))
 
+    def code(self, alphabet: str, length: int) -> str:
+        """A short code of ``alphabet`` (a customer's invoice prefix)."""
+        return "".join(self._rng.choices(alphabet, k=length))
+
     def secret(self, prefix: str = "whsec", length: int = 32) -> str:
         """A key or signing secret (``sk_test``, ``rk_live``, ``whsec``): ``length``
         characters of letters and digits (62 ** 32: over 190 bits)."""

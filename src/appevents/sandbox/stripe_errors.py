@@ -17,6 +17,7 @@ __all__ = [
     "InvalidRequest",
     "PermissionDenied",
     "ResourceMissing",
+    "UnrecognizedUrl",
 ]
 
 
@@ -47,6 +48,19 @@ class IdempotencyError(ApiError):
     """400: an idempotency key reused for another endpoint or with other parameters."""
 
     type = "idempotency_error"
+
+
+class UnrecognizedUrl(InvalidRequest):
+    """404: no operation of Stripe's API has this method and path."""
+
+    status = 404
+
+    def __init__(self, method: str, path: str) -> None:
+        shown = path if len(path) <= 200 else f"{path[:200]}..."
+        super().__init__(
+            f"Unrecognized request URL ({method}: {shown}). Please see https://stripe.com/docs "
+            "for the paths Stripe's API has."
+        )
 
 
 class AuthenticationFailed(ApiError):

@@ -125,6 +125,8 @@ def _hash_checker(values: Node | int) -> Checker:
     member = _checker(values) if isinstance(values, dict) else None
 
     def check(value: Any, name: str) -> dict[str, Any]:
+        if isinstance(value, list):  # metadata[0]=a: the form decoder read a list
+            value = {str(index): each for index, each in enumerate(value)}
         if not isinstance(value, dict):
             raise InvalidRequest("Invalid object", param=name)
         if member is None:
@@ -185,15 +187,27 @@ def _shape_of(value: Any) -> str:
     return "scalar"
 
 
+MAX_LISTED_CHOICES = 12
+"""An enum longer than this (the 250 event types) is told by the closest choices."""
+
+
 def _enum_checker(allowed: tuple[str, ...]) -> Checker:
     members = frozenset(allowed)
     # "" unsets rather than names a choice; it is told only when it is the only value.
-    listed = _or_list([each for each in allowed if each] or ["''"])
+    choices = [each for each in allowed if each] or ["''"]
+    listed = _or_list(choices)
 
     def check(value: Any, name: str) -> str:
         text = _as_str(value, name)
         if text not in members:
-            raise InvalidRequest(f"Invalid {name}: must be {listed}", param=name)
+            if len(choices) <= MAX_LISTED_CHOICES:
+                raise InvalidRequest(f"Invalid {name}: must be {listed}", param=name)
+            close = difflib.get_close_matches(text, choices, n=3, cutoff=0.5)
+            hint = f"; did you mean {_or_list(close).removeprefix('one of ')}?" if close else ""
+            raise InvalidRequest(
+                f"Invalid {name}: {shown(text)} is not one of its {len(choices)} values{hint}",
+                param=name,
+            )
         return text
 
     return check

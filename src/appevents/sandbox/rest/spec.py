@@ -5,7 +5,8 @@ A schema *node* is a dict: ``{"t": type}`` (``string``, ``integer``, ``number``,
 ``boolean``, ``object``, ``array``) with ``e`` (enum values), ``n`` (nullable), ``f``
 (``"ts"``: a Unix timestamp), ``p`` (properties: name -> node), ``r`` (required names),
 ``h`` (a free hash: 1, or the node of its values), ``i`` (an array's items), ``x`` (the
-expandable fields); or ``{"ref": name}`` (a component schema); or ``{"any": [nodes]}``.
+expandable fields), ``pat`` (where a list's ``url`` points); or ``{"ref": name}`` (a
+component schema); or ``{"any": [nodes]}``.
 
 Each operation has a *kind*, decided by the generator from its method, path and answer:
 ``create``, ``retrieve``, ``update``, ``delete``, ``list``, ``search`` or ``action`` (a

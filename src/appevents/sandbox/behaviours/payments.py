@@ -1,0 +1,112 @@
+"""Payments: payment intents and setup intents, confirmed as Stripe's test cards confirm.
+
+Confirming a payment intent (``confirm=true`` on create, or ``/confirm``) charges it: a
+``charge.succeeded`` and a ``payment_intent.succeeded``, in that order, with the charge
+and the intent naming each other. Confirming a setup intent emits
+``setup_intent.succeeded``. A new intent waits for its payment method, or for its
+confirmation once it has one, and has its own client secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..rest import spec
+from ..rest.engine import Behaviour, Engine, Request
+from ..stripe_errors import InvalidRequest
+
+__all__ = ["BEHAVIOURS"]
+
+# Stripe's outcome for its 4242 test card (docs: testing).
+_AUTHORIZED = {
+    "network_status": "approved_by_network",
+    "reason": None,
+    "risk_level": "normal",
+    "risk_score": 32,
+    "seller_message": "Payment complete.",
+    "type": "authorized",
+}
+
+
+def create_intent(engine: Engine, request: Request) -> Any:
+    params = request.params
+    waiting = "requires_confirmation" if params.get("payment_method") else "requires_payment_method"
+    resource = spec.resource(request.op.answers[0])
+    assert resource is not None  # the spec has both intents
+    engine.require(request.caller, resource.name, write=True)
+    intent = engine.new(resource, {**params, "status": waiting}, request.caller)
+    intent["client_secret"] = engine.sandbox.ids.secret(f"{intent['id']}_secret", 25)
+    with engine.sandbox.transaction():
+        engine.record(request.caller, intent, "created", request)
+        if params.get("confirm") is True:
+            return _confirm(engine, request, intent, params)
+    return intent
+
+
+def confirm_intent(engine: Engine, request: Request) -> Any:
+    name = request.op.answers[0]
+    intent = engine.load(request.caller, request.object_id, (name,))
+    engine.require(request.caller, name, write=True)
+    return _confirm(engine, request, intent, request.params)
+
+
+def _confirm(
+    engine: Engine, request: Request, intent: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    kind = str(intent["object"])
+    if intent.get("status") in ("succeeded", "canceled"):
+        raise InvalidRequest(
+            f"This {kind.replace('_', ' ')} has a status of {intent['status']} and cannot be "
+            "confirmed: create a new one",
+            code=f"{kind}_unexpected_state",
+        )
+    caller = request.caller
+    method = (
+        params.get("payment_method")
+        or intent.get("payment_method")
+        or engine.sandbox.ids.new("pm", 24)
+    )
+    with engine.sandbox.transaction():
+        if kind == "setup_intent":
+            intent.update(status="succeeded", payment_method=method)
+            engine.record(caller, intent, "succeeded", request)
+            return intent
+        charge_resource = spec.resource("charge")
+        assert charge_resource is not None  # the spec has charges
+        charge = engine.new(
+            charge_resource,
+            {
+                "amount": intent["amount"],
+                "currency": intent["currency"],
+                "customer": intent.get("customer"),
+                "description": intent.get("description"),
+                "metadata": intent.get("metadata") or {},
+                "payment_intent": intent["id"],
+                "payment_method": method,
+            },
+            caller,
+        )
+        charge.update(
+            amount_captured=intent["amount"],
+            captured=True,
+            outcome=dict(_AUTHORIZED),
+            paid=True,
+            status="succeeded",
+        )
+        intent.update(
+            amount_received=intent["amount"],
+            latest_charge=charge["id"],
+            payment_method=method,
+            status="succeeded",
+        )
+        engine.record(caller, charge, "succeeded", request)
+        engine.record(caller, intent, "succeeded", request)
+    return intent
+
+
+BEHAVIOURS: dict[str, Behaviour] = {
+    "PostPaymentIntents": create_intent,
+    "PostPaymentIntentsIntentConfirm": confirm_intent,
+    "PostSetupIntents": create_intent,
+    "PostSetupIntentsIntentConfirm": confirm_intent,
+}
