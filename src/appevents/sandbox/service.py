@@ -50,6 +50,8 @@ class Sandbox:
         self.on_deliveries = on_deliveries
         """New deliveries, called once their transaction committed (on the lane)."""
         self.on_event = on_event
+        self.keys_swept_at = 0
+        """When expired idempotency keys were last dropped (rest/gateway.py)."""
         self.last_emitted: tuple[dict[str, Any], str] | None = None
         """The last object an event carried, and its JSON: an API call that answers with
         that very object (creating a customer) answers with that JSON."""

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from appevents.sandbox.rest.idempotency import check_key, fingerprint, remember, replay
+from appevents.sandbox.rest.idempotency import (
+    KEY_LIFETIME,
+    check_key,
+    fingerprint,
+    remember,
+    replay,
+    sweep,
+)
 from appevents.sandbox.state.db import StateDB, connect
 from appevents.sandbox.stripe_errors import IdempotencyError, InvalidRequest
 
@@ -198,3 +205,13 @@ def test_an_answer_saved_in_the_callers_transaction_is_kept_once_it_commits(db):
         assert again(db) is None
         save(db)
     assert again(db) == (200, BODY)
+
+
+def test_a_sweep_drops_only_the_expired_keys(db):
+    for key, created in (("old", 1_000), ("edge", 1_000 + 3_600), ("new", 1_000 + KEY_LIFETIME)):
+        remember(
+            db, account="acct_1", livemode=False, key=key, request="POST /v1/customers",
+            fingerprint="f", status=200, body=b"{}", now=created,
+        )  # fmt: skip
+    assert sweep(db, 1_000 + KEY_LIFETIME + 3_600) == 2
+    assert [r[0] for r in db.execute("SELECT key FROM idempotency_keys")] == ["new"]

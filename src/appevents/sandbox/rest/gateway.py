@@ -31,6 +31,8 @@ class Answer:
 
 
 _REPLAYED = ((b"idempotent-replayed", b"true"),)
+SWEEP_EVERY = 3600
+"""Seconds between two sweeps of expired idempotency keys."""
 
 
 def checked_params(op: spec.Operation | None, raw: dict[str, Any]) -> dict[str, Any]:
@@ -77,6 +79,10 @@ def serve(
         answer = Answer(exc.status, encode(exc.to_dict()))
     if key is not None:
         with sandbox.transaction() as db:
+            now = sandbox.now()
+            if now - sandbox.keys_swept_at >= SWEEP_EVERY:
+                idempotency.sweep(db, now)
+                sandbox.keys_swept_at = now
             idempotency.remember(
                 db, account=caller.account, livemode=caller.livemode, key=key, request=request,
                 fingerprint=fingerprint, status=answer.status, body=answer.body,

@@ -11,10 +11,9 @@ The contract with the caller (the REST dispatcher):
 - Only POST requests use keys (Stripe ignores them on GET and DELETE, which are
   idempotent already): the caller reads the header with :func:`check_key` for POST
   requests only.
-- On one transaction of the lane: :func:`replay` first; when it answers, send that and
-  run nothing. Otherwise run the operation and :func:`remember` its answer in the same
-  transaction, so that a crash cannot keep an effect without its key nor a key without
-  its effect.
+- On the lane, with nothing else running in between: :func:`replay` first; when it
+  answers, send that and run nothing. Otherwise run the operation (which commits its own
+  writes, or rolls them back when it fails) and :func:`remember` its answer right after.
 - Like Stripe, save an answer only once the operation began executing, whatever its
   status: an error it raised is remembered too (outside whatever savepoint undoes the
   failed operation's writes, or the key goes with them). A request refused before that
@@ -33,7 +32,15 @@ from typing import Any
 
 from ..stripe_errors import IdempotencyError, InvalidRequest
 
-__all__ = ["KEY_LIFETIME", "MAX_KEY_LENGTH", "check_key", "fingerprint", "remember", "replay"]
+__all__ = [
+    "KEY_LIFETIME",
+    "MAX_KEY_LENGTH",
+    "check_key",
+    "fingerprint",
+    "remember",
+    "replay",
+    "sweep",
+]
 
 MAX_KEY_LENGTH = 255
 KEY_LIFETIME = 24 * 60 * 60
@@ -123,3 +130,10 @@ def remember(
 
 def _try_another(key: str) -> str:
     return f"Try using a key other than '{key}' if you meant to execute a different request."
+
+
+def sweep(db: sqlite3.Connection, now: int) -> int:
+    """Drop the keys older than :data:`KEY_LIFETIME` (the official libraries send a key with
+    every POST: kept forever, they would grow with every call). Returns how many."""
+    cursor = db.execute("DELETE FROM idempotency_keys WHERE created <= ?", (now - KEY_LIFETIME,))
+    return cursor.rowcount
