@@ -33,7 +33,13 @@ from .listen import ListenHub
 from .rest import gateway, idempotency
 from .rest import spec as rest_spec
 from .service import API_VERSION, Sandbox
-from .stripe_errors import ApiError, AuthenticationFailed, InvalidRequest, PermissionDenied
+from .stripe_errors import (
+    ApiError,
+    AuthenticationFailed,
+    InvalidRequest,
+    PermissionDenied,
+    UnrecognizedUrl,
+)
 
 __all__ = ["build_api"]
 
@@ -334,11 +340,8 @@ def _starlette(
         return JSONResponse({"account": platform["id"], "keys": platform["keys"]})
 
     async def unknown(request: Request) -> Response:
-        error = InvalidRequest(
-            f"Unrecognized request URL ({request.method}: {request.url.path}). The sandbox "
-            "speaks a subset of Stripe's API: see the README's sandbox section."
-        )
-        return JSONResponse(error.to_dict(), status_code=404)
+        error = UnrecognizedUrl(request.method, request.url.path)
+        return JSONResponse(error.to_dict(), status_code=error.status)
 
     routes = [
         Route("/_sandbox/pair", pair, methods=["POST"]),
