@@ -95,3 +95,17 @@ def test_a_path_stripe_does_not_have_is_an_unrecognized_url(sandbox):
     assert answer.json()["error"]["message"].startswith(
         "Unrecognized request URL (POST: /v1/invoices/in_1/frobnicate)."
     )
+
+
+def test_stripe_version_is_echoed_and_a_malformed_one_refused(sandbox):
+    headers = {"Authorization": f"Bearer {sandbox.key}"}
+    asked = httpx.get(
+        f"{sandbox.base}/v1/customers", headers={**headers, "Stripe-Version": "2023-10-16"}
+    )
+    assert (asked.status_code, asked.headers["stripe-version"]) == (200, "2023-10-16")
+    assert asked.headers["request-id"].startswith("req_")
+    bad = httpx.get(f"{sandbox.base}/v1/customers", headers={**headers, "Stripe-Version": "latest"})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "api_version_invalid"
+    assert bad.json()["error"]["message"].startswith("Invalid Stripe API version: latest.")
+    assert bad.headers["request-id"].startswith("req_")

@@ -132,6 +132,8 @@ class SandboxApi:
             )
         except ApiError as exc:
             params_error = params_error or exc
+        version, version_error = _stripe_version(headers.get(b"stripe-version"))
+        params_error = params_error or version_error
         call = Call(
             path_params, request_id, scope.get("scheme", "http"), _netloc(scope, headers),
             method=method, path=path,
@@ -148,8 +150,9 @@ class SandboxApi:
             await _answer(send, 500, _SERVER_ERROR, b"text/plain; charset=utf-8", request_id)
             return
         await _answer(
-            send, answer.status, answer.body, b"application/json", request_id, answer.headers
-        )
+            send, answer.status, answer.body, b"application/json", request_id,
+            answer.headers, version,
+        )  # fmt: skip
 
     def _on_lane(
         self,
@@ -187,6 +190,26 @@ class SandboxApi:
             self.sandbox, caller, call.spec_op, call.method, call.path, typed,
             call.idempotency_key, run, encode,
         )  # fmt: skip
+
+
+_VERSION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]+)?")
+
+
+def _stripe_version(header: bytes | None) -> tuple[str, ApiError | None]:
+    """The API version a request asks for (``Stripe-Version``): any dated version is
+    answered alike (the sandbox's objects have one shape), one that is no version is
+    refused."""
+    if header is None:
+        return API_VERSION, None
+    text = header.decode("latin-1").strip()
+    if _VERSION.fullmatch(text):
+        return text, None
+    error = InvalidRequest(
+        f"Invalid Stripe API version: {text[:100]}. Send a dated version such as "
+        f"{API_VERSION} in the Stripe-Version header, or none for the account's default",
+        code="api_version_invalid",
+    )
+    return API_VERSION, error
 
 
 def _path(scope: Scope) -> str:
@@ -301,6 +324,7 @@ async def _answer(
     content_type: bytes,
     request_id: str,
     extra: tuple[tuple[bytes, bytes], ...] = (),
+    version: str = API_VERSION,
 ) -> None:
     await send(
         {
@@ -309,7 +333,7 @@ async def _answer(
             "headers": [
                 (b"content-length", str(len(body)).encode()),
                 (b"content-type", content_type),
-                (b"stripe-version", API_VERSION.encode()),
+                (b"stripe-version", version.encode()),
                 (b"request-id", request_id.encode()),
                 *extra,
             ],
