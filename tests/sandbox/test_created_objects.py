@@ -48,3 +48,14 @@ def test_objects_made_through_the_api_and_their_events_match_stripes_schemas(san
     (charge,) = [o for o in carried if o["object"] == "charge"]
     assert charge["outcome"]["type"] == "authorized"
     assert charge["transfer_data"] is None
+
+
+def test_a_test_payment_method_becomes_a_payment_method_the_intent_and_charge_name(sandbox):
+    client = sandbox.client()
+    intent = client.v1.payment_intents.create(
+        {"amount": 700, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+    )
+    method = client.v1.payment_methods.retrieve(intent.payment_method)
+    assert (method.object, method.type) == ("payment_method", "card")
+    charge = client.v1.charges.retrieve(intent.latest_charge)
+    assert (charge.payment_method, charge.payment_intent) == (method.id, intent.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..rest import spec
+from ..rest import spec, store
 from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import InvalidRequest
 
@@ -61,12 +61,11 @@ def _confirm(
             code=f"{kind}_unexpected_state",
         )
     caller = request.caller
-    method = (
-        params.get("payment_method")
-        or intent.get("payment_method")
-        or engine.sandbox.ids.new("pm", 24)
-    )
     with engine.sandbox.transaction():
+        method = _payment_method(
+            engine, request, params.get("payment_method") or intent.get("payment_method"),
+            intent.get("customer"),
+        )  # fmt: skip
         if kind == "setup_intent":
             intent.update(status="succeeded", payment_method=method)
             engine.record(caller, intent, "succeeded", request)
@@ -102,6 +101,21 @@ def _confirm(
         engine.record(caller, charge, "succeeded", request)
         engine.record(caller, intent, "succeeded", request)
     return intent
+
+
+def _payment_method(
+    engine: Engine, request: Request, given: str | None, customer: str | None
+) -> str:
+    """The id of the payment method a confirmation uses: a stored one as given; for one of
+    Stripe's test methods (``pm_card_visa``) or none, a new card payment method, as Stripe
+    makes one from the test token."""
+    if given and store.find(engine.sandbox.db, request.caller.account, given) is not None:
+        return given
+    resource = spec.resource("payment_method")
+    assert resource is not None  # the spec has payment methods
+    method = engine.new(resource, {"type": "card", "customer": customer}, request.caller)
+    engine.record(request.caller, method, "created", request)
+    return str(method["id"])
 
 
 BEHAVIOURS: dict[str, Behaviour] = {
