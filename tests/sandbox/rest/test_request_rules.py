@@ -449,3 +449,167 @@ def test_expand_on_an_update_and_through_the_library(sandbox, paid):
 def test_a_field_that_cannot_be_expanded_is_refused(sandbox, paid, path, field, message):
     response = call(sandbox, "GET", path.format(intent=paid["id"]), params={"expand[]": field})
     assert (response.status_code, response.json()) == (400, {"error": invalid("expand", message)})
+
+
+# -- lists: filters and pagination ------------------------------------------------------------
+
+
+@pytest.fixture
+def customers(sandbox: RunningSandbox, clock: list[float]) -> list[str]:
+    """Three customers made 10 s apart (T0, T0 + 10, T0 + 20), oldest first."""
+    made = []
+    for n in range(3):
+        clock[0] = T0 + 10 * n
+        form = {"email": f"c{n}@example.com", "name": "Ann" if n % 2 else "Bob",
+                "metadata[tier]": "gold" if n < 2 else "free"}  # fmt: skip
+        made.append(created(sandbox, "/v1/customers", form)["id"])
+    return made
+
+
+def listed(sandbox: RunningSandbox, path: str, **query: Any) -> tuple[list[str], bool, str]:
+    response = call(sandbox, "GET", path, params=query)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["object"] == "list"
+    return ids(answer), answer["has_more"], answer["url"]
+
+
+def test_a_list_pages_newest_first_by_its_cursors(sandbox, customers):
+    c0, c1, c2 = customers
+    assert listed(sandbox, "/v1/customers", limit=2) == ([c2, c1], True, "/v1/customers")
+    assert listed(sandbox, "/v1/customers", limit=2, starting_after=c1) == (
+        [c0], False, "/v1/customers",
+    )  # fmt: skip
+    assert listed(sandbox, "/v1/customers", limit=1, ending_before=c0) == (
+        [c1], True, "/v1/customers",
+    )  # fmt: skip
+    assert listed(sandbox, "/v1/customers", ending_before=c1) == ([c2], False, "/v1/customers")
+
+
+def test_the_library_pages_through_a_list(sandbox, customers):
+    client = sandbox.client()
+    pages = client.v1.customers.list({"limit": 2})
+    assert [c.id for c in pages.auto_paging_iter()] == customers[::-1]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"created[gte]": str(T0 + 10)}, [2, 1]),
+        ({"created[gt]": str(T0 + 10)}, [2]),
+        ({"created[lt]": str(T0 + 10)}, [0]),
+        ({"created[lte]": str(T0 + 10), "created[gt]": str(T0)}, [1]),
+        ({"created": str(T0 + 20)}, [2]),
+        ({"email": "c1@example.com"}, [1]),
+        ({"email": "nobody@example.com"}, []),
+        ({"email": "c0@example.com", "created[gte]": str(T0 + 10)}, []),
+    ],
+    ids=["created-gte", "created-gt", "created-lt", "created-range", "created-exact", "email",
+         "email-unknown", "email-and-created"],
+)  # fmt: skip
+def test_customers_filtered(sandbox, customers, query, expected):
+    wanted = [customers[n] for n in expected]
+    assert listed(sandbox, "/v1/customers", **query) == (wanted, False, "/v1/customers")
+
+
+def test_payment_intents_filtered_by_customer(sandbox, customers):
+    mine = created(sandbox, "/v1/payment_intents", {**INTENT, "customer": customers[0]})
+    created(sandbox, "/v1/payment_intents", {**INTENT, "customer": customers[1]})
+    created(sandbox, "/v1/payment_intents", INTENT)
+    assert listed(sandbox, "/v1/payment_intents", customer=customers[0]) == (
+        [mine["id"]], False, "/v1/payment_intents",
+    )  # fmt: skip
+    assert listed(sandbox, "/v1/payment_intents", customer=customers[2])[0] == []
+
+
+def test_prices_by_product_and_products_by_active(sandbox):
+    shirt = created(sandbox, "/v1/products", {"name": "Shirt"})["id"]
+    hat = created(sandbox, "/v1/products", {"name": "Hat", "active": "false"})["id"]
+    prices = [
+        created(sandbox, "/v1/prices", {**PRICE, "product": product})["id"]
+        for product in (shirt, hat, shirt)
+    ]
+    archived = created(sandbox, "/v1/prices", {**PRICE, "product": shirt, "active": "false"})
+    assert listed(sandbox, "/v1/prices", product=shirt) == (
+        [archived["id"], prices[2], prices[0]], False, "/v1/prices",
+    )  # fmt: skip
+    assert listed(sandbox, "/v1/prices", product=shirt, active="true", limit=1) == (
+        [prices[2]], True, "/v1/prices",
+    )  # fmt: skip
+    assert listed(sandbox, "/v1/products", active="false") == ([hat], False, "/v1/products")
+    assert listed(sandbox, "/v1/products", active="true") == ([shirt], False, "/v1/products")
+
+
+def test_a_list_refuses_an_unknown_filter_and_a_wrong_one(sandbox):
+    colour = call(sandbox, "GET", "/v1/customers", params={"colour": "red"})
+    assert (colour.status_code, colour.json()) == (400, {"error": unknown("colour")})
+    active = call(sandbox, "GET", "/v1/products", params={"active": "maybe"})
+    assert (active.status_code, active.json()) == (
+        400, {"error": invalid("active", "Invalid boolean: maybe")},
+    )  # fmt: skip
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+def searched(sandbox: RunningSandbox, query: str, **more: Any) -> dict[str, Any]:
+    response = call(sandbox, "GET", "/v1/customers/search", params={"query": query, **more})
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    assert (answer["object"], answer["url"]) == ("search_result", "/v1/customers/search")
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("email:'c1@example.com'", [1]),
+        ('email:"c1@example.com"', [1]),
+        ("metadata['tier']:'gold'", [1, 0]),
+        (f"created>{T0}", [2, 1]),
+        (f"created>={T0}", [2, 1, 0]),
+        (f"created>{T0 + 20}", []),
+        ("name:'Ann' AND metadata['tier']:'gold'", [1]),
+        ("name:'Bob' metadata['tier']:'gold'", [0]),
+        ("name:'Ann' OR metadata['tier']:'free'", [2, 1]),
+        ("-metadata['tier']:'gold'", [2]),
+    ],
+    ids=["email", "email-double-quoted", "metadata", "created-gt", "created-gte", "created-none",
+         "and", "and-by-space", "or", "negated"],
+)  # fmt: skip
+def test_search_finds_customers(sandbox, customers, query, expected):
+    answer = searched(sandbox, query)
+    assert (ids(answer), answer["has_more"], answer["next_page"]) == (
+        [customers[n] for n in expected], False, None,
+    )  # fmt: skip
+
+
+def test_search_pages_with_next_page(sandbox, customers):
+    first = searched(sandbox, f"created>={T0}", limit=2)
+    assert (ids(first), first["has_more"]) == (customers[:0:-1], True)
+    second = searched(sandbox, f"created>={T0}", limit=2, page=first["next_page"])
+    assert (ids(second), second["has_more"], second["next_page"]) == ([customers[0]], False, None)
+    found = sandbox.client().v1.customers.search({"query": f"created>={T0}", "limit": 1})
+    assert [c.id for c in found.auto_paging_iter()] == customers[::-1]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("colour:'red'", "Field 'colour' is an unsupported search field for resource customers. "
+         "See http://stripe.com/docs/search#query-fields-for-customers for a list of supported "
+         "fields."),
+        ("name:'Ann' AND email:'a' OR email:'b'", "The search query \"name:'Ann' AND email:'a' "
+         "OR email:'b'\" combines clauses with both AND and OR, which search does not support: "
+         "use only AND (or spaces) or only OR"),
+    ],
+    ids=["unknown-field", "and-with-or"],
+)  # fmt: skip
+def test_search_refuses_a_bad_query(sandbox, query, message):
+    response = call(sandbox, "GET", "/v1/customers/search", params={"query": query})
+    assert (response.status_code, response.json()) == (400, {"error": invalid("query", message)})
+
+
+def test_search_needs_its_query(sandbox):
+    response = call(sandbox, "GET", "/v1/customers/search")
+    assert (response.status_code, response.json()) == (400, {"error": missing("query")})
