@@ -100,7 +100,7 @@ class Engine:
 
     def load(self, caller: Caller, object_id: str, resources: tuple[str, ...]) -> dict[str, Any]:
         """A stored object of one of ``resources`` (schema names), or Stripe's 404."""
-        wanted = {r.object for r in map(spec.resource, resources) if r is not None}
+        wanted = _objects_of(resources)
         body = store.find(self.sandbox.db, caller.account, object_id)
         if body is None or body.get("object") not in wanted or body.get("deleted"):
             raise ResourceMissing(_kind_name(resources[0]), object_id)
@@ -140,6 +140,8 @@ class Engine:
     # -- the generic kinds -------------------------------------------------------------------
 
     def _create(self, request: Request) -> Any:
+        if self._acts_on_its_object(request):
+            return self._action(request)
         resource = _concrete(request.op.answers, request.params)
         if resource is None:
             return self._answer_without_state(request)
@@ -155,6 +157,15 @@ class Engine:
                 store.add_child(db, caller.account, collection, body["id"])
         return body
 
+    def _acts_on_its_object(self, request: Request) -> bool:
+        """Whether a create is a verb on the object its path names last, of the type it
+        answers (``/v1/subscriptions/{subscription}/resume``), not a new one under it."""
+        segments = request.op.segments
+        if len(segments) < 2 or segments[-1].startswith("{") or not segments[-2].startswith("{"):
+            return False
+        named = store.find(self.sandbox.db, request.caller.account, request.object_id)
+        return named is not None and named.get("object") in _objects_of(request.op.answers)
+
     def _retrieve(self, request: Request) -> Any:
         caller = request.caller
         if not request.op.path.endswith("}"):
@@ -162,7 +173,7 @@ class Engine:
         names = request.op.answers
         self.require(caller, names[0], write=False)
         body = store.find(self.sandbox.db, caller.account, request.object_id)
-        wanted = {r.object for r in map(spec.resource, names) if r is not None}
+        wanted = _objects_of(names)
         if body is None or body.get("object") not in wanted:
             raise ResourceMissing(_kind_name(names[0]), request.object_id)
         if body.get("deleted") and not request.op.answers_deleted:
@@ -211,7 +222,7 @@ class Engine:
         names = request.op.answers
         self.require(caller, names[0], write=True)
         target = store.find(self.sandbox.db, caller.account, request.object_id)
-        wanted = {r.object for r in map(spec.resource, names) if r is not None}
+        wanted = _objects_of(names)
         if target is not None and target.get("object") not in wanted:
             # POST /v1/charges/{charge}/dispute/close acts on the charge's dispute
             target = self._child(request, request.path.rsplit("/", 1)[0], names)
@@ -241,7 +252,7 @@ class Engine:
         names = request.op.answers
         if names:
             self.require(caller, names[0], write=False)
-        types = {r.object for r in map(spec.resource, names) if r is not None}
+        types = _objects_of(names)
         if len(request.op.path_params) > 0:
             self._parent_of(request, request.path)
             rows = store.children(self.sandbox.db, caller.account, _normal(request.path))
@@ -288,7 +299,7 @@ class Engine:
     def _child(self, request: Request, collection: str, names: tuple[str, ...]) -> dict[str, Any]:
         self._parent_of(request, collection + "/x")
         rows = store.children(self.sandbox.db, request.caller.account, _normal(collection))
-        wanted = {r.object for r in map(spec.resource, names) if r is not None}
+        wanted = _objects_of(names)
         found = [row for row in rows if row.get("object") in wanted]
         if not found:
             raise ResourceMissing(
@@ -329,20 +340,31 @@ class Engine:
         return build.new_value(request.op.answers[0], self.made(request.caller))
 
 
-def _concrete(names: tuple[str, ...], params: Mapping[str, Any]) -> Resource | None:
-    """The resource a create makes: for polymorphic answers (a payment source is a card, a
-    bank account or a source), the one its parameters name."""
+@functools.cache
+def _resources_of(names: tuple[str, ...]) -> tuple[Resource, ...]:
+    """The resources an operation answers: a polymorphic answer's branches (a payment
+    source is a card, a bank account or a source; an account is never one)."""
     concrete: list[Resource] = []
     for name in names:
         found = spec.resource(name)
         if found is not None:
             concrete.append(found)
             continue
-        node = spec.schema(name)
-        for branch in node.get("any", ()):
+        for branch in spec.schema(name).get("any", ()):
             each = spec.resource(branch.get("ref", ""))
             if each is not None and each.name != "account":
                 concrete.append(each)
+    return tuple(concrete)
+
+
+def _objects_of(names: tuple[str, ...]) -> set[str]:
+    """The ``object`` values of what an operation answers."""
+    return {resource.object for resource in _resources_of(names)}
+
+
+def _concrete(names: tuple[str, ...], params: Mapping[str, Any]) -> Resource | None:
+    """The resource a create makes: for polymorphic answers, the one its parameters name."""
+    concrete = _resources_of(names)
     if not concrete:
         return None
     given = params.get("source", params.get("external_account", params.get("card")))

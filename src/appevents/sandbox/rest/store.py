@@ -3,7 +3,10 @@ deleted ones as their stubs, and which are listed under which parent.
 
 Objects live in the ``objects`` table (the same rows events save their ``data.object`` to,
 so an object an event carried is the object the API answers); a list under another object
-(``/v1/customers/cus_1/sources``) is the ``object_children`` table.
+(``/v1/customers/cus_1/sources``) is the ``object_children`` table. Accounts are the
+sandbox's own (the ``accounts`` table, made by ``POST /v1/accounts``): the caller's and
+those connected to it are found too, so that what hangs under one (its persons, its
+external accounts) has its parent; once the API changed one, the objects table has it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from ..state import accounts
 from ..state.db import loads
 from ..state.events import save_object
 
@@ -31,9 +35,19 @@ def find(db: sqlite3.Connection, account: str, object_id: str) -> dict[str, Any]
         "SELECT body FROM objects WHERE account = ? AND id = ?", (account, object_id)
     ).fetchone()
     if row is None:
-        return None
+        return _account(db, account, object_id)
     body: dict[str, Any] = loads(row["body"])
     return body
+
+
+def _account(db: sqlite3.Connection, account: str, object_id: str) -> dict[str, Any] | None:
+    """The caller's own account or one connected to it, as the sandbox keeps it."""
+    if not object_id.startswith("acct_"):
+        return None
+    if object_id != account and accounts.platform_of(db, object_id) != account:
+        return None
+    row = db.execute("SELECT body FROM accounts WHERE id = ?", (object_id,)).fetchone()
+    return None if row is None else dict(loads(row["body"]))
 
 
 def save(
