@@ -287,6 +287,22 @@ def test_stripe_refuses_what_the_sandbox_takes(shared, path, form, error):
 
 @pytest.mark.xfail(
     strict=True,
+    reason="the sandbox ignores a coupon's id parameter (the coupon is coupon_<random>, and "
+    "a second create with the same id makes another one); Stripe makes the coupon with that "
+    "id and refuses a second with code resource_already_exists",
+)
+def test_a_coupon_takes_the_id_it_is_given(shared):
+    form = {"id": "SUMMER25", "percent_off": "25", "duration": "once"}
+    assert created(shared, "/v1/coupons", form)["id"] == "SUMMER25"
+    again = call(shared, "POST", "/v1/coupons", form)
+    error = again.json().get("error", {})
+    assert (again.status_code, error.get("code"), error.get("param")) == (
+        400, "resource_already_exists", "id",
+    )  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
     reason="list_params.page uses starting_after and ignores ending_before: 200 with an "
     "empty page; Stripe refuses a list given both cursors",
 )
@@ -354,6 +370,8 @@ def test_a_retried_key_replays_the_first_answer_without_a_second_object_or_event
     assert again.headers["request-id"] != first.headers["request-id"]
     assert ids(sandbox.get("/v1/customers")) == [first.json()["id"]]
     assert event_types_of(sandbox) == ["customer.created"]
+    event = sandbox.get("/v1/events")["data"][0]
+    assert event["request"] == {"id": first.headers["request-id"], "idempotency_key": "k1"}
 
 
 @pytest.mark.xfail(
@@ -689,6 +707,7 @@ def test_a_deleted_customer_retrieves_as_its_stub(sandbox):
     assert sandbox.get(f"/v1/customers/{customer}") == stub  # the spec answers customer or stub
     assert sandbox.client().v1.customers.retrieve(customer).to_dict() == stub
     assert listed(sandbox, "/v1/customers")[0] == []
+    assert searched(sandbox, "email:'gone@example.com'")["data"] == []
     for method, data in (("DELETE", None), ("POST", {"name": "Back"})):
         again = call(sandbox, method, f"/v1/customers/{customer}", data)
         assert (again.status_code, again.json()) == (
@@ -792,16 +811,18 @@ def test_an_empty_value_unsets(sandbox):
 def test_a_customer_update_emits_only_the_changed_fields(sandbox):
     customer = created(sandbox, "/v1/customers", {
         "email": "a@example.com", "name": "Ann", "metadata[a]": "1", "metadata[b]": "2",
-        "metadata[keep]": "k",
+        "metadata[keep]": "k", "preferred_locales[0]": "fr",
     })["id"]  # fmt: skip
     created(sandbox, f"/v1/customers/{customer}", {
         "email": "b@example.com", "name": "Ann", "metadata[a]": "9", "metadata[b]": "",
-        "metadata[c]": "3", "metadata[keep]": "k",
+        "metadata[c]": "3", "metadata[keep]": "k", "preferred_locales[0]": "fr",
+        "preferred_locales[1]": "en",
     })  # fmt: skip
     assert event_types_of(sandbox) == ["customer.created", "customer.updated"]
     update = sandbox.get("/v1/events?type=customer.updated")["data"][0]
-    assert update["data"]["previous_attributes"] == {
+    assert update["data"]["previous_attributes"] == {  # an array changed is given whole
         "email": "a@example.com", "metadata": {"a": "1", "b": "2", "c": None},
+        "preferred_locales": ["fr"],
     }  # fmt: skip
     assert update["data"]["object"] == sandbox.get(f"/v1/customers/{customer}")
 
