@@ -620,6 +620,66 @@ def test_prices_by_product_and_products_by_active(sandbox):
     assert listed(sandbox, "/v1/products", active="true") == ([shirt], False, "/v1/products")
 
 
+@pytest.fixture
+def prices(sandbox: RunningSandbox) -> dict[str, str]:
+    """A product's monthly (lookup key "monthly"), yearly and one-time prices, by name."""
+    product = created(sandbox, "/v1/products", {"name": "Plan"})["id"]
+    forms = {
+        "monthly": {"recurring[interval]": "month", "lookup_key": "monthly"},
+        "yearly": {"recurring[interval]": "year"},
+        "once": {},
+    }
+    return {
+        name: created(sandbox, "/v1/prices", {**PRICE, "product": product, **form})["id"]
+        for name, form in forms.items()
+    }
+
+
+def test_prices_filtered_by_type(sandbox, prices):
+    assert listed(sandbox, "/v1/prices", type="one_time")[0] == [prices["once"]]
+    assert listed(sandbox, "/v1/prices", type="recurring")[0] == [
+        prices["yearly"], prices["monthly"],
+    ]  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine._matches_filters reads a hash filter as a range ({gt, gte, lt, lte}): "
+    "recurring[interval]=month keeps no price (the answer's data is [])",
+)
+def test_prices_filtered_by_a_recurring_field(sandbox, prices):
+    query = {"recurring[interval]": "month"}
+    assert listed(sandbox, "/v1/prices", **query)[0] == [prices["monthly"]]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine._matches_filters skips a filter that names no field of the object: "
+    "lookup_keys[] (prices' lookup_key) and ids[] (products' id) keep every object",
+)
+def test_lists_filtered_by_a_list_of_values(sandbox, prices):
+    by_key = listed(sandbox, "/v1/prices", **{"lookup_keys[]": "monthly"})
+    assert by_key[0] == [prices["monthly"]]
+    other = created(sandbox, "/v1/products", {"name": "Other"})["id"]
+    assert listed(sandbox, "/v1/products", **{"ids[]": other})[0] == [other]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GET /v1/subscriptions lists canceled subscriptions by default and keeps none for "
+    "status=all (it compares status to 'all'); Stripe leaves out canceled ones unless "
+    "status=canceled or status=all",
+)
+def test_subscriptions_by_status(sandbox, prices):
+    customer = created(sandbox, "/v1/customers", {"email": "sub@example.com"})["id"]
+    form = {"customer": customer, "items[0][price]": prices["monthly"]}
+    active, canceled = (created(sandbox, "/v1/subscriptions", form)["id"] for _ in range(2))
+    sandbox.delete(f"/v1/subscriptions/{canceled}")
+    assert listed(sandbox, "/v1/subscriptions", status="canceled")[0] == [canceled]
+    assert listed(sandbox, "/v1/subscriptions", status="all")[0] == [canceled, active]
+    assert listed(sandbox, "/v1/subscriptions")[0] == [active]
+
+
 def test_a_list_refuses_an_unknown_filter_and_a_wrong_one(sandbox):
     colour = call(sandbox, "GET", "/v1/customers", params={"colour": "red"})
     assert (colour.status_code, colour.json()) == (400, {"error": unknown("colour")})
