@@ -116,7 +116,7 @@ def lifecycle(create: Operation, answered: str) -> Lifecycle:
     ``.../sources/{id}``), else at its resource's path."""
     resource = spec.resource_of_object(answered)
     item_paths = [p for p in _item_paths(create.path)]
-    if resource is not None and resource.path is not None:
+    if resource is not None and resource.path is not None and _beside(resource.path, create):
         item_paths.append(resource.path)
     collections = [create.path, *(p.rsplit("/", 1)[0] for p in item_paths)]
     return Lifecycle(
@@ -126,6 +126,14 @@ def lifecycle(create: Operation, answered: str) -> Lifecycle:
         list=_first_of("list", "GET", collections, answered),
         delete=_first_of("delete", "DELETE", item_paths, answered),
     )
+
+
+def _beside(item_path: str, create: Operation) -> bool:
+    """Whether a resource's path lies beside the create's, under the same parents
+    (``/v1/tax/transactions/{transaction}`` of ``/v1/tax/transactions/create_reversal``; an
+    account's bank account is not at ``/v1/customers/{customer}/bank_accounts/{id}``)."""
+    parents = item_path.strip("/").split("/")[:-2]
+    return list(create.segments[: len(parents)]) == parents
 
 
 def _item_paths(collection: str) -> list[str]:
@@ -139,9 +147,9 @@ def _item_paths(collection: str) -> list[str]:
 def _first_of(kind: str, method: str, paths: list[str], answered: str) -> Operation | None:
     for path in paths:
         for op in spec.operations():
-            if op.path == path and op.method == method and op.kind == kind:
-                if _answers(op, answered):
-                    return op
+            wanted = op.path == path and op.method == method and op.kind == kind
+            if wanted and _answers(op, answered):
+                return op
     return None
 
 
@@ -213,9 +221,8 @@ def fixture_values() -> frozenset[str | int]:
     for key, value in _leaves(samples, ""):
         if isinstance(value, str) and (_is_sample_id(value) or "@" in value):
             found.add(value)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            if key.rsplit(".", 1)[-1] in timestamps:
-                found.add(value)
+        elif isinstance(value, int) and key.rsplit(".", 1)[-1] in timestamps:
+            found.add(value)
     return frozenset(found)
 
 

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["Behaviour", "Engine", "Request", "event_type_for"]
 
 _LIST_CONTROLS = frozenset({"limit", "starting_after", "ending_before", "expand"})
+_MADE_DEPTH = 2
+"""How deep objects made along with a new one go: each may need others of its own."""
+_RANGE_BOUNDS = frozenset({"gt", "gte", "lt", "lte"})
 # Older spellings of a collection: the same objects, listed once.
 _COLLECTION_ALIASES = {"cards": "sources", "bank_accounts": "sources", "people": "persons"}
 _ACCOUNT_COLLECTION_ALIASES = {"bank_accounts": "external_accounts"}
@@ -64,7 +67,12 @@ class Request:
     @property
     def object_id(self) -> str:
         """The id the path names last (``card_1`` of ``/v1/customers/cus_1/sources/card_1``)."""
-        return self.path_params[self.op.path_params[-1]]
+        return self.path_params[_params_in_path_order(self.op)[-1]]
+
+    @property
+    def first_id(self) -> str:
+        """The id the path names first (the parent's: ``cus_1``)."""
+        return self.path_params[_params_in_path_order(self.op)[0]]
 
 
 Behaviour = Callable[["Engine", Request], Any]
@@ -151,11 +159,79 @@ class Engine:
         body = self.new(resource, request.params, caller)
         if parent is not None:
             _link_parent(body, resource, *parent)
+        self._embed_named(caller, body, resource, request.params)
+        named = self._named_objects(caller, body, resource, request.params)
         with self.sandbox.transaction() as db:
+            for other in named:
+                self.record(caller, other, "created", request)
             self.record(caller, body, "created", request, parent=parent[0] if parent else None)
-            if collection is not None:
-                store.add_child(db, caller.account, collection, body["id"])
+            for each in {collection, _home_collection(resource, request.path_params)}:
+                if each is not None:
+                    store.add_child(db, caller.account, each, body["id"])
         return body
+
+    def _named_objects(
+        self,
+        caller: Caller,
+        body: dict[str, Any],
+        resource: Resource,
+        params: Mapping[str, Any],
+        depth: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Fill the fields of a new object that name another and that no parameter set:
+        with what an object the parameters name gives in the same field (a credit note's
+        invoice's customer, a refund's charge's payment intent); else, where one must be
+        named (a transfer's ``destination_payment``), with an object made with it, as
+        Stripe makes one. Returns the objects made, to store."""
+        node = spec.schema(resource.name)
+        properties = node.get("p", {})
+        made: list[dict[str, Any]] = []
+        for name in properties:
+            if name not in body or body[name] not in ("", None):
+                continue
+            if not _names_an_object(node, name):
+                continue
+            inherited = self._inherited(caller, params, node, name)
+            if inherited is not None:
+                body[name] = inherited
+                continue
+            kinds = _resources_of(_refs(properties[name]))
+            if body[name] is None or not kinds or depth >= _MADE_DEPTH:
+                continue
+            other = self.new(kinds[0], {}, caller)
+            made.extend(self._named_objects(caller, other, kinds[0], {}, depth + 1))
+            made.append(other)
+            body[name] = other["id"]
+        return made
+
+    def _embed_named(
+        self, caller: Caller, body: dict[str, Any], resource: Resource, params: Mapping[str, Any]
+    ) -> None:
+        """A parameter that names, by id, an object the field holds whole (a subscription
+        item's ``price``): the field is that stored object."""
+        properties = spec.schema(resource.name).get("p", {})
+        for name, value in params.items():
+            field = properties.get(name)
+            if field is None or "ref" not in field or not isinstance(value, str):
+                continue
+            given = store.find(self.sandbox.db, caller.account, value)
+            if given is not None and given.get("object") in _objects_of((field["ref"],)):
+                body[name] = given
+
+    def _inherited(
+        self, caller: Caller, params: Mapping[str, Any], node: spec.Node, name: str
+    ) -> str | None:
+        """The id that an object named by a parameter gives in its field ``name``."""
+        for key, value in params.items():
+            if not _names_an_object(node, key) or not isinstance(value, str) or not value:
+                continue
+            given = store.find(self.sandbox.db, caller.account, value)
+            field = given.get(name) if given is not None else None
+            if isinstance(field, dict):
+                field = field.get("id")
+            if isinstance(field, str) and field:
+                return field
+        return None
 
     def _acts_on_its_object(self, request: Request) -> bool:
         """Whether a create is a verb on the object its path names last, of the type it
@@ -302,9 +378,7 @@ class Engine:
         wanted = _objects_of(names)
         found = [row for row in rows if row.get("object") in wanted]
         if not found:
-            raise ResourceMissing(
-                _kind_name(names[0]), request.path_params[request.op.path_params[0]]
-            )
+            raise ResourceMissing(_kind_name(names[0]), request.first_id)
         return found[0]
 
     def _collection(self, request: Request) -> tuple[str | None, tuple[str, str] | None]:
@@ -338,6 +412,27 @@ class Engine:
         if request.op.answer is not None:
             return build.value_of_node(request.op.answer, self.made(request.caller))
         return build.new_value(request.op.answers[0], self.made(request.caller))
+
+
+def _names_an_object(node: spec.Node, name: str) -> bool:
+    """Whether a field holds another object's id: an expandable one, or a plain string
+    named as a resource is (a credit reversal's ``financial_account``)."""
+    return name in node.get("x", ()) or name in _resource_short_names()
+
+
+@functools.cache
+def _resource_short_names() -> frozenset[str]:
+    return frozenset(name.rsplit(".", 1)[-1] for name in spec.resources())
+
+
+def _refs(node: spec.Node) -> tuple[str, ...]:
+    """The schemas a field may be an object of."""
+    return tuple(branch["ref"] for branch in node.get("any", [node]) if "ref" in branch)
+
+
+def _params_in_path_order(op: Operation) -> list[str]:
+    """The path's parameters as the path gives them (``Operation.path_params`` is sorted)."""
+    return [segment[1:-1] for segment in op.segments if segment.startswith("{")]
 
 
 @functools.cache
@@ -387,6 +482,21 @@ def _resources_at(collection: str) -> tuple[str, ...]:
         if resource.path is not None and resource.path.rsplit("/", 2)[-2] == collection:
             found.append(resource.name)
     return tuple(sorted(found, key=lambda name: name.count(".")))
+
+
+def _home_collection(resource: Resource, path_params: Mapping[str, str]) -> str | None:
+    """Where a resource nested under a parent is listed, when a create elsewhere made one
+    (``/v1/test_helpers/customers/{customer}/fund_cash_balance`` makes a transaction of
+    ``/v1/customers/{customer}/cash_balance_transactions``): None unless the create's path
+    names that parent."""
+    if resource.path is None:
+        return None
+    segments = resource.path.strip("/").split("/")[:-1]
+    names = [segment[1:-1] for segment in segments if segment.startswith("{")]
+    if not names or any(name not in path_params for name in names):
+        return None
+    filled = [path_params[s[1:-1]] if s.startswith("{") else s for s in segments]
+    return _normal("/" + "/".join(filled))
 
 
 def _normal(collection: str) -> str:
@@ -449,12 +559,22 @@ def _matches_filters(row: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
         value = row[name]
         if isinstance(value, dict) and "id" in value:
             value = value["id"]
-        if isinstance(wanted, dict):
+        if isinstance(wanted, dict) and wanted.keys() <= _RANGE_BOUNDS:
             if not isinstance(value, int | float) or not _in_range(value, wanted):
                 return False
-        elif value != wanted:
+        elif not _holds(value, wanted):
             return False
     return True
+
+
+def _holds(value: Any, wanted: Any) -> bool:
+    """Whether a field's value is what a filter asks: equal, or for a filter that is a
+    hash (``scope[type]=account``), an object with those values."""
+    if isinstance(wanted, dict):
+        return isinstance(value, dict) and all(
+            _holds(value.get(key), each) for key, each in wanted.items()
+        )
+    return bool(value == wanted)
 
 
 def _in_range(value: float, bounds: Mapping[str, Any]) -> bool:
