@@ -642,11 +642,6 @@ def test_prices_filtered_by_type(sandbox, prices):
     ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine._matches_filters reads a hash filter as a range ({gt, gte, lt, lte}): "
-    "recurring[interval]=month keeps no price (the answer's data is [])",
-)
 def test_prices_filtered_by_a_recurring_field(sandbox, prices):
     query = {"recurring[interval]": "month"}
     assert listed(sandbox, "/v1/prices", **query)[0] == [prices["monthly"]]
