@@ -232,8 +232,8 @@ UNCHECKED = [
     Unchecked("subscription-of-a-missing-customer", "/v1/subscriptions",
               {"customer": "cus_missing", "items[0][price]": "price_missing"},
               no_such("customer", "cus_missing", "customer"),
-              "the sandbox answers 200, an active subscription of a customer and price that "
-              "do not exist (and its items.data is empty)"),
+              "the sandbox answers 200, an active subscription of a customer and a price "
+              "that do not exist"),
     Unchecked("refund-of-a-missing-charge", "/v1/refunds", {"charge": "ch_missing"},
               no_such("charge", "ch_missing", "charge"),
               "the sandbox answers 200, a refund of amount 0 for a charge that does not exist"),
