@@ -365,7 +365,8 @@ def _starlette(
 
     async def unknown(request: Request) -> Response:
         error = UnrecognizedUrl(request.method, request.url.path)
-        return JSONResponse(error.to_dict(), status_code=error.status)
+        headers = {"Request-Id": sandbox.ids.new("req", 14), "Stripe-Version": API_VERSION}
+        return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
 
     routes = [
         Route("/_sandbox/pair", pair, methods=["POST"]),

@@ -71,6 +71,11 @@ def page(rows: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[s
     size = limit(params)
     ids = [r["id"] for r in rows]
     after, before = cursor(params, "starting_after"), cursor(params, "ending_before")
+    if after is not None and before is not None:
+        raise InvalidRequest(
+            "You may only specify one of these parameters: ending_before, starting_after.",
+            param="ending_before",
+        )
     if after is not None:
         if after not in ids:
             raise ResourceMissing("object", after, param="starting_after")

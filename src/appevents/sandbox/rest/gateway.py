@@ -63,10 +63,13 @@ def serve(
     fingerprint = idempotency.fingerprint(typed) if key else ""
     request = f"{method} {path}"
     if key is not None:
-        replayed = idempotency.replay(
-            sandbox.db, account=caller.account, livemode=caller.livemode, key=key,
-            request=request, fingerprint=fingerprint, now=sandbox.now(),
-        )  # fmt: skip
+        try:
+            replayed = idempotency.replay(
+                sandbox.db, account=caller.account, livemode=caller.livemode, key=key,
+                request=request, fingerprint=fingerprint, now=sandbox.now(),
+            )  # fmt: skip
+        except ApiError as exc:  # the key was used for another request: nothing runs
+            return Answer(exc.status, encode(exc.to_dict()))
         if replayed is not None:
             return Answer(replayed[0], replayed[1], _REPLAYED)
     try:
