@@ -219,11 +219,18 @@ def fixture_values() -> frozenset[str | int]:
     found: set[str | int] = set()
     timestamps = _timestamp_fields()
     for key, value in _leaves(samples, ""):
-        if isinstance(value, str) and (_is_sample_id(value) or "@" in value):
-            found.add(value)
-        elif isinstance(value, int) and key.rsplit(".", 1)[-1] in timestamps:
+        if _is_id_or_email(value) or _is_timestamp(key, value, timestamps):
             found.add(value)
     return frozenset(found)
+
+
+def _is_id_or_email(value: Any) -> bool:
+    return isinstance(value, str) and (_is_sample_id(value) or "@" in value)
+
+
+def _is_timestamp(key: str, value: Any, timestamps: frozenset[str]) -> bool:
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    return is_int and key.rsplit(".", 1)[-1] in timestamps
 
 
 def fixture_values_in(obj: Any) -> list[tuple[str, str | int]]:

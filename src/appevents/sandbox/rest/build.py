@@ -250,22 +250,24 @@ def _object_branch(node: Node) -> Node | None:
     return _branch(node, "object")
 
 
-def _nulls(node: Node) -> dict[str, Any]:
+def _nulls(node: Node, depth: int = 1) -> dict[str, Any]:
     """A nested object the parameters bring into being: its required and nullable fields."""
     required = set(node.get("r", ()))
     return {
-        key: None if _nullable(each) else _scalar_start(each, key)
+        key: None if _nullable(each) else _scalar_start(each, key, depth)
         for key, each in node.get("p", {}).items()
         if key in required or _nullable(each)
     }
 
 
-def _scalar_start(node: Node, name: str) -> Any:
+def _scalar_start(node: Node, name: str, depth: int) -> Any:
     if name in _STARTING:
         return _STARTING[name]
     target = spec.resolve(node)
     if "e" in target:
         return target["e"][0]
+    if target.get("t") == "object" and "p" in target and depth < MAX_DEPTH:
+        return _nulls(target, depth + 1)  # its own required fields, all the way down
     return {"boolean": False, "integer": 0, "number": 0, "array": [], "object": {}}.get(
         str(target.get("t")), ""
     )

@@ -408,10 +408,13 @@ class Engine:
         return candidates[0], parent_id
 
     def _answer_without_state(self, request: Request) -> Any:
-        """An operation answering no resource of its own (a preview, a token without id)."""
-        if request.op.answer is not None:
-            return build.value_of_node(request.op.answer, self.made(request.caller))
-        return build.new_value(request.op.answers[0], self.made(request.caller))
+        """An operation answering no resource of its own (a preview, a token without id),
+        with the fields its parameters name (a customer session's ``customer``)."""
+        node = request.op.answer or {"ref": request.op.answers[0]}
+        value = build.value_of_node(node, self.made(request.caller))
+        if isinstance(value, dict):
+            build.apply(value, node, request.params)
+        return value
 
 
 def _names_an_object(node: spec.Node, name: str) -> bool:
