@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from . import event_params, list_params, listen, recipes, visibility
 from .behaviours import BEHAVIOURS
@@ -27,7 +27,16 @@ from .service import Sandbox
 from .state import accounts, endpoints, events
 from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing, UnrecognizedUrl
 
-__all__ = ["Call", "Operation", "operations"]
+
+class InProcessCalls(Protocol):
+    """API calls run in-process through the operations (api_calls.ApiCalls)."""
+
+    def call_as(
+        self, caller: Caller, method: str, path: str, params: dict[str, Any]
+    ) -> tuple[int, Any]: ...
+
+
+__all__ = ["Call", "InProcessCalls", "Operation", "operations"]
 
 MAX_TRIGGER_TEXT = 500
 """Characters a trigger name or option may have: error messages quote them."""
@@ -59,8 +68,9 @@ class Operation:
     run: Callable[[Call, Caller, dict[str, Any]], Any]
 
 
-def operations(sandbox: Sandbox, streams: ListenHub) -> list[Operation]:
-    """The API's operations, in matching order (the first whose method and path match)."""
+def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> list[Operation]:
+    """The API's operations, in matching order (the first whose method and path match);
+    ``calls`` runs a fixture's steps through them (it holds them once built)."""
     # -- /v1 ---------------------------------------------------------------------------------
 
     def get_self(request: Call, caller: Caller, params: dict[str, Any]) -> Any:

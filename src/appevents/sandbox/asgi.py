@@ -27,11 +27,11 @@ from starlette.websockets import WebSocket
 
 from . import listen
 from .api import Call, Operation, operations
+from .api_calls import ApiCalls, encode
 from .formdata import decode_form
 from .lane import Lane
 from .listen import ListenHub
 from .rest import gateway, idempotency
-from .rest import spec as rest_spec
 from .service import API_VERSION, Sandbox
 from .stripe_errors import (
     ApiError,
@@ -61,33 +61,26 @@ def build_api(
     sandbox: Sandbox, lane: Lane, hub: ListenHub | None = None, lifespan: Lifespan | None = None
 ) -> SandboxApi:
     streams = hub or ListenHub()
-    return SandboxApi(
-        sandbox, lane, operations(sandbox, streams), _starlette(sandbox, lane, streams, lifespan)
-    )
+    calls = ApiCalls(sandbox)
+    calls.install(operations(sandbox, streams, calls))
+    return SandboxApi(sandbox, lane, calls, _starlette(sandbox, lane, streams, lifespan))
 
 
 class SandboxApi:
     """The ASGI application."""
 
-    def __init__(
-        self, sandbox: Sandbox, lane: Lane, ops: list[Operation], fallback: Starlette
-    ) -> None:
+    def __init__(self, sandbox: Sandbox, lane: Lane, calls: ApiCalls, fallback: Starlette) -> None:
         self.sandbox = sandbox
         self.lane = lane
+        self.calls = calls
         self.fallback = fallback
-        self._routes: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
-        for op in ops:
-            self._routes.setdefault(op.method, []).append((_compile(op.path), op))
-        self._routes["HEAD"] = self._routes.get("GET", [])  # as Starlette: HEAD is a GET
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path = _path(scope)
-            for pattern, op in self._routes.get(scope["method"], ()):
-                match = pattern.fullmatch(path)
-                if match is not None:
-                    await self._serve(scope, receive, send, op, match.groupdict())
-                    return
+            found = self.calls.find(scope["method"], _path(scope))
+            if found is not None:
+                await self._serve(scope, receive, send, *found)
+                return
         await self.fallback(scope, receive, send)
 
     async def _serve(
@@ -120,9 +113,6 @@ class SandboxApi:
                 "(the keys `appevents sandbox` printed)."
             )
         target = headers.get(b"stripe-account")
-        method = "GET" if scope["method"] == "HEAD" else scope["method"]
-        path = _path(scope)
-        matched = rest_spec.match(method, path) if path.startswith("/v1/") else None
         idempotency_key: str | None = None
         try:
             idempotency_key = idempotency.check_key(
@@ -134,10 +124,9 @@ class SandboxApi:
             params_error = params_error or exc
         version, version_error = _stripe_version(headers.get(b"stripe-version"))
         params_error = params_error or version_error
-        call = Call(
-            path_params, request_id, scope.get("scheme", "http"), _netloc(scope, headers),
-            method=method, path=path,
-            spec_op=matched[0] if matched else None, spec_params=matched[1] if matched else None,
+        call = self.calls.call(
+            scope["method"], _path(scope), path_params=path_params, request_id=request_id,
+            scheme=scope.get("scheme", "http"), netloc=_netloc(scope, headers),
             idempotency_key=idempotency_key,
         )  # fmt: skip
         try:
@@ -172,24 +161,9 @@ class SandboxApi:
             caller = self.sandbox.caller(key, target)
             if params_error is not None:
                 raise params_error
-            typed = gateway.checked_params(call.spec_op, params)
         except ApiError as exc:
-            return gateway.Answer(exc.status, _json(exc.to_dict()))
-
-        def run(checked: dict[str, Any]) -> Any:
-            self.sandbox.last_emitted = None
-            return op.run(call, caller, checked)
-
-        def encode(result: Any) -> bytes:
-            emitted = self.sandbox.last_emitted
-            if emitted is not None and emitted[0] is result:
-                return emitted[1].encode()  # the JSON the event carried: encoded once
-            return _json(result)
-
-        return gateway.serve(
-            self.sandbox, caller, call.spec_op, call.method, call.path, typed,
-            call.idempotency_key, run, encode,
-        )  # fmt: skip
+            return gateway.Answer(exc.status, encode(exc.to_dict()))
+        return self.calls.answer(op, call, caller, params)
 
 
 _VERSION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]+)?")
@@ -216,16 +190,6 @@ def _path(scope: Scope) -> str:
     path: str = scope["path"]
     root = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path
-
-
-def _compile(path: str) -> re.Pattern[str]:
-    pattern, end = "", 0
-    for match in _PARAM.finditer(path):
-        pattern += re.escape(path[end : match.start()])
-        name, any_segments = match.group(1), match.group(2)
-        pattern += f"(?P<{name}>.*)" if any_segments else f"(?P<{name}>[^/]+)"
-        end = match.end()
-    return re.compile(pattern + re.escape(path[end:]))
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -308,13 +272,6 @@ def _netloc(scope: Scope, headers: dict[bytes, bytes]) -> str:
         return host.decode("latin-1")
     server = scope.get("server")
     return f"{server[0]}:{server[1]}" if server else "localhost"
-
-
-def _json(content: Any) -> bytes:
-    """As Starlette's JSONResponse renders."""
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
 
 
 async def _answer(
