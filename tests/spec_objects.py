@@ -21,6 +21,7 @@ from spec_schemas import SPEC
 __all__ = [
     "Lifecycle",
     "MakeId",
+    "embedded",
     "fixture_values",
     "fixture_values_in",
     "lifecycle",
@@ -196,6 +197,26 @@ def _references(obj: Any, node: Node, path: str) -> Iterator[tuple[str, str, tup
             yield where, value, _ref_names(field)
         elif value is not None:
             yield from _references(value, field, where)
+
+
+def embedded(obj: Any) -> Iterator[tuple[str, spec.Resource, Any]]:
+    """Every object of a resource held whole inside an answer (a subscription item's
+    price, an issuing card's cardholder): (dotted path, its resource, its id)."""
+    for path, value in _objects_below(obj, ""):
+        resource = spec.resource_of_object(str(value.get("object")))
+        if resource is not None and "id" in value:
+            yield path, resource, value["id"]
+
+
+def _objects_below(obj: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    items = (
+        obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    )
+    for key, value in items:
+        where = f"{path}.{key}".lstrip(".")
+        if isinstance(value, dict):
+            yield where, value
+        yield from _objects_below(value, where)
 
 
 def _fits(obj: Any, branch: Node) -> bool:

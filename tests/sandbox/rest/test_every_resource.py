@@ -17,7 +17,14 @@ import stripe
 
 from appevents.sandbox.rest import spec
 from appevents.sandbox.rest.spec import Operation
-from spec_objects import Lifecycle, fixture_values_in, lifecycle, minimal_params, references
+from spec_objects import (
+    Lifecycle,
+    embedded,
+    fixture_values_in,
+    lifecycle,
+    minimal_params,
+    references,
+)
 from spec_schemas import schema_errors
 
 CREATES = [op for op in spec.operations() if op.kind == "create"]
@@ -27,6 +34,7 @@ MADE_BY = {
     "account": "/v1/accounts",
     "calculation": "/v1/tax/calculations",
     "card": "/v1/issuing/cards",
+    "cardholder": "/v1/issuing/cardholders",
     "coupon": "/v1/coupons",
     "customer": "/v1/customers",
     "destination": "/v1/accounts",
@@ -51,6 +59,7 @@ NEEDED: dict[str, dict[str, Any]] = {
     "/v1/coupons": {"percent_off": 10},
     "/v1/customers/{customer}/sources": {"source": "btok_us_verified"},
     "/v1/invoices": {"customer": "customer"},
+    "/v1/issuing/cards": {"cardholder": "cardholder"},
     "/v1/issuing/disputes": {"transaction": "transaction"},
     "/v1/prices": {"product": "product", "unit_amount": 100},
     "/v1/subscription_items": {"price": "price"},
@@ -208,6 +217,10 @@ def assert_sound(maker: Maker, call: str, answer: dict[str, Any]) -> None:
             continue
         for where, object_id, schemas in references(obj, schema):
             assert _served(maker, obj, object_id, schemas), f"{call}: {where} = {object_id}"
+        for where, resource, object_id in embedded(obj):
+            assert object_id, f"{call}: {where} has no id"
+            if resource.path is not None and resource.path.count("{") == 1:
+                assert _served(maker, obj, object_id, (resource.name,)), f"{call}: {where}"
 
 
 def _schema_in_api(obj: dict[str, Any]) -> str | None:

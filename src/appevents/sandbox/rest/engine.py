@@ -181,28 +181,38 @@ class Engine:
         """Fill the fields of a new object that name another and that no parameter set:
         with what an object the parameters name gives in the same field (a credit note's
         invoice's customer, a refund's charge's payment intent); else, where one must be
-        named (a transfer's ``destination_payment``), with an object made with it, as
-        Stripe makes one. Returns the objects made, to store."""
+        named (a transfer's ``destination_payment``) or held whole (an issuing card's
+        cardholder), with an object made with it, as Stripe makes one. Returns the objects
+        made, to store."""
         node = spec.schema(resource.name)
-        properties = node.get("p", {})
         made: list[dict[str, Any]] = []
-        for name in properties:
-            if name not in body or body[name] not in ("", None):
-                continue
-            if not _names_an_object(node, name):
-                continue
-            inherited = self._inherited(caller, params, node, name)
-            if inherited is not None:
-                body[name] = inherited
-                continue
-            kinds = _resources_of(_refs(properties[name]))
-            if body[name] is None or not kinds or depth >= _MADE_DEPTH:
-                continue
-            other = self.new(kinds[0], {}, caller)
-            made.extend(self._named_objects(caller, other, kinds[0], {}, depth + 1))
-            made.append(other)
-            body[name] = other["id"]
+        for name, field in node.get("p", {}).items():
+            value = body.get(name)
+            if isinstance(value, dict) and value.get("id") == "" and "ref" in field:
+                other = self._made_with(caller, (field["ref"],), depth, made)
+                if other is not None:
+                    body[name] = other
+            elif name in body and value in ("", None) and _names_an_object(node, name):
+                named = self._inherited(caller, params, node, name)
+                if named is None and value == "":  # one it must name: made with it
+                    other = self._made_with(caller, _refs(field), depth, made)
+                    named = None if other is None else str(other["id"])
+                if named is not None:
+                    body[name] = named
         return made
+
+    def _made_with(
+        self, caller: Caller, names: tuple[str, ...], depth: int, made: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """A new object of the first of ``names`` that is a resource (and those it names),
+        added to ``made``; None past the depth objects are made to."""
+        kinds = _resources_of(names)
+        if not kinds or depth >= _MADE_DEPTH:
+            return None
+        other = self.new(kinds[0], {}, caller)
+        made.extend(self._named_objects(caller, other, kinds[0], {}, depth + 1))
+        made.append(other)
+        return other
 
     def _embed_named(
         self, caller: Caller, body: dict[str, Any], resource: Resource, params: Mapping[str, Any]
