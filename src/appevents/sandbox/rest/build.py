@@ -50,6 +50,8 @@ class Made:
     """A fresh id for a prefix (``"cus"`` -> ``"cus_…"``)."""
     currency: str = "usd"
     """The account's default currency, for amounts nobody priced."""
+    new_secret: Callable[[str], str] | None = None
+    """A fresh secret for a prefix (``"cs_1_secret"`` -> ``"cs_1_secret_…"``)."""
 
 
 def new_object(resource: Resource, params: Mapping[str, Any], made: Made) -> dict[str, Any]:
@@ -150,6 +152,8 @@ def _starting(
         return 0
     if name == "currency":
         return made.currency
+    if name == "client_secret" and object_id and made.new_secret is not None:
+        return made.new_secret(f"{object_id}_secret")  # as Stripe's: the id, then a secret
     return _STARTING.get(name, "")
 
 

@@ -101,6 +101,7 @@ class Engine:
             now=self.sandbox.now(),
             livemode=caller.livemode,
             new_id=lambda prefix: self.sandbox.ids.new(prefix, 14),
+            new_secret=lambda prefix: self.sandbox.ids.secret(prefix, 25),
         )
 
     def new(self, resource: Resource, params: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
