@@ -187,16 +187,16 @@ class Engine:
         made, to store."""
         node = spec.schema(resource.name)
         made: list[dict[str, Any]] = []
-        for name, field in node.get("p", {}).items():
+        for name, member in node.get("p", {}).items():
             value = body.get(name)
-            if isinstance(value, dict) and value.get("id") == "" and "ref" in field:
-                other = self._made_with(caller, (field["ref"],), depth, made)
+            if isinstance(value, dict) and value.get("id") == "" and "ref" in member:
+                other = self._made_with(caller, (member["ref"],), depth, made)
                 if other is not None:
                     body[name] = other
             elif name in body and value in ("", None) and _names_an_object(node, name):
                 named = self._inherited(caller, params, node, name)
                 if named is None and value == "":  # one it must name: made with it
-                    other = self._made_with(caller, _refs(field), depth, made)
+                    other = self._made_with(caller, _refs(member), depth, made)
                     named = None if other is None else str(other["id"])
                 if named is not None:
                     body[name] = named
@@ -222,11 +222,11 @@ class Engine:
         item's ``price``): the field is that stored object."""
         properties = spec.schema(resource.name).get("p", {})
         for name, value in params.items():
-            field = properties.get(name)
-            if field is None or "ref" not in field or not isinstance(value, str):
+            member = properties.get(name)
+            if member is None or "ref" not in member or not isinstance(value, str):
                 continue
             given = store.find(self.sandbox.db, caller.account, value)
-            if given is not None and given.get("object") in _objects_of((field["ref"],)):
+            if given is not None and given.get("object") in _objects_of((member["ref"],)):
                 body[name] = given
 
     def _inherited(
@@ -237,11 +237,11 @@ class Engine:
             if not _names_an_object(node, key) or not isinstance(value, str) or not value:
                 continue
             given = store.find(self.sandbox.db, caller.account, value)
-            field = given.get(name) if given is not None else None
-            if isinstance(field, dict):
-                field = field.get("id")
-            if isinstance(field, str) and field:
-                return field
+            member = given.get(name) if given is not None else None
+            if isinstance(member, dict):
+                member = member.get("id")
+            if isinstance(member, str) and member:
+                return member
         return None
 
     def _acts_on_its_object(self, request: Request) -> bool:
