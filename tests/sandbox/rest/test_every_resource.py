@@ -1,8 +1,10 @@
 """Every create of Stripe's API, through the official library against a running sandbox:
-made from its required parameters alone, then read, updated, listed and deleted where the
-spec has those operations. Every answer is valid against Stripe's schema, copies no value
-of Stripe's samples, and every id it gives in an expandable field names an object the
-sandbox serves.
+made from its required parameters alone (and the objects they name, made first), then read,
+updated, listed and deleted where the spec has those operations. Every answer is valid
+against Stripe's schema, copies no value of Stripe's samples, every id it gives in an
+expandable field names an object the sandbox serves, and every object of a resource it holds
+whole has an id. A create that is a verb on the object its path names (``.../resume``)
+answers that object.
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ class Maker:
     def __init__(self, client: stripe.StripeClient):
         self.client = client
         self.made: dict[str, str] = {}
+        self.in_path: list[dict[str, Any]] = []
+        """The objects a create's path names, in its order."""
         self.answers: list[tuple[str, dict[str, Any]]] = []
         """Every answer seen, by the call that gave it."""
 
@@ -134,7 +138,9 @@ class Maker:
             if re.fullmatch(r"\{\w+\}", segment):
                 collection = "/" + "/".join(done)
                 template = "/" + "/".join(op.segments[: len(done)])
-                segment = self.create(_create_at(template), collection.replace(_HELPERS, "/"))["id"]
+                named = self.create(_create_at(template), collection.replace(_HELPERS, "/"))
+                self.in_path.append(named)
+                segment = named["id"]
             done.append(segment)
         return "/" + "/".join(done)
 
@@ -156,6 +162,8 @@ def test_create_read_update_list_delete(sandbox, op: Operation) -> None:
     maker = Maker(sandbox.client())
     path = maker.path_for(op)
     created = maker.create(op, path)
+    if maker.in_path and maker.in_path[-1]["object"] == created.get("object"):
+        assert created["id"] == maker.in_path[-1]["id"]  # a verb on it, not a new one
     if created.get("id"):
         steps = lifecycle(op, str(created["object"]))
         if steps.retrieve is not None:

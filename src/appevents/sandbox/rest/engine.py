@@ -12,6 +12,13 @@ Behaviours (behaviours.py) replace the generic run of the operations whose objec
 life of their own (confirming a payment intent charges it), by operation id. Objects that
 live under another one (``/v1/customers/{customer}/sources``) are linked to it, and the
 field naming the parent (``card.customer``) is set.
+
+A new object names only objects the sandbox has: a field no parameter set takes the id an
+object the parameters name gives in the same field (a credit note's customer is its
+invoice's); where the schema says one must be named (a transfer's ``destination_payment``,
+an issuing card's cardholder), one is made with it, as Stripe makes it. A create whose
+path ends in a verb on an object of the type it answers (``.../{subscription}/resume``)
+acts on that object.
 """
 
 from __future__ import annotations
