@@ -36,6 +36,7 @@ for the purpose; None when the name is no other object's."""
 _ID = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*_[A-Za-z0-9]+")
 _SAMPLE_ID_TAIL = re.compile(r"[0-9A-Z]")
 _HASH_SAMPLE = {"value": "1"}
+"""A free hash a form requires (a meter event's ``payload``): one key is enough."""
 
 
 def minimal_params(node: Node, make_id: MakeId, now: int) -> dict[str, Any]:
@@ -104,7 +105,6 @@ def _plausible_string(name: str, make_id: MakeId) -> str:
 class Lifecycle:
     """The operations that act on what a create makes, where the spec has them."""
 
-    resource: spec.Resource | None
     retrieve: Operation | None
     update: Operation | None
     list: Operation | None
@@ -116,12 +116,11 @@ def lifecycle(create: Operation, answered: str) -> Lifecycle:
     ``object`` value): under the create's path (``/v1/customers/{customer}/sources`` ->
     ``.../sources/{id}``), else at its resource's path."""
     resource = spec.resource_of_object(answered)
-    item_paths = [p for p in _item_paths(create.path)]
+    item_paths = _item_paths(create.path)
     if resource is not None and resource.path is not None and _beside(resource.path, create):
         item_paths.append(resource.path)
     collections = [create.path, *(p.rsplit("/", 1)[0] for p in item_paths)]
     return Lifecycle(
-        resource=resource,
         retrieve=_first_of("retrieve", "GET", item_paths, answered),
         update=_first_of("update", "POST", item_paths, answered),
         list=_first_of("list", "GET", collections, answered),
