@@ -13,7 +13,7 @@ It holds, compactly (see ``appevents.sandbox.rest.spec`` for the reader):
 - ``schemas``: every component schema as a *node* (below), with ``x`` its expandable fields;
 - ``operations``: every path and method, with its form (POST) or query (GET, DELETE)
   parameters as nodes, what it answers, and its *kind* (create, retrieve, update, delete,
-  list, search, action) and resource, so the sandbox routes each one generically;
+  list, search, action, preview) and resource, so the sandbox routes each one generically;
 - ``resources``: per object schema with an id, its ``object`` value, id prefix, the path
   it is retrieved at, its deleted schema, and the fields a new object carries.
 
@@ -86,6 +86,7 @@ PREFIXES = {
     "issuing.cardholder": "ich",
     "issuing.dispute": "idp",
     "issuing.personalization_design": "ipcd",
+    "issuing.physical_bundle": "ics",
     "issuing.token": "intok",
     "issuing.transaction": "ipi",
     "line_item": "il",
@@ -95,6 +96,7 @@ PREFIXES = {
     "payment_method_configuration": "pmc",
     "payment_method_domain": "pmd",
     "person": "person",
+    "product_feature": "prodft",
     "promotion_code": "promo",
     "quote": "qt",
     "radar.early_fraud_warning": "issfr",
@@ -206,14 +208,34 @@ def answer_shape(schema: dict[str, Any]) -> tuple[str, list[str]]:
     return "other", []
 
 
+def _shape(path: str) -> str:
+    """A path with its parameters unnamed: /v1/subscriptions/{subscription}/resume and the
+    /v1/subscriptions/{subscription_exposed_id} it acts on have the same owner."""
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
 def is_param(segment: str) -> bool:
     return segment.startswith("{") and segment.endswith("}")
+
+
+# Operations that compute an object without keeping it (what an invoice would be).
+PREVIEWS = {
+    "/v1/invoices/create_preview",
+    "/v1/invoices/upcoming",
+    "/v1/invoices/upcoming/lines",
+    "/v1/credit_notes/preview",
+    "/v1/credit_notes/preview/lines",
+}
 
 
 def classify(
     method: str, path: str, shape: str, answered: list[str], gets: dict[str, list[str]]
 ) -> str:
     """What the operation does to its resource, so the sandbox runs it generically."""
+    if path in PREVIEWS:
+        return "preview"
+    if path == "/v1/apps/secrets/delete":
+        return "delete"  # by name and scope, not by a path's id
     segments = path.strip("/").split("/")
     if method == "get":
         if shape == "search":
@@ -232,9 +254,10 @@ def classify(
     owners = ["/" + "/".join(segments[:-1])]
     if params:
         owners.append("/" + "/".join(segments[: params[-1] + 1]))
+    by_shape = {_shape(p): answered_there for p, answered_there in gets.items()}
     for owner_path in owners:
         plain = owner_path.replace("/v1/test_helpers/", "/v1/", 1)
-        owner = gets.get(owner_path) or gets.get(plain)
+        owner = by_shape.get(_shape(owner_path)) or by_shape.get(_shape(plain))
         if owner is not None and set(owner) & set(answered):
             return "action"
     return "create"
@@ -281,6 +304,11 @@ def query_parameters(operation: dict[str, Any]) -> tuple[dict[str, Any], list[st
     return query, required, path_names
 
 
+def path_order(path: str, names: list[str]) -> list[str]:
+    """The path's parameters in the order the path has them (the spec lists them sorted)."""
+    return sorted(names, key=lambda name: path.index("{" + name + "}"))
+
+
 def build_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     gets: dict[str, list[str]] = {}
     for path, methods in spec["paths"].items():
@@ -302,7 +330,7 @@ def build_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
                 "id": operation["operationId"],
                 "kind": classify(method, path, shape, answered, gets),
                 "answers": answered,
-                "path_params": path_names,
+                "path_params": path_order(path, path_names),
             }
             if shape == "other":
                 entry["answer"] = node(returns(operation))

@@ -33,7 +33,7 @@ def test_every_path_and_method_of_the_spec_is_an_operation_with_a_kind():
     operations = spec.operations()
     assert len(operations) == 533
     assert {op.kind for op in operations} == {
-        "create", "retrieve", "update", "delete", "list", "search", "action",
+        "create", "retrieve", "update", "delete", "list", "search", "action", "preview",
     }  # fmt: skip
     for op in operations:
         found = spec.match(op.method, op.path.replace("{", "x").replace("}", ""))
@@ -44,6 +44,8 @@ def test_a_literal_segment_wins_over_an_id():
     assert spec.match("GET", "/v1/customers/search")[0].kind == "search"
     op, params = spec.match("GET", "/v1/customers/cus_1")
     assert (op.kind, params) == ("retrieve", {"customer": "cus_1"})
+    op, params = spec.match("POST", "/v1/transfers/tr_1/reversals/trr_1")
+    assert (op.path_params, params) == (("transfer", "id"), {"transfer": "tr_1", "id": "trr_1"})
     op, params = spec.match("POST", "/v1/payment_intents/pi_1/confirm")
     assert (op.kind, op.answers, params) == ("action", ("payment_intent",), {"intent": "pi_1"})
     assert spec.match("GET", "/v1/customers//x") is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..rest.engine import Behaviour
+from .app_secrets import BEHAVIOURS as APP_SECRETS
 from .billing import BEHAVIOURS as BILLING
 from .customers import BEHAVIOURS as CUSTOMERS
 from .payments import BEHAVIOURS as PAYMENTS
@@ -17,6 +18,7 @@ from .payments import BEHAVIOURS as PAYMENTS
 __all__ = ["BEHAVIOURS"]
 
 BEHAVIOURS: Mapping[str, Behaviour] = {
+    **APP_SECRETS,
     **BILLING,
     **CUSTOMERS,
     **PAYMENTS,

@@ -425,6 +425,20 @@ class Engine:
             raise ResourceMissing(_kind_name(candidates[0]), parent_id)
         return candidates[0], parent_id
 
+    def _preview(self, request: Request) -> Any:
+        """What an object would be (an upcoming invoice), made and never kept: a list
+        answer is empty, an object answer is new with the fields its parameters name."""
+        if request.op.method == "GET" and request.path.endswith("/lines"):
+            return {"object": "list", "data": [], "has_more": False, "url": request.path}
+        resource = _concrete(request.op.answers, request.params)
+        if resource is None:
+            return self._answer_without_state(request)
+        self.require(request.caller, resource.name, write=False)
+        preview = self.new(resource, request.params, request.caller)
+        if "id" not in spec.schema(resource.name).get("r", ()):
+            del preview["id"]  # no object has it: a preview has no id of its own
+        return preview
+
     def _answer_without_state(self, request: Request) -> Any:
         """An operation answering no resource of its own (a preview, a token without id),
         with the fields its parameters name (a customer session's ``customer``)."""

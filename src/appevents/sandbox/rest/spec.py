@@ -9,8 +9,9 @@ expandable fields), ``pat`` (where a list's ``url`` points); or ``{"ref": name}`
 component schema); or ``{"any": [nodes]}``.
 
 Each operation has a *kind*, decided by the generator from its method, path and answer:
-``create``, ``retrieve``, ``update``, ``delete``, ``list``, ``search`` or ``action`` (a
-verb on one object: ``/v1/payment_intents/{intent}/confirm``).
+``create``, ``retrieve``, ``update``, ``delete``, ``list``, ``search``, ``action`` (a
+verb on one object: ``/v1/payment_intents/{intent}/confirm``) or ``preview`` (an object
+computed and not kept: ``/v1/invoices/upcoming``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 Node = dict[str, Any]
-Kind = Literal["create", "retrieve", "update", "delete", "list", "search", "action"]
+Kind = Literal["create", "retrieve", "update", "delete", "list", "search", "action", "preview"]
 _PARAM = re.compile(r"^\{(\w+)\}$")
 
 
