@@ -13,6 +13,7 @@ from ..rest.engine import Behaviour
 from .app_secrets import BEHAVIOURS as APP_SECRETS
 from .billing import BEHAVIOURS as BILLING
 from .customers import BEHAVIOURS as CUSTOMERS
+from .discounts import BEHAVIOURS as DISCOUNTS
 from .payments import BEHAVIOURS as PAYMENTS
 
 __all__ = ["BEHAVIOURS"]
@@ -21,5 +22,6 @@ BEHAVIOURS: Mapping[str, Behaviour] = {
     **APP_SECRETS,
     **BILLING,
     **CUSTOMERS,
+    **DISCOUNTS,
     **PAYMENTS,
 }
