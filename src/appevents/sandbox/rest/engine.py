@@ -93,7 +93,11 @@ class Engine:
     def run(self, request: Request) -> Any:
         behaviour = self.behaviours.get(request.op.id)
         if behaviour is not None:
-            return behaviour(self, request)
+            answer = behaviour(self, request)
+            # A behaviour may change an object after emitting it: its answer is encoded
+            # afresh, not taken from the last event's JSON (asgi's shortcut).
+            self.sandbox.last_emitted = None
+            return answer
         return self.generic(request)
 
     def generic(self, request: Request) -> Any:
