@@ -15,7 +15,7 @@ from ..rest import spec, store
 from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import InvalidRequest
 
-__all__ = ["BEHAVIOURS"]
+__all__ = ["BEHAVIOURS", "pay"]
 
 # Stripe's outcome for its 4242 test card (docs: testing).
 _AUTHORIZED = {
@@ -41,6 +41,42 @@ def create_intent(engine: Engine, request: Request) -> Any:
         if params.get("confirm") is True:
             return _confirm(engine, request, intent, params)
     return intent
+
+
+def pay(
+    engine: Engine,
+    request: Request,
+    *,
+    amount: int,
+    currency: str,
+    customer: str | None,
+    payment_method: str | None,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    invoice: str | None = None,
+    off_session: bool = True,
+) -> dict[str, Any]:
+    """Create and confirm a payment intent for another behaviour (an invoice's payment),
+    emitting its events, and return it. ``invoice`` and ``off_session`` are recorded for
+    the intent's confirmation; a decline is never raised: the caller reads the status."""
+    resource = spec.resource("payment_intent")
+    assert resource is not None  # the spec has payment intents
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency,
+        "customer": customer,
+        "description": description,
+        "metadata": metadata or {},
+        "payment_method": payment_method,
+        "status": "requires_confirmation" if payment_method else "requires_payment_method",
+    }
+    intent = engine.new(resource, params, request.caller)
+    intent["client_secret"] = engine.sandbox.ids.secret(f"{intent['id']}_secret", 25)
+    if invoice is not None:
+        intent["invoice"] = invoice
+    with engine.sandbox.transaction():
+        engine.record(request.caller, intent, "created", request)
+        return _confirm(engine, request, intent, {"off_session": off_session})
 
 
 def confirm_intent(engine: Engine, request: Request) -> Any:
