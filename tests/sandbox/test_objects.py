@@ -109,3 +109,14 @@ def test_stripe_version_is_echoed_and_a_malformed_one_refused(sandbox):
     assert bad.json()["error"]["code"] == "api_version_invalid"
     assert bad.json()["error"]["message"].startswith("Invalid Stripe API version: latest.")
     assert bad.headers["request-id"].startswith("req_")
+
+
+def test_a_connected_account_update_is_read_back_and_emits_account_updated(sandbox):
+    client = sandbox.client()
+    account = client.v1.accounts.create({"type": "custom", "country": "US"})
+    client.v1.accounts.update(account.id, {"metadata": {"tier": "gold"}})
+    assert client.v1.accounts.retrieve(account.id).metadata.to_dict() == {"tier": "gold"}
+    event = client.v1.events.list({"type": "account.updated"}, {"stripe_account": account.id})
+    assert [e.data.previous_attributes.to_dict() for e in event.data] == [
+        {"metadata": {"tier": None}}
+    ]

@@ -22,7 +22,7 @@ from .behaviours import BEHAVIOURS
 from .callers import Caller
 from .formdata import as_bool, as_dict, as_optional_str, as_str, shown
 from .listen import ListenHub
-from .rest import engine, spec
+from .rest import build, engine, spec
 from .service import Sandbox
 from .state import accounts, endpoints, events
 from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing, UnrecognizedUrl
@@ -89,6 +89,29 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
         if account_id not in (caller.account, caller.key_account) and platform != caller.account:
             raise ResourceMissing("account", account_id)  # whether it exists or not
         return accounts.get_account(sandbox.db, account_id)
+
+    def update_account(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
+        """The account's own fields, as its platform (or the account itself) sets them:
+        ``account.updated`` with the changed ones, on the account."""
+        account = get_account(request, caller, {})
+        previous = build.apply(account, spec.schema("account"), params)
+        if previous:
+            with sandbox.transaction() as db:
+                accounts.save_account(db, account)
+                sandbox.emit(
+                    account["id"], caller.livemode, "account.updated", account,
+                    previous_attributes=previous, request_id=request.request_id,
+                )  # fmt: skip
+        return account
+
+    def delete_account(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
+        get_account(request, caller, {})  # 404 for an account the caller may not see
+        raise InvalidRequest(
+            f"Deleting account {request.path_params['id']} is not modelled by the sandbox: "
+            "its keys, installs and endpoints would outlive it. Uninstall the app with "
+            "`appevents apps uninstall` instead, or start a new sandbox (--reset)",
+            code="account_invalid",
+        )
 
     def create_endpoint(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         return sandbox.create_endpoint(caller, params)
@@ -259,6 +282,8 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
         Operation("POST", "/v1/accounts", create_account),
         Operation("GET", "/v1/accounts", list_accounts),
         Operation("GET", "/v1/accounts/{id}", get_account),
+        Operation("POST", "/v1/accounts/{id}", update_account),
+        Operation("DELETE", "/v1/accounts/{id}", delete_account),
         Operation("POST", "/v1/webhook_endpoints", create_endpoint),
         Operation("GET", "/v1/webhook_endpoints", list_endpoints),
         Operation("GET", "/v1/webhook_endpoints/{id}", get_endpoint),

@@ -72,8 +72,8 @@ NEEDED: dict[str, dict[str, Any]] = {
 
 # Creates that need what no sandbox can have, or that meet a bug outside the engine.
 CANNOT = {
-    "/v1/accounts": "a deleted account is still served: api.py answers GET /v1/accounts/{id}"
-    " from the accounts table, while the engine keeps the update and the deleted stub",
+    "/v1/accounts": "deleting a connected account is refused (400 account_invalid): the"
+    " sandbox does not model what outlives it (its keys, installs and endpoints)",
     "/v1/application_fees/{id}/refunds": "no API creates an application fee: Stripe takes"
     " one from a connected account's charge",
     "/v1/climate/orders": "climate products are Stripe's catalog, which no API creates",

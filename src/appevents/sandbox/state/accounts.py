@@ -9,7 +9,15 @@ from ..stripe_errors import AuthenticationFailed, ResourceMissing
 from .db import cache_of, dumps, loads
 from .records import Key
 
-__all__ = ["Key", "create_account", "get_account", "key_owner", "keys_of", "list_accounts"]
+__all__ = [
+    "Key",
+    "create_account",
+    "get_account",
+    "key_owner",
+    "keys_of",
+    "list_accounts",
+    "save_account",
+]
 
 
 def create_account(
@@ -29,6 +37,11 @@ def create_account(
         [(test_key, body["id"], 0), (live_key, body["id"], 1)],
     )
     return body
+
+
+def save_account(db: sqlite3.Connection, body: dict[str, Any]) -> None:
+    """Replace an account's object (an update)."""
+    db.execute("UPDATE accounts SET body = ? WHERE id = ?", (dumps(body), body["id"]))
 
 
 def get_account(db: sqlite3.Connection, account_id: str) -> dict[str, Any]:
