@@ -31,19 +31,11 @@ def set_secret(engine: Engine, request: Request) -> Any:
 
 
 def find_secret(engine: Engine, request: Request) -> Any:
-    params = request.params
-    found = _find(engine, request, str(params["name"]), params["scope"])
-    if found is None:
-        raise ResourceMissing("secret", str(params["name"]), param="name")
-    return found
+    return _named(engine, request)
 
 
 def delete_secret(engine: Engine, request: Request) -> Any:
-    params = request.params
-    found = _find(engine, request, str(params["name"]), params["scope"])
-    if found is None:
-        raise ResourceMissing("secret", str(params["name"]), param="name")
-    stub = {**found, "deleted": True, "payload": None}
+    stub = {**_named(engine, request), "deleted": True, "payload": None}
     _save(engine, request, stub)
     return stub
 
@@ -55,6 +47,15 @@ def list_secrets(engine: Engine, request: Request) -> Any:
         {**each, "payload": None} for each in listing["data"] if _in_scope(each, scope)
     ]
     return listing
+
+
+def _named(engine: Engine, request: Request) -> dict[str, Any]:
+    """The secret the request's name and scope name, or Stripe's 404 naming it."""
+    name = str(request.params["name"])
+    found = _find(engine, request, name, request.params["scope"])
+    if found is None:
+        raise ResourceMissing("secret", name, param="name")
+    return found
 
 
 def _find(engine: Engine, request: Request, name: str, scope: Any) -> dict[str, Any] | None:

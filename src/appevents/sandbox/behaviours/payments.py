@@ -35,7 +35,6 @@ def create_intent(engine: Engine, request: Request) -> Any:
     assert resource is not None  # the spec has both intents
     engine.require(request.caller, resource.name, write=True)
     intent = engine.new(resource, {**params, "status": waiting}, request.caller)
-    intent["client_secret"] = engine.sandbox.ids.secret(f"{intent['id']}_secret", 25)
     with engine.sandbox.transaction():
         engine.record(request.caller, intent, "created", request)
         if params.get("confirm") is True:
@@ -71,7 +70,6 @@ def pay(
         "status": "requires_confirmation" if payment_method else "requires_payment_method",
     }
     intent = engine.new(resource, params, request.caller)
-    intent["client_secret"] = engine.sandbox.ids.secret(f"{intent['id']}_secret", 25)
     if invoice is not None:
         intent["invoice"] = invoice
     with engine.sandbox.transaction():

@@ -117,6 +117,10 @@ def _starting(
     """A field's value on a just-made object."""
     if name in _OVERRIDES:
         return _OVERRIDES[name]
+    if name == "client_secret" and object_id and made.new_secret is not None:
+        # Stripe gives every intent and session one (nullable only once it is redacted):
+        # its id, then a secret.
+        return made.new_secret(f"{object_id}_secret")
     if path in defaults:
         return defaults[path]
     if _nullable(node):
@@ -152,8 +156,6 @@ def _starting(
         return 0
     if name == "currency":
         return made.currency
-    if name == "client_secret" and object_id and made.new_secret is not None:
-        return made.new_secret(f"{object_id}_secret")  # as Stripe's: the id, then a secret
     return _STARTING.get(name, "")
 
 

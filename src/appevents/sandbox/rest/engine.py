@@ -118,11 +118,20 @@ class Engine:
     def new(self, resource: Resource, params: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
         return build.new_object(resource, params, self.made(caller))
 
-    def load(self, caller: Caller, object_id: str, resources: tuple[str, ...]) -> dict[str, Any]:
-        """A stored object of one of ``resources`` (schema names), or Stripe's 404."""
-        wanted = _objects_of(resources)
+    def load(
+        self,
+        caller: Caller,
+        object_id: str,
+        resources: tuple[str, ...],
+        *,
+        deleted: bool = False,
+    ) -> dict[str, Any]:
+        """A stored object of one of ``resources`` (schema names), or Stripe's 404; a
+        deleted one's stub only when ``deleted`` (a retrieve that answers stubs)."""
         body = store.find(self.sandbox.db, caller.account, object_id)
-        if body is None or body.get("object") not in wanted or body.get("deleted"):
+        if body is None or body.get("object") not in _objects_of(resources):
+            raise ResourceMissing(_kind_name(resources[0]), object_id)
+        if body.get("deleted") and not deleted:
             raise ResourceMissing(_kind_name(resources[0]), object_id)
         return body
 
@@ -270,13 +279,7 @@ class Engine:
             return self._singleton(request)
         names = request.op.answers
         self.require(caller, names[0], write=False)
-        body = store.find(self.sandbox.db, caller.account, request.object_id)
-        wanted = _objects_of(names)
-        if body is None or body.get("object") not in wanted:
-            raise ResourceMissing(_kind_name(names[0]), request.object_id)
-        if body.get("deleted") and not request.op.answers_deleted:
-            raise ResourceMissing(_kind_name(names[0]), request.object_id)
-        return body
+        return self.load(caller, request.object_id, names, deleted=request.op.answers_deleted)
 
     def _update(self, request: Request) -> Any:
         caller = request.caller
@@ -334,13 +337,10 @@ class Engine:
         """DELETE of an object that stays (a subscription): it ends, as Stripe's do."""
         now = self.sandbox.now()
         properties = spec.schema(_schema_of(body)).get("p", {})
-        previous: dict[str, Any] = {}
         statuses = spec.resolve(properties.get("status", {})).get("e", ())
         changes: dict[str, Any] = {"status": "canceled"} if "canceled" in statuses else {}
         changes.update({name: now for name in ("canceled_at", "ended_at") if name in properties})
-        for name, value in changes.items():
-            previous[name] = body.get(name)
-            body[name] = value
+        body.update(changes)
         with self.sandbox.transaction():
             self.record(request.caller, body, "deleted", request)
         return body
