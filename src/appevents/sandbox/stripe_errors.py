@@ -3,7 +3,8 @@
 ``{"error": {"type": ..., "message": ..., "param": ..., "code": ...}}`` with the status
 Stripe uses, so the official ``stripe`` library raises its own classes for them
 (``AuthenticationError`` for 401, ``PermissionError`` for 403, ``InvalidRequestError``
-for 400 and 404, ``IdempotencyError`` for the type ``idempotency_error``).
+for 400 and 404, ``IdempotencyError`` for the type ``idempotency_error``, ``CardError``
+for 402 ``card_error``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 __all__ = [
     "ApiError",
     "AuthenticationFailed",
+    "CardError",
     "IdempotencyError",
     "InvalidRequest",
     "PermissionDenied",
@@ -61,6 +63,42 @@ class UnrecognizedUrl(InvalidRequest):
             f"Unrecognized request URL ({method}: {shown}). Please see https://stripe.com/docs "
             "for the paths Stripe's API has."
         )
+
+
+class CardError(ApiError):
+    """402: a card was declined. Stripe's error names the decline (``code``, and for
+    ``card_declined`` its ``decline_code``), the charge it made, and the intent it left
+    waiting for another payment method, whole, as it is now."""
+
+    status = 402
+    type = "card_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        decline_code: str | None = None,
+        param: str | None = None,
+        charge: str | None = None,
+        objects: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, param=param, code=code)
+        self.decline_code = decline_code
+        self.charge = charge
+        self.objects = dict(objects or {})
+        """``payment_intent``, ``setup_intent`` or ``payment_method``: as the error shows them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        answer = super().to_dict()
+        error = answer["error"]
+        if self.charge is not None:
+            error["charge"] = self.charge
+        if self.decline_code is not None:
+            error["decline_code"] = self.decline_code
+        error["doc_url"] = f"https://stripe.com/docs/error-codes/{self.code}"
+        error.update(self.objects)
+        return answer
 
 
 class AuthenticationFailed(ApiError):

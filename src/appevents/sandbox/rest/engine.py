@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ... import catalog
 from .. import list_params
 from ..resources import read_permission_resource
-from ..stripe_errors import InvalidRequest, ResourceMissing
+from ..stripe_errors import InvalidRequest, ResourceMissing, UnrecognizedUrl
 from . import build, spec, store
 from .build import Made
 from .spec import Operation, Resource
@@ -106,6 +106,20 @@ class Engine:
         return handler(request)
 
     # -- what behaviours use too -------------------------------------------------------------
+
+    def call(
+        self, request: Request, method: str, path: str, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Another operation of the API run as a consequence of ``request`` (a subscription's
+        first invoice, finalized then paid): the same caller and request id, its behaviour if
+        it has one; ``params`` as the spec types them. Its errors are raised."""
+        matched = spec.match(method, path)
+        if matched is None:
+            raise UnrecognizedUrl(method, path)
+        op, path_params = matched
+        inner = Request(op, path, path_params, request.caller, dict(params or {}),
+                        request.request_id)  # fmt: skip
+        return self.run(inner)
 
     def made(self, caller: Caller) -> Made:
         return Made(
