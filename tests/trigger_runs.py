@@ -3,8 +3,9 @@ installed the platform's app with every permission, the events a trigger emitted
 table of the event types each fixture must emit.
 
 ``EXPECTED`` (expected_events.json) is written from Stripe's documentation of what each
-call emits; ``KNOWN_GAPS`` names the fixtures the sandbox does not yet run as Stripe does,
-with why: their tests are strict xfails, so one that starts passing must leave the table.
+call emits; ``KNOWN_GAPS`` (known_gaps/*.json, one file per family of behaviours) names the
+fixtures the sandbox does not yet run as Stripe does, with why: their tests are strict
+xfails, so one that starts passing must leave the table.
 """
 
 from __future__ import annotations
@@ -33,89 +34,11 @@ stream), never to ``--api-base``: offline they run through ``appevents trigger``
 CLI_NAMES = sorted(set(fixtures.names()) - OWN_FIXTURES)
 
 KNOWN_GAPS: dict[str, str] = {
-    "account.application.deauthorized": "deleting a connected account is refused instead of deauthorizing its apps' installs",
-    "balance.available": "settled funds do not reach the balance (no balance.available)",
-    "billing_portal.session.created": "a portal session makes a configuration of its own",
-    "cash_balance.funds_available": "funding a cash balance emits no cash_balance.funds_available",
-    "charge.captured": "manual capture is not modelled: the intent succeeds at once",
-    "charge.dispute.closed": "the dispute test cards open no dispute",
-    "charge.dispute.created": "the dispute test cards open no dispute",
-    "charge.dispute.updated": "the dispute test cards open no dispute",
-    "charge.failed": "declining test cards succeed instead of answering a card_error",
-    "charge.refund.updated": "refunds do not change their charge (charge.refunded) or their own status",
-    "charge.refunded": "refunds do not change their charge (charge.refunded) or their own status",
-    "checkout.session.async_payment_failed": "checkout sessions cannot be completed or expired",
-    "checkout.session.async_payment_succeeded": "checkout sessions cannot be completed or expired",
-    "checkout.session.completed": "checkout sessions cannot be completed or expired",
-    "checkout.session.expired": "checkout sessions cannot be completed or expired",
-    "credit_note.created": "invoices are not finalized, paid, voided or sent",
-    "credit_note.updated": "invoices are not finalized, paid, voided or sent",
-    "credit_note.voided": "invoices are not finalized, paid, voided or sent",
-    "customer.discount.created": "a coupon on a customer makes no discount",
-    "customer.discount.deleted": "a coupon on a customer makes no discount",
-    "customer.discount.updated": "a coupon on a customer makes no discount",
-    "customer.source.created": "a new source does not become the customer's default",
-    "customer.source.updated": "a new source does not become the customer's default",
-    "customer.subscription.created": "subscriptions make no invoice and do not pay it",
-    "customer.subscription.deleted": "subscriptions make no invoice and do not pay it",
-    "customer.subscription.paused": "subscriptions make no invoice and do not pay it",
-    "customer.subscription.trial_will_end": "subscriptions make no invoice and do not pay it",
-    "customer.subscription.updated": "subscriptions make no invoice and do not pay it",
-    "customer_cash_balance_transaction.created": "funding a cash balance emits no cash_balance.funds_available",
-    "identity.verification_session.canceled": "verification sessions cannot be cancelled or redacted",
-    "identity.verification_session.redacted": "verification sessions cannot be cancelled or redacted",
-    "invoice.finalized": "invoices are not finalized, paid, voided or sent",
-    "invoice.marked_uncollectible": "invoices are not finalized, paid, voided or sent",
-    "invoice.paid": "invoices are not finalized, paid, voided or sent",
-    "invoice.payment_action_required": "invoices are not finalized, paid, voided or sent",
-    "invoice.payment_failed": "invoices are not finalized, paid, voided or sent",
-    "invoice.payment_succeeded": "invoices are not finalized, paid, voided or sent",
-    "invoice.sent": "invoices are not finalized, paid, voided or sent",
-    "invoice.voided": "invoices are not finalized, paid, voided or sent",
-    "issuing_authorization.request": "issuing's authorization test helpers are missing",
-    "issuing_authorization.request.eu": "issuing's authorization test helpers are missing",
-    "issuing_authorization.request.gb": "issuing's authorization test helpers are missing",
-    "issuing_transaction.purchase_details_receipt_updated": "issuing transactions' receipts are not modelled",
-    "payment_intent.amount_capturable_updated": "manual capture is not modelled: the intent succeeds at once",
-    "payment_intent.canceled": "cancelling a payment intent emits no payment_intent.canceled",
-    "payment_intent.partially_funded": "customer balance payments are not modelled",
-    "payment_intent.payment_failed": "declining test cards succeed instead of answering a card_error",
-    "payment_intent.processing": "delayed payment methods succeed at once",
-    "payment_intent.requires_action": "3-D Secure test cards succeed at once",
-    "payment_link.created": "prices and plans are not the same object",
-    "payment_link.updated": "prices and plans are not the same object",
-    "payment_method.attached": "Stripe's test payment methods (pm_card_visa) cannot be attached",
-    "payment_method.detached": "Stripe's test payment methods (pm_card_visa) cannot be attached",
-    "payment_method.updated": "Stripe's test payment methods (pm_card_visa) cannot be attached",
-    "payout.created": "settled funds do not reach the balance (no balance.available)",
-    "payout.updated": "settled funds do not reach the balance (no balance.available)",
-    "plan.created": "prices and plans are not the same object",
-    "plan.deleted": "prices and plans are not the same object",
-    "plan.updated": "prices and plans are not the same object",
-    "price.created": "prices and plans are not the same object",
-    "price.updated": "prices and plans are not the same object",
-    "quote.accepted": "quotes are not finalized, accepted or cancelled",
-    "quote.canceled": "quotes are not finalized, accepted or cancelled",
-    "quote.created": "quotes are not finalized, accepted or cancelled",
-    "quote.finalized": "quotes are not finalized, accepted or cancelled",
-    "reporting.report_run.succeeded": "report runs never succeed",
-    "setup_intent.canceled": "setup intents always succeed and cannot be cancelled",
-    "setup_intent.requires_action": "setup intents always succeed and cannot be cancelled",
-    "setup_intent.setup_failed": "setup intents always succeed and cannot be cancelled",
-    "subscription.payment_failed": "subscriptions make no invoice and do not pay it",
-    "subscription.payment_succeeded": "subscriptions make no invoice and do not pay it",
-    "subscription_schedule.aborted": "subscription schedules start, end and release nothing",
-    "subscription_schedule.canceled": "subscription schedules start, end and release nothing",
-    "subscription_schedule.completed": "subscription schedules start, end and release nothing",
-    "subscription_schedule.created": "subscription schedules start, end and release nothing",
-    "subscription_schedule.expiring": "subscription schedules start, end and release nothing",
-    "subscription_schedule.released": "subscription schedules start, end and release nothing",
-    "subscription_schedule.updated": "subscription schedules start, end and release nothing",
-    "test_helpers.test_clock.advancing": "test clocks do not advance",
-    "test_helpers.test_clock.ready": "test clocks do not advance",
-    "transfer.created": "transfers neither draw on the balance nor reverse",
-    "transfer.reversed": "transfers neither draw on the balance nor reverse",
-    "transfer.updated": "transfers neither draw on the balance nor reverse",
+    name: why
+    for part in sorted(
+        (Path(__file__).parent / "sandbox" / "fixtures" / "known_gaps").glob("*.json")
+    )
+    for name, why in json.loads(part.read_text()).items()
 }
 """Fixture name -> why the sandbox does not yet emit what Stripe does for it."""
 
