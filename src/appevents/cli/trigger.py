@@ -1,4 +1,5 @@
-"""``appevents trigger``: make the sandbox emit an event, as Stripe would, with its cascade."""
+"""``appevents trigger``: run a fixture's API calls against the sandbox, as ``stripe
+trigger`` does; the events are what those calls cause."""
 
 from __future__ import annotations
 
@@ -11,7 +12,19 @@ from .config import API_KEY_ENV
 from .merchants import merchant_key
 
 
-@click.command()
+def _names_epilog() -> str:
+    from ..sandbox import fixtures  # the fixtures are read when help is asked for
+
+    return "\b\nTriggers:\n" + "\n".join(f"  {name}" for name in fixtures.names())
+
+
+class _TriggerCommand(click.Command):
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = _names_epilog()
+        super().format_epilog(ctx, formatter)
+
+
+@click.command(cls=_TriggerCommand)
 @click.argument("event")
 @click.option("--stripe-account",
               help="Run it on this account: a merchant `accounts create` made (as itself, "
@@ -37,8 +50,9 @@ def trigger(
     live: bool,
     api_key: str | None,
 ) -> None:
-    """Trigger EVENT: every name `stripe trigger` knows, account.application.authorized and
-    deauthorized, and any other event type (one event with a fresh sample object)."""
+    """Trigger EVENT: run its fixture, the API calls `stripe trigger EVENT` makes (every
+    name it knows, listed below, and account.application.authorized / deauthorized, which
+    install or uninstall your app). Steps are named as in the Stripe CLI's fixtures."""
     body = {
         "event": event,
         "add": list(add),

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from . import event_params, list_params, listen, recipes, visibility
+from . import event_params, list_params, listen, triggers, visibility
 from .behaviours import BEHAVIOURS
 from .callers import Caller
 from .formdata import as_bool, as_dict, as_optional_str, as_str, shown
@@ -244,13 +244,9 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
             key: _strings(params.get(key), key) for key in ("add", "override", "remove", "skip")
         }
         app = as_optional_str(params.get("app"), "app")
-        # The caller acts as the Stripe-Account rules allow (the account itself, its
-        # platform, or an app installed there): an app's triggers need the write
-        # permissions of what they make, as its API calls would.
-        result = recipes.run(sandbox, caller, name, app=app, **options)
+        result = triggers.run(sandbox, calls, caller, name, app=app, **options)
         return {
             "name": result.name,
-            "event_type": result.event_type,
             "steps_run": result.steps_run,
             "events": [{"id": e["id"], "type": e["type"]} for e in result.events],
             "lines": result.lines,

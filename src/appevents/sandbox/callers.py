@@ -39,7 +39,8 @@ class Caller:
         raise PermissionDenied(
             f"The app {self.app} installed on account {self.account} does not have the "
             f"'{wanted}' permission this request needs. Grant it with "
-            f'`appevents apps grant permission {wanted} "PURPOSE"` and upgrade the install.',
+            f'`appevents apps grant permission {wanted} "PURPOSE" && appevents apps upgrade '
+            f"--account {self.account}`.",
             code="permission_missing",
         )
 
