@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..rest import spec, store
+from ..rest import spec
 from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import InvalidRequest
+from . import test_methods
 
 __all__ = ["BEHAVIOURS", "pay"]
 
@@ -142,14 +143,8 @@ def _payment_method(
 ) -> str:
     """The id of the payment method a confirmation uses: a stored one as given; for one of
     Stripe's test methods (``pm_card_visa``) or none, a new card payment method, as Stripe
-    makes one from the test token."""
-    if given and store.find(engine.sandbox.db, request.caller.account, given) is not None:
-        return given
-    resource = spec.resource("payment_method")
-    assert resource is not None  # the spec has payment methods
-    method = engine.new(resource, {"type": "card", "customer": customer}, request.caller)
-    engine.record(request.caller, method, "created", request)
-    return str(method["id"])
+    makes one from the test name."""
+    return test_methods.payment_method_for(engine, request, given or "pm_card_visa")
 
 
 BEHAVIOURS: dict[str, Behaviour] = {
