@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from . import event_params, list_params, listen, triggers, visibility
 from .behaviours import BEHAVIOURS
@@ -26,15 +26,7 @@ from .rest import build, engine, spec
 from .service import Sandbox
 from .state import accounts, endpoints, events
 from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing, UnrecognizedUrl
-
-
-class InProcessCalls(Protocol):
-    """API calls run in-process through the operations (api_calls.ApiCalls)."""
-
-    def call_as(
-        self, caller: Caller, method: str, path: str, params: dict[str, Any]
-    ) -> tuple[int, Any]: ...
-
+from .triggers import InProcessCalls
 
 __all__ = ["Call", "InProcessCalls", "Operation", "operations"]
 

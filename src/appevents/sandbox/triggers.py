@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import fixtures
 from .fixtures import runner
@@ -25,15 +25,22 @@ from .state.db import loads
 from .stripe_errors import InvalidRequest
 
 if TYPE_CHECKING:
-    from .api import InProcessCalls
     from .callers import Caller
     from .service import Sandbox
 
-__all__ = ["SUCCESS_LINE", "TriggerResult", "run"]
+__all__ = ["SUCCESS_LINE", "InProcessCalls", "TriggerResult", "run"]
 
 SUCCESS_LINE = "Trigger succeeded! Check dashboard for event details."
 _AUTHORIZED = "account.application.authorized"
 _DEAUTHORIZED = "account.application.deauthorized"
+
+
+class InProcessCalls(Protocol):
+    """API calls run in-process through the operations (api_calls.ApiCalls)."""
+
+    def call_as(
+        self, caller: Caller, method: str, path: str, params: dict[str, Any]
+    ) -> tuple[int, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
