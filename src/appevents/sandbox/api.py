@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import event_params, list_params, listen, triggers, visibility
-from .behaviours import BEHAVIOURS
+from .behaviours import BEHAVIOURS, unlisted
 from .callers import Caller
 from .formdata import as_bool, as_dict, as_optional_str, as_str, shown
 from .listen import ListenHub
@@ -280,6 +280,7 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
         Operation("GET", "/v1/events", list_events),
         Operation("GET", "/v1/events/{id}", get_event),
         Operation("POST", "/v1/events/{id}/retry", resend_event),
+        *(Operation(method, path, run) for method, path, run in unlisted.routes(rest)),
         Operation("GET", "/v1/{rest:path}", rest_call),
         Operation("POST", "/v1/{rest:path}", rest_call),
         Operation("DELETE", "/v1/{rest:path}", rest_call),
