@@ -1,4 +1,6 @@
-"""Billing's catalogue: prices and the products they belong to."""
+"""Billing's catalogue: prices and the products they belong to. A recurring price is a
+plan too (plans.py): its creation and updates emit ``plan.created``/``plan.updated`` after
+``price.created``/``price.updated``."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 from ..rest import spec
 from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import InvalidRequest
+from .plans import also_as_plan
 
 __all__ = ["BEHAVIOURS"]
 
@@ -42,7 +45,21 @@ def create_price(engine: Engine, request: Request) -> Any:
         }
         if isinstance(params.get("unit_amount"), int):
             typed["unit_amount_decimal"] = str(params["unit_amount"])
-        return engine.generic(request.with_params(**typed))
+        price: dict[str, Any] = engine.generic(request.with_params(**typed))
+        also_as_plan(engine, request, price, "created")
+    return price
+
+
+def update_price(engine: Engine, request: Request) -> Any:
+    engine.require(request.caller, "price", write=True)
+    price = engine.load(request.caller, request.object_id, ("price",))
+    before = dict(price)
+    with engine.sandbox.transaction():
+        engine.change(request, price)
+        previous = {k: v for k, v in before.items() if price.get(k) != v}
+        if previous:
+            also_as_plan(engine, request, price, "updated", previous)
+    return price
 
 
 def _product_for(engine: Engine, request: Request, product_data: dict[str, Any]) -> str:
@@ -53,4 +70,4 @@ def _product_for(engine: Engine, request: Request, product_data: dict[str, Any])
     return str(body["id"])
 
 
-BEHAVIOURS: dict[str, Behaviour] = {"PostPrices": create_price}
+BEHAVIOURS: dict[str, Behaviour] = {"PostPrices": create_price, "PostPricesPrice": update_price}
