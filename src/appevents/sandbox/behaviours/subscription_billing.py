@@ -70,8 +70,21 @@ def invoice_period(
             # (allow_incomplete, Stripe's default), the invoice open.
             with contextlib.suppress(ApiError):
                 engine.call(request, "POST", f"/v1/invoices/{invoice_id}/pay", {})
+        elif subscription.get("collection_method") != "send_invoice":
+            _attempted(engine, request, invoice_id)
         stored = store.find(db, account, invoice_id) or invoice
     return stored.get("status") == "paid" or bool(stored.get("paid"))
+
+
+def _attempted(engine: Engine, request: Request, invoice_id: str) -> None:
+    """Stripe attempts a subscription's invoice at once; with no payment method to
+    charge, the attempt is all that happens: ``invoice.updated``, ``attempted`` true, the
+    invoice open and its payment intent waiting for a payment method."""
+    invoice = store.find(engine.sandbox.db, request.caller.account, invoice_id)
+    if invoice is None or invoice.get("status") != "open" or invoice.get("attempted"):
+        return
+    invoice["attempted"] = True
+    engine.record(request.caller, invoice, "updated", request, previous={"attempted": False})
 
 
 def _free_trial(engine: Engine, request: Request, invoice_id: str) -> None:

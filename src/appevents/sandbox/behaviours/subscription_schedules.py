@@ -13,9 +13,11 @@ subscription (``customer.subscription.deleted``, then ``subscription_schedule.ca
 As its clock moves, each phase's end moves the subscription to the next phase's items
 (``customer.subscription.updated``, ``subscription_schedule.updated``); the last phase's
 end completes it (``subscription_schedule.completed``), canceling the subscription when
-``end_behavior`` is ``cancel``. ``subscription_schedule.expiring`` comes before the end:
-Stripe documents seven days, and its CLI's own expiring trigger (checked against Stripe,
-stripe-cli#1462) advances a clock to nine days before the end, so it is sent from then.
+``end_behavior`` is ``cancel``. Such a schedule, whose subscription will end, warns first
+(``subscription_schedule.expiring``; a released subscription goes on, nothing expires):
+Stripe documents seven days before the end, and its CLI's own expiring trigger (checked
+against Stripe, stripe-cli#1462) advances a clock to nine days before it, so it is sent
+from nine days on.
 """
 
 from __future__ import annotations
@@ -278,7 +280,8 @@ def advance(
     if schedule.get("status") != "active":
         return
     ends = int(schedule["phases"][-1]["end_date"])
-    if since < ends - EXPIRING_NOTICE <= until:
+    expires = schedule.get("end_behavior") == "cancel"  # released, nothing expires
+    if expires and since < ends - EXPIRING_NOTICE <= until:
         engine.record(caller, schedule, "expiring", request)
     for index, phase in enumerate(schedule["phases"]):
         current = schedule.get("current_phase") or {}
