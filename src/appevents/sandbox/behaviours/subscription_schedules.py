@@ -71,6 +71,7 @@ def create(engine: Engine, request: Request) -> Any:
     schedule.update(
         created=now,
         end_behavior=params.get("end_behavior", "release"),
+        metadata=params.get("metadata") or {},
         phases=_phases(engine, request, given, start_at),
         test_clock=billing_periods.clock_of(engine, request, customer),
         status="not_started",
@@ -185,6 +186,7 @@ def _from_subscription(engine: Engine, request: Request, subscription_id: str) -
         created=now,
         current_phase={"start_date": phase["start_date"], "end_date": phase["end_date"]},
         end_behavior="release",
+        metadata={},
         phases=[phase],
         status="active",
         subscription=subscription_id,
