@@ -37,6 +37,7 @@ MADE_BY = {
     "calculation": "/v1/tax/calculations",
     "card": "/v1/issuing/cards",
     "cardholder": "/v1/issuing/cardholders",
+    "charge": "/v1/charges",
     "coupon": "/v1/coupons",
     "customer": "/v1/customers",
     "destination": "/v1/accounts",
@@ -56,17 +57,27 @@ MADE_BY = {
     "value_list": "/v1/radar/value_lists",
 }
 
+# A subscription bills recurring prices only (the price NEEDED makes is one-time).
+_RECURRING = {"currency": "usd", "product": "product", "recurring": {"interval": "month"},
+              "unit_amount": 100}  # fmt: skip
+
 # Parameters the spec does not require but Stripe does (one of several, or by value).
 NEEDED: dict[str, dict[str, Any]] = {
+    "/v1/charges": {"amount": 100, "currency": "usd"},
+    "/v1/refunds": {"charge": "charge"},
     "/v1/coupons": {"percent_off": 10},
     "/v1/customers/{customer}/sources": {"source": "btok_us_verified"},
     "/v1/invoices": {"customer": "customer"},
     "/v1/issuing/cards": {"cardholder": "cardholder"},
     "/v1/issuing/disputes": {"transaction": "transaction"},
     "/v1/prices": {"product": "product", "unit_amount": 100},
-    "/v1/subscription_items": {"price": "price"},
-    "/v1/subscription_schedules": {"customer": "customer"},
-    "/v1/subscriptions": {"items": [{"price": "price"}]},
+    "/v1/customers/{customer}/subscriptions": {"items": [{"price_data": _RECURRING}]},
+    "/v1/subscription_items": {"price_data": _RECURRING},
+    "/v1/subscription_schedules": {
+        "customer": "customer",
+        "phases": [{"items": [{"price_data": _RECURRING}]}],
+    },
+    "/v1/subscriptions": {"items": [{"price_data": _RECURRING}]},
     "/v1/webhook_endpoints": {"enabled_events": ["customer.created"]},
 }
 

@@ -1,0 +1,164 @@
+"""Charges: the attempt to move money that confirming a payment intent makes, as Stripe's
+test cards make it.
+
+A card that authorizes makes a ``succeeded`` charge (``charge.succeeded``): captured at once
+with its balance transaction (the funds pending, or available for ``bypassPending``), or
+only authorized for a manual capture (``captured`` false, no balance transaction until
+``charge.captured``). A declining card makes a ``failed`` charge (``charge.failed``) with
+its ``failure_code``, ``failure_message`` and ``outcome``. A delayed method (SEPA Debit,
+ACH) makes a ``pending`` charge (``charge.pending``). A card that opens disputes opens one
+once its charge succeeds (disputes.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..rest import spec, store
+from ..rest.engine import Behaviour, Engine, Request
+from ..stripe_errors import InvalidRequest
+from . import balance, test_methods
+
+__all__ = ["BEHAVIOURS", "capture", "new_charge", "release"]
+
+# Methods whose charges wait for the bank (docs.stripe.com/payments/payment-methods):
+# ``processing``, with a pending charge.
+DELAYED_TYPES = frozenset(
+    {"sepa_debit", "us_bank_account", "bacs_debit", "au_becs_debit", "acss_debit", "boleto",
+     "sofort", "konbini", "oxxo"}
+)  # fmt: skip
+
+
+def new_charge(
+    engine: Engine,
+    request: Request,
+    intent: dict[str, Any],
+    method: dict[str, Any],
+    *,
+    capture_now: bool,
+) -> dict[str, Any]:
+    """A new charge of ``intent`` with ``method`` as its card (or delayed method) makes it:
+    failed, pending, authorized or captured; stored with its event (``charge.failed``,
+    ``charge.pending``, ``charge.succeeded``). A captured charge's funds reach the balance
+    (announced with :func:`balance.settle`'s ``balance.available`` by the caller, after
+    the intent's own event, where the card makes them available at once)."""
+    card = test_methods.card_of(method)
+    resource = spec.resource("charge")
+    assert resource is not None  # the spec has charges
+    amount = int(intent["amount"])
+    charge = engine.new(
+        resource,
+        {
+            "amount": amount,
+            "currency": intent["currency"],
+            "customer": intent.get("customer"),
+            "description": intent.get("description"),
+            "metadata": intent.get("metadata") or {},
+            "payment_intent": intent["id"],
+            "payment_method": method["id"],
+        },
+        request.caller,
+    )
+    charge["payment_method_details"] = _details(method)
+    charge["billing_details"] = method.get("billing_details") or charge["billing_details"]
+    kind = str(method.get("type"))
+    if kind in DELAYED_TYPES:
+        charge.update(status="pending", paid=False, captured=True, amount_captured=amount,
+                      outcome=_delayed_outcome())  # fmt: skip
+        engine.record(request.caller, charge, "pending", request)
+        return charge
+    charge["outcome"] = card.outcome()
+    if card.declines:
+        charge.update(status="failed", paid=False, captured=False, amount_captured=0,
+                      failure_code=card.error_code,
+                      failure_message=card.decline_message())  # fmt: skip
+        engine.record(request.caller, charge, "failed", request)
+        return charge
+    charge.update(status="succeeded", paid=True, captured=False, amount_captured=0)
+    if capture_now:
+        _capture_funds(engine, request, charge, amount, card)
+    engine.record(request.caller, charge, "succeeded", request)
+    return charge
+
+
+def capture(
+    engine: Engine, request: Request, charge: dict[str, Any], amount: int
+) -> dict[str, Any]:
+    """Capture ``amount`` of an authorized charge (the rest is released, counted as
+    refunded, as Stripe does): its funds reach the balance; ``charge.captured``."""
+    if charge.get("captured"):
+        raise InvalidRequest(
+            f"Charge {charge['id']} has already been captured. Refund it to return funds.",
+            code="charge_already_captured",
+        )
+    if amount > int(charge["amount"]) or amount <= 0:
+        raise InvalidRequest(
+            f"The amount to capture ({amount}) must be positive and at most the charge's "
+            f"authorized amount ({charge['amount']}).",
+            param="amount_to_capture",
+            code="parameter_invalid_integer",
+        )
+    method = store.find(engine.sandbox.db, request.caller.account, str(charge["payment_method"]))
+    _capture_funds(engine, request, charge, amount, test_methods.card_of(method))
+    charge["amount_refunded"] = int(charge["amount"]) - amount
+    engine.record(request.caller, charge, "captured", request)
+    return charge
+
+
+def release(engine: Engine, request: Request, charge: dict[str, Any]) -> None:
+    """An authorized charge whose intent is cancelled: its authorization is released,
+    the whole amount counted as refunded (``charge.refunded``)."""
+    charge.update(amount_refunded=charge["amount"], refunded=True)
+    engine.record(request.caller, charge, "refunded", request)
+
+
+def _capture_funds(
+    engine: Engine,
+    request: Request,
+    charge: dict[str, Any],
+    amount: int,
+    card: test_methods.TestingCard,
+) -> None:
+    transaction = balance.credit(
+        engine, request, amount=amount, currency=str(charge["currency"]),
+        source=str(charge["id"]), type="charge", fee=balance.card_fee(amount),
+        available=card.available_at_once, announce=False,
+    )  # fmt: skip
+    charge.update(captured=True, amount_captured=amount, balance_transaction=transaction["id"])
+
+
+def _details(method: dict[str, Any]) -> dict[str, Any]:
+    """A charge's ``payment_method_details``: the method's type and its details."""
+    kind = str(method.get("type"))
+    found = method.get(kind)
+    own: dict[str, Any] = found if isinstance(found, dict) else {}
+    details: dict[str, Any] = dict(own)
+    if kind == "card":
+        details = {name: own.get(name) for name in
+                   ("brand", "country", "exp_month", "exp_year", "fingerprint", "funding",
+                    "last4", "network", "three_d_secure", "wallet")}  # fmt: skip
+        details["network"] = own.get("brand")
+        details["checks"] = own.get("checks")
+    return {"type": kind, kind: details}
+
+
+def _delayed_outcome() -> dict[str, Any]:
+    return {"network_status": "approved_by_network", "reason": None, "risk_level": "not_assessed",
+            "seller_message": "Payment complete.", "type": "authorized"}  # fmt: skip
+
+
+def capture_charge(engine: Engine, request: Request) -> Any:
+    """``POST /v1/charges/{charge}/capture``: its intent's capture, when it has one."""
+    charge = engine.load(request.caller, request.object_id, ("charge",))
+    engine.require(request.caller, "charge", write=True)
+    intent = charge.get("payment_intent")
+    amount = int(request.params.get("amount") or charge["amount"])
+    if isinstance(intent, str) and intent:
+        engine.call(request, "POST", f"/v1/payment_intents/{intent}/capture",
+                    {"amount_to_capture": amount})  # fmt: skip
+        return engine.load(request.caller, str(charge["id"]), ("charge",))
+    with engine.sandbox.transaction():
+        return capture(engine, request, charge, amount)
+
+
+BEHAVIOURS: dict[str, Behaviour] = {"PostChargesChargeCapture": capture_charge}
