@@ -17,7 +17,9 @@ from ..rest import spec, store
 from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import InvalidRequest
 
-__all__ = ["BEHAVIOURS", "items_list", "make_item", "price_for", "update_items"]
+_ITEM_FIELDS = ("price", "price_data", "quantity", "metadata")
+
+__all__ = ["BEHAVIOURS", "items_list", "make_item", "price_for", "price_of_item", "update_items"]
 
 
 def price_for(engine: Engine, request: Request, price_id: Any, param: str) -> dict[str, Any]:
@@ -39,11 +41,24 @@ def price_for(engine: Engine, request: Request, price_id: Any, param: str) -> di
     return price
 
 
+def price_of_item(
+    engine: Engine, request: Request, given: dict[str, Any], param: str
+) -> dict[str, Any]:
+    """The price an item bills: the one ``price`` names, or a new one from ``price_data``
+    (``currency``, ``product``, ``recurring``, ``unit_amount``), made as Stripe makes it,
+    through the prices API."""
+    data = given.get("price_data")
+    if given.get("price") is None and isinstance(data, dict):
+        made = engine.call(request, "POST", "/v1/prices", dict(data))
+        return price_for(engine, request, made["id"], f"{param}[price_data]")
+    return price_for(engine, request, given.get("price"), f"{param}[price]")
+
+
 def make_item(
     engine: Engine, request: Request, subscription_id: str, given: dict[str, Any], param: str
 ) -> dict[str, Any]:
     """A new item of the subscription, stored (no event: Stripe has none for items)."""
-    price = price_for(engine, request, given.get("price"), f"{param}[price]")
+    price = price_of_item(engine, request, given, param)
     resource = spec.resource("subscription_item")
     assert resource is not None  # the spec has subscription items
     item = engine.new(
@@ -107,8 +122,8 @@ def update_items(
 def _change(
     engine: Engine, request: Request, item: dict[str, Any], given: dict[str, Any], param: str
 ) -> None:
-    if "price" in given:
-        item["price"] = price_for(engine, request, given["price"], f"{param}[price]")
+    if "price" in given or "price_data" in given:
+        item["price"] = price_of_item(engine, request, given, param)
     if "quantity" in given:
         item["quantity"] = int(given["quantity"])
     if isinstance(given.get("metadata"), dict):
@@ -154,7 +169,7 @@ def _changed_items(
 def create_item(engine: Engine, request: Request) -> Any:
     engine.require(request.caller, "subscription", write=True)
     subscription = _subscription_of(engine, request, request.params.get("subscription"))
-    given = {k: v for k, v in request.params.items() if k in ("price", "quantity", "metadata")}
+    given = {k: v for k, v in request.params.items() if k in _ITEM_FIELDS}
     _changed_items(engine, request, subscription, [given])
     return subscription["items"]["data"][-1]
 
@@ -163,7 +178,7 @@ def update_item(engine: Engine, request: Request) -> Any:
     engine.require(request.caller, "subscription", write=True)
     item = engine.load(request.caller, request.object_id, ("subscription_item",))
     subscription = _subscription_of(engine, request, item.get("subscription"))
-    given = {k: v for k, v in request.params.items() if k in ("price", "quantity", "metadata")}
+    given = {k: v for k, v in request.params.items() if k in _ITEM_FIELDS}
     _changed_items(engine, request, subscription, [{"id": item["id"], **given}])
     return next(each for each in subscription["items"]["data"] if each["id"] == item["id"])
 

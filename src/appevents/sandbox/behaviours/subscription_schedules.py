@@ -102,9 +102,7 @@ def _phases(
                 code="parameter_missing",
             )
         prices = [
-            subscription_items.price_for(
-                engine, request, item.get("price"), f"phases[{index}][items][{n}][price]"
-            )
+            subscription_items.price_of_item(engine, request, item, f"phases[{index}][items][{n}]")
             for n, item in enumerate(items)
         ]
         ends = each.get("end_date")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..rest import build, spec
+from ..rest import build, spec, store
 from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import InvalidRequest
 from . import billing_periods, subscription_billing, subscription_items
@@ -99,6 +99,9 @@ def start(
         # Stripe's event reads as the subscription is once its first invoice is paid.
         subscription["status"] = "trialing" if trial_end else "active" if paying else "incomplete"
         engine.record(caller, subscription, "created", request)
+        # GET /v1/customers/{customer}/subscriptions lists every one of the customer's.
+        listed = f"/v1/customers/{customer_id}/subscriptions"
+        store.add_child(engine.sandbox.db, caller.account, listed, subscription["id"])
         paid = subscription_billing.invoice_period(
             engine, request, subscription, "subscription_create"
         )
