@@ -188,3 +188,60 @@ def test_events_of_an_account_without_the_app_are_withheld_as_not_installed(sand
     hidden = httpx.get(sandbox.base + f"/_sandbox/events/{unrelated['id']}/deliveries",
                        headers={"Authorization": f"Bearer {sandbox.key}"})  # fmt: skip
     assert hidden.status_code == 404
+
+
+def _on_lane(sandbox, work):
+    """Run ``work(service)`` where the sandbox's state lives (its lane)."""
+    service = sandbox.server.sandbox
+    return sandbox.server.lane.submit(lambda: work(service))
+
+
+def test_its_platform_deletes_a_connected_account_deauthorizing_its_apps(sandbox, receiver):
+    import httpx
+
+    from appevents.sandbox.state import accounts, endpoints
+
+    handler, url = receiver
+    app = sandbox.post("/_sandbox/apps", {"manifest": MANIFEST})
+    platform = sandbox.client()
+    platform.v1.webhook_endpoints.create({"url": url, "enabled_events": ["*"], "connect": True})
+    connected = platform.v1.accounts.create({"type": "standard"})
+    key = _on_lane(sandbox, lambda s: accounts.keys_of(s.db, connected.id)["test"])
+    own = sandbox.client(key).v1.webhook_endpoints.create(
+        {"url": url, "enabled_events": ["charge.succeeded"]}
+    )
+    _on_lane(sandbox, lambda s: s.install(app["id"], connected.id, mode="test"))
+    wait_for(lambda: len(handler.received) == 1)
+
+    deleted = platform.v1.accounts.delete(connected.id)
+    assert deleted.to_dict() == {"id": connected.id, "object": "account", "deleted": True}
+    wait_for(lambda: len(handler.received) == 2)
+    assert event_types(handler) == [
+        ("account.application.authorized", connected.id),
+        ("account.application.deauthorized", connected.id),
+    ]
+    with pytest.raises(stripe.InvalidRequestError) as gone:
+        platform.v1.accounts.retrieve(connected.id)
+    assert gone.value.http_status == 404
+    assert connected.id not in {each.id for each in platform.v1.accounts.list().data}
+    refused = httpx.get(sandbox.base + "/v1/balance", headers={"Authorization": f"Bearer {key}"})
+    assert refused.status_code == 401
+    stopped = _on_lane(sandbox, lambda s: endpoints.list_endpoints(s.db, account=connected.id))
+    assert [(e.id, e.status) for e in stopped] == [(own.id, "disabled")]
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        platform.v1.accounts.delete(connected.id)
+    assert again.value.http_status == 404
+
+
+def test_only_its_platform_deletes_an_account(sandbox):
+    merchant = sandbox.post("/_sandbox/accounts", {})
+    own_key = sandbox.client(merchant["keys"]["test"])
+    with pytest.raises(stripe.InvalidRequestError) as itself:
+        own_key.v1.accounts.delete(merchant["id"])
+    assert itself.value.code == "account_invalid" and "platform that created it" in str(
+        itself.value
+    )
+    with pytest.raises(stripe.InvalidRequestError) as stranger:
+        sandbox.client().v1.accounts.delete(merchant["id"])
+    assert stranger.value.http_status == 404
+    assert own_key.v1.accounts.retrieve(merchant["id"]).id == merchant["id"]

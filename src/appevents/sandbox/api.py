@@ -97,13 +97,18 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
         return account
 
     def delete_account(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
+        """Its platform deletes a connected account (Stripe's deleted stub): the apps
+        installed there are deauthorized, its endpoints and keys stop."""
+        account_id = request.path_params["id"]
         get_account(request, caller, {})  # 404 for an account the caller may not see
-        raise InvalidRequest(
-            f"Deleting account {request.path_params['id']} is not modelled by the sandbox: "
-            "its keys, installs and endpoints would outlive it. Uninstall the app with "
-            "`appevents apps uninstall` instead, or start a new sandbox (--reset)",
-            code="account_invalid",
-        )
+        if accounts.platform_of(sandbox.db, account_id) != caller.account:
+            raise InvalidRequest(
+                f"Account {account_id} can only be deleted by the platform that created it"
+                f"{'' if account_id != caller.account else ' (not with its own key)'}: call "
+                "DELETE /v1/accounts/{id} with the platform's secret key.",
+                code="account_invalid",
+            )
+        return sandbox.delete_account(account_id)
 
     def create_endpoint(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         return sandbox.create_endpoint(caller, params)

@@ -7,6 +7,7 @@ writes is one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -102,6 +103,18 @@ class Sandbox:
         """A merchant's own account (it may install apps), with its secret keys."""
         account = self.create_account(None, params)
         return {**account, "keys": accounts.keys_of(self.db, account["id"])}
+
+    def delete_account(self, account_id: str) -> dict[str, Any]:
+        """A connected account deleted (by its platform): each app installed there is
+        uninstalled, its ``account.application.deauthorized`` sent to the app; its webhook
+        endpoints stop (disabled) and its keys stop working; Stripe's deleted stub."""
+        with self.transaction() as db:
+            for install in apps.list_installs(db, account=account_id):
+                if install.active:
+                    self.uninstall(install.app, account_id)
+            for endpoint in endpoints.list_endpoints(db, account=account_id):
+                endpoints.save_endpoint(db, dataclasses.replace(endpoint, status="disabled"))
+            return accounts.delete_account(db, account_id)
 
     def caller(self, key: str, stripe_account: str | None) -> Caller:
         return identify(self.db, key, stripe_account)

@@ -12,6 +12,7 @@ from .records import Key
 __all__ = [
     "Key",
     "create_account",
+    "delete_account",
     "get_account",
     "key_owner",
     "keys_of",
@@ -44,9 +45,25 @@ def save_account(db: sqlite3.Connection, body: dict[str, Any]) -> None:
     db.execute("UPDATE accounts SET body = ? WHERE id = ?", (dumps(body), body["id"]))
 
 
+def delete_account(db: sqlite3.Connection, account_id: str) -> dict[str, Any]:
+    """Keep only Stripe's deleted stub of the account (its events and installs still name
+    it) and drop its API keys, which stop working at once."""
+    stub = {"id": account_id, "object": "account", "deleted": True}
+    db.execute("UPDATE accounts SET body = ? WHERE id = ?", (dumps(stub), account_id))
+    gone = [
+        r["key"] for r in db.execute("SELECT key FROM api_keys WHERE account = ?", (account_id,))
+    ]
+    db.execute("DELETE FROM api_keys WHERE account = ?", (account_id,))
+    if (cache := cache_of(db)) is not None:
+        for key in gone:
+            cache.keys.pop(key, None)
+    return stub
+
+
 def get_account(db: sqlite3.Connection, account_id: str) -> dict[str, Any]:
+    """A live account (a deleted one is no longer found, as Stripe answers)."""
     row = db.execute("SELECT body FROM accounts WHERE id = ?", (account_id,)).fetchone()
-    if row is None:
+    if row is None or loads(row["body"]).get("deleted"):
         raise ResourceMissing("account", account_id, param="account")
     body: dict[str, Any] = loads(row["body"])
     return body
@@ -77,7 +94,8 @@ def list_accounts(db: sqlite3.Connection, *, platform: str | None) -> list[dict[
             "SELECT body FROM accounts WHERE platform = ? ORDER BY created DESC, rowid DESC",
             (platform,),
         )
-    return [loads(r["body"]) for r in rows]
+    bodies = (loads(r["body"]) for r in rows)
+    return [body for body in bodies if not body.get("deleted")]
 
 
 def connections(db: sqlite3.Connection) -> dict[str, str]:
@@ -99,7 +117,7 @@ def key_owner(db: sqlite3.Connection, key: str) -> Key:
         )
     owner = Key(row["account"], bool(row["livemode"]))
     if cache is not None:
-        cache.keys[key] = owner  # keys are never deleted nor reassigned
+        cache.keys[key] = owner  # never reassigned; a deleted account's are dropped here
     return owner
 
 
