@@ -222,17 +222,19 @@ def _error_fields(error: CardError) -> dict[str, Any]:
 
 def _require_action(engine: Engine, request: Request, intent: dict[str, Any]) -> dict[str, Any]:
     """A card that asks for 3-D Secure: the customer must authenticate (Stripe.js)."""
-    intent.update(status="requires_action", next_action=three_d_secure_action(engine, request))
+    intent.update(status="requires_action",
+                  next_action=three_d_secure_action(request, intent))  # fmt: skip
     engine.record(request.caller, intent, "requires_action", request)
     return intent
 
 
-def three_d_secure_action(engine: Engine, request: Request) -> dict[str, Any]:
-    """The ``next_action`` of an intent waiting for 3-D Secure, as Stripe.js reads it."""
-    source = engine.sandbox.ids.new("src", 24)
-    return {"type": "use_stripe_sdk", "use_stripe_sdk": {
-        "type": "three_d_secure_redirect", "source": source,
-        "stripe_js": f"https://hooks.stripe.com/redirect/authenticate/{source}",
+def three_d_secure_action(request: Request, intent: dict[str, Any]) -> dict[str, Any]:
+    """The ``next_action`` of an intent waiting for 3-D Secure: the page the customer
+    authenticates on, then returns to ``return_url`` (when the confirmation gave one)."""
+    return_url = request.params.get("return_url")
+    return {"type": "redirect_to_url", "redirect_to_url": {
+        "return_url": return_url if isinstance(return_url, str) else None,
+        "url": f"https://hooks.stripe.com/3d_secure_2/hosted?intent={intent['id']}",
     }}  # fmt: skip
 
 

@@ -111,7 +111,7 @@ def _confirm(
         return error
     if method.get("type") == "card" and card.authentication in ("always", "setup"):
         intent.update(status="requires_action",
-                      next_action=payments.three_d_secure_action(engine, request))  # fmt: skip
+                      next_action=payments.three_d_secure_action(request, intent))  # fmt: skip
         engine.record(caller, intent, "requires_action", request)
         return None
     customer = intent.get("customer")
