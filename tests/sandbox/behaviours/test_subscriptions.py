@@ -146,7 +146,8 @@ REFUSALS = [
     # (what, status, param, message start)
     ("no customer", 400, "customer", "Missing required param: customer."),
     ("no items", 400, "items", "Missing required param: items."),
-    ("unknown customer", 404, "id", "No such customer: 'cus_missing'"),
+    ("unknown customer", 400, "customer", "No such customer: 'cus_missing'"),
+    ("unknown price", 400, "items[0][price]", "No such price: 'price_missing'"),
     ("one-time price", 400, "items[0][price]", "The price specified ("),
     ("trial in the past", 400, "trial_end", "Invalid timestamp: trial_end (1000000000)"),
 ]  # fmt: skip
@@ -164,6 +165,8 @@ def test_a_subscription_stripe_would_refuse(
         del data["items[0][price]"]
     elif what == "unknown customer":
         data["customer"] = "cus_missing"
+    elif what == "unknown price":
+        data["items[0][price]"] = "price_missing"
     elif what == "one-time price":
         data["items[0][price]"] = _one_time_price(billing)
     else:

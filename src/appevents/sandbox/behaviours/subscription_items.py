@@ -19,7 +19,15 @@ from ..stripe_errors import InvalidRequest
 
 _ITEM_FIELDS = ("price", "price_data", "quantity", "metadata")
 
-__all__ = ["BEHAVIOURS", "items_list", "make_item", "price_for", "price_of_item", "update_items"]
+__all__ = [
+    "BEHAVIOURS",
+    "items_list",
+    "make_item",
+    "named",
+    "price_for",
+    "price_of_item",
+    "update_items",
+]
 
 
 def price_for(engine: Engine, request: Request, price_id: Any, param: str) -> dict[str, Any]:
@@ -31,7 +39,7 @@ def price_for(engine: Engine, request: Request, price_id: Any, param: str) -> di
             param=param,
             code="parameter_missing",
         )
-    price = engine.load(request.caller, price_id, ("price",))
+    price = named(engine, request, price_id, "price", param)
     if price.get("type") == "one_time" or not price.get("recurring"):
         raise InvalidRequest(
             f"The price specified ({price_id}) is set to `type=one_time` but this field only "
@@ -39,6 +47,18 @@ def price_for(engine: Engine, request: Request, price_id: Any, param: str) -> di
             param=param,
         )
     return price
+
+
+def named(
+    engine: Engine, request: Request, object_id: str, kind: str, param: str
+) -> dict[str, Any]:
+    """The stored object a parameter names; Stripe's 400 naming that parameter when there
+    is none (a missing object named in a path is a 404; in a parameter, a bad request)."""
+    found = store.find(engine.sandbox.db, request.caller.account, object_id)
+    if found is None or found.get("object") != kind or found.get("deleted"):
+        raise InvalidRequest(f"No such {kind}: '{object_id}'", param=param,
+                             code="resource_missing")  # fmt: skip
+    return found
 
 
 def price_of_item(
@@ -145,7 +165,7 @@ def _subscription_of(engine: Engine, request: Request, subscription_id: Any) -> 
             param="subscription",
             code="parameter_missing",
         )
-    subscription = engine.load(request.caller, subscription_id, ("subscription",))
+    subscription = named(engine, request, subscription_id, "subscription", "subscription")
     if subscription.get("status") in ("canceled", "incomplete_expired"):
         raise InvalidRequest(
             f"The subscription {subscription_id} is {subscription['status']}: its items can no "

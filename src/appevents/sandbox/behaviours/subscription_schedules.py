@@ -51,7 +51,7 @@ def create(engine: Engine, request: Request) -> Any:
             param="customer",
             code="parameter_missing",
         )
-    customer = engine.load(caller, customer_id, ("customer",))
+    customer = subscription_items.named(engine, request, customer_id, "customer", "customer")
     now = billing_periods.now_for(engine, request, customer)
     start_date = params.get("start_date", "now")
     start_at = now if start_date == "now" else int(start_date)
@@ -157,7 +157,9 @@ def _start(engine: Engine, request: Request, schedule: dict[str, Any]) -> None:
 
 def _from_subscription(engine: Engine, request: Request, subscription_id: str) -> Any:
     caller = request.caller
-    subscription = engine.load(caller, subscription_id, ("subscription",))
+    subscription = subscription_items.named(
+        engine, request, subscription_id, "subscription", "from_subscription"
+    )
     if subscription.get("schedule"):
         raise InvalidRequest(
             f"The subscription {subscription_id} is already attached to the schedule "

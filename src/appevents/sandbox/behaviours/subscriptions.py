@@ -59,7 +59,7 @@ def start(
             param="customer",
             code="parameter_missing",
         )
-    customer = engine.load(caller, customer_id, ("customer",))
+    customer = subscription_items.named(engine, request, customer_id, "customer", "customer")
     given_items = params.get("items")
     if not isinstance(given_items, list) or not given_items:
         raise InvalidRequest(
