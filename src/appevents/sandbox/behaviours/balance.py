@@ -7,7 +7,7 @@ At Stripe, a card charge's funds are ``pending`` until its balance transaction's
 ``available``, and Stripe emits ``balance.available`` with the balance object when funds
 become available. Money going out (a payout, a transfer) is taken from the available
 balance and refused with ``balance_insufficient`` when it is short; a refund is taken from
-the available balance, then from the pending one.
+the available balance, then from the pending one, and may leave it negative.
 
 The API other behaviours use:
 
@@ -124,12 +124,13 @@ def debit(
     """Take ``amount`` from the available balance for ``source`` (a re_, po_, tr_ id), as
     a new balance transaction of ``type`` (``refund``, ``payout``, ``transfer``) with a
     negative amount, stored and returned. Short of available funds, Stripe's
-    ``balance_insufficient`` error is raised, unless ``from_pending`` (a refund): then
-    the rest is taken from the pending balance."""
+    ``balance_insufficient`` error is raised, unless ``from_pending`` (a refund, a
+    dispute): then the rest is taken from the pending balance, and what that does not
+    cover leaves the available balance negative."""
     balance = current(engine, request)
     have = _amount(balance, "available", currency)
     pending = _amount(balance, "pending", currency)
-    if amount > have and not (from_pending and amount <= have + pending):
+    if amount > have and not from_pending:
         raise InvalidRequest(
             f"You have insufficient funds in your Stripe account for this {type}: it needs "
             f"{amount} {currency} and your available {currency} balance is {have}. Add funds "
@@ -143,12 +144,15 @@ def debit(
         description=description, available_on=now,
     )  # fmt: skip
     transaction["status"] = "available"
-    from_available = min(amount, max(have, 0)) if from_pending else amount
+    # A refund or a dispute is never refused: what neither the available nor the pending
+    # balance covers leaves the available balance negative, as Stripe's does.
+    from_pending_part = min(amount - min(amount, max(have, 0)), max(pending, 0))
+    from_pending_part = from_pending_part if from_pending else 0
     with engine.sandbox.transaction():
         engine.record(request.caller, transaction, "created", request)
-        _add(balance, "available", currency, -from_available, source_type)
-        if amount > from_available:
-            _add(balance, "pending", currency, from_available - amount, source_type)
+        _add(balance, "available", currency, from_pending_part - amount, source_type)
+        if from_pending_part:
+            _add(balance, "pending", currency, -from_pending_part, source_type)
         _keep(engine, request, balance)
     return transaction
 
