@@ -55,10 +55,16 @@ def detach_payment_method(engine: Engine, request: Request) -> Any:
             "be detached. Attach it first, or leave it as it is.",
             code="payment_method_unexpected_state",
         )
-    method["customer"] = None
-    with engine.sandbox.transaction():
+    customer, method["customer"] = str(method["customer"]), None
+    with engine.sandbox.transaction() as db:
         engine.record(request.caller, method, "detached", request)
+        store.remove_child(db, request.caller.account, _listed_at(customer), str(method["id"]))
     return method
+
+
+def _listed_at(customer: str) -> str:
+    """Where a customer's payment methods are listed."""
+    return f"/v1/customers/{customer}/payment_methods"
 
 
 def attach(engine: Engine, request: Request, given: str, customer: str) -> str:
@@ -82,6 +88,7 @@ def attach(engine: Engine, request: Request, given: str, customer: str) -> str:
         )
     method["customer"] = customer
     engine.record(caller, method, "attached", request)
+    store.add_child(engine.sandbox.db, caller.account, _listed_at(customer), method_id)
     return method_id
 
 
