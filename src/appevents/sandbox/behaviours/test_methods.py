@@ -200,7 +200,9 @@ def card_of(body: dict[str, Any] | None) -> TestingCard:
     details = (body or {}).get("card") if (body or {}).get("object") != "card" else body
     if not isinstance(details, dict):
         return CARDS["visa"]
-    return _BY_CARD.get((str(details.get("brand")), str(details.get("last4"))), CARDS["visa"])
+    brand = str(details.get("brand"))
+    brand = next((k for k, v in _SOURCE_BRANDS.items() if v == brand), brand)  # a card's
+    return _BY_CARD.get((brand, str(details.get("last4"))), CARDS["visa"])
 
 
 def payment_method_for(
