@@ -63,3 +63,13 @@ def test_every_object_payments_events_name_is_served(sandbox, method):
     for object_id in sorted(named):
         prefix = object_id.split("_", 1)[0]
         sandbox.get(SERVED[prefix].format(object_id))  # 200, or the assertion says which
+
+
+def test_a_customers_card_pays_as_its_payment_method(sandbox):
+    client = sandbox.client()
+    customer = client.v1.customers.create()
+    card = client.v1.customers.payment_sources.create(customer.id, {"source": "tok_visa"})
+    paid = intent(client, card.id, customer=customer.id)
+    assert paid.status == "succeeded"
+    charge = client.v1.charges.retrieve(paid.latest_charge)
+    assert (charge.payment_method, charge.payment_method_details.card.brand) == (card.id, "visa")

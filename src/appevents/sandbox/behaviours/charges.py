@@ -19,7 +19,7 @@ from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import InvalidRequest
 from . import balance, test_methods
 
-__all__ = ["BEHAVIOURS", "capture", "new_charge", "release"]
+__all__ = ["BEHAVIOURS", "capture", "method_type", "new_charge", "release"]
 
 # Methods whose charges wait for the bank (docs.stripe.com/payments/payment-methods):
 # ``processing``, with a pending charge.
@@ -61,7 +61,7 @@ def new_charge(
     )
     charge["payment_method_details"] = _details(method)
     charge["billing_details"] = method.get("billing_details") or charge["billing_details"]
-    kind = str(method.get("type"))
+    kind = method_type(method)
     if kind in DELAYED_TYPES:
         charge.update(status="pending", paid=False, captured=True, amount_captured=amount,
                       outcome=_delayed_outcome())  # fmt: skip
@@ -127,19 +127,29 @@ def _capture_funds(
     charge.update(captured=True, amount_captured=amount, balance_transaction=transaction["id"])
 
 
+# A customer's card spells its brand as the older API did; a charge's details as today's.
+_CARD_BRANDS = {"American Express": "amex", "Diners Club": "diners", "MasterCard": "mastercard"}
+
+
 def _details(method: dict[str, Any]) -> dict[str, Any]:
     """A charge's ``payment_method_details``: the method's type and its details."""
-    kind = str(method.get("type"))
-    found = method.get(kind)
+    kind = method_type(method)
+    found = method if method.get("object") == "card" else method.get(kind)
     own: dict[str, Any] = found if isinstance(found, dict) else {}
     details: dict[str, Any] = dict(own)
     if kind == "card":
         details = {name: own.get(name) for name in
                    ("brand", "country", "exp_month", "exp_year", "fingerprint", "funding",
                     "last4", "network", "three_d_secure", "wallet")}  # fmt: skip
-        details["network"] = own.get("brand")
+        brand = str(own.get("brand") or "")
+        details["brand"] = details["network"] = _CARD_BRANDS.get(brand, brand.lower())
         details["checks"] = own.get("checks")
     return {"type": kind, kind: details}
+
+
+def method_type(method: dict[str, Any]) -> str:
+    """A payment method's type; a customer's card (a source) is a card."""
+    return "card" if method.get("object") == "card" else str(method.get("type"))
 
 
 def _delayed_outcome() -> dict[str, Any]:

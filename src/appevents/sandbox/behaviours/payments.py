@@ -144,7 +144,7 @@ def _confirm(
     wants_action = card.authentication == "always" or (
         card.authentication == "setup" and not off_session
     )
-    if method.get("type") == "card" and wants_action:
+    if charges.method_type(method) == "card" and wants_action:
         if params.get("off_session") and not invoiced:
             return _declined(engine, request, intent, method, "authentication_required")
         return _require_action(engine, request, intent), None
@@ -264,7 +264,8 @@ def _method_for(
     engine: Engine, request: Request, intent: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, Any]:
     """The payment method a confirmation uses: the one given (a stored one, or a new one
-    for Stripe's test names), ``payment_method_data``'s new one, or the intent's."""
+    for Stripe's test names), ``payment_method_data``'s new one, or the intent's. A
+    customer's card (``card_...``, a source) is one too, as Stripe takes it."""
     caller = request.caller
     data = params.get("payment_method_data")
     given = params.get("payment_method") or intent.get("payment_method")
@@ -284,7 +285,7 @@ def _method_for(
             code="payment_intent_unexpected_state",
         )
     method_id = test_methods.payment_method_for(engine, request, str(given))
-    return engine.load(caller, method_id, ("payment_method",))
+    return engine.load(caller, method_id, ("payment_method", "card"))
 
 
 def capture_intent(engine: Engine, request: Request) -> Any:
@@ -330,7 +331,7 @@ def cancel_intent(engine: Engine, request: Request) -> Any:
 
 
 def _stored_method(engine: Engine, request: Request, charge: dict[str, Any]) -> dict[str, Any]:
-    return engine.load(request.caller, str(charge["payment_method"]), ("payment_method",))
+    return engine.load(request.caller, str(charge["payment_method"]), ("payment_method", "card"))
 
 
 BEHAVIOURS: dict[str, Behaviour] = {
