@@ -30,7 +30,7 @@ from typing import Any
 from ..rest import spec
 from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import CardError, InvalidRequest
-from . import balance, charges, disputes, mandates, payment_methods, test_methods
+from . import balance, charges, currencies, disputes, mandates, payment_methods, test_methods
 
 __all__ = ["BEHAVIOURS", "pay"]
 
@@ -42,6 +42,7 @@ def create_intent(engine: Engine, request: Request) -> Any:
     params = request.params
     waiting = "requires_confirmation" if params.get("payment_method") else "requires_payment_method"
     engine.require(request.caller, "payment_intent", write=True)
+    currencies.check_amount(params.get("amount"), params.get("currency"))
     resource = spec.resource("payment_intent")
     assert resource is not None  # the spec has payment intents
     intent = engine.new(resource, {**params, "status": waiting}, request.caller)
