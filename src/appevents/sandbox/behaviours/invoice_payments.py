@@ -3,8 +3,8 @@
 A draft is finalized first (invoices.py). Paying confirms the invoice's payment intent
 with the payment method the call names (``payment_method`` or ``source``), else the
 invoice's default, else its customer's (``invoice_settings.default_payment_method``, then
-``default_source``, a card charged as a payment method of the same testing card): that
-confirmation emits what payments.py emits for it. Then:
+``default_source``, a card the intent takes as its payment method): that confirmation
+emits what payments.py emits for it. Then:
 
 - succeeded: ``invoice.updated``, ``invoice.paid``, ``invoice.payment_succeeded``, the
   invoice naming the charge, ``amount_paid`` its amount due;
@@ -23,7 +23,6 @@ from typing import Any
 from ..rest import store
 from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import CardError, InvalidRequest
-from . import test_methods
 from .invoices import finalize_draft, load_invoice, mark_paid, transition
 
 __all__ = ["BEHAVIOURS"]
@@ -119,25 +118,12 @@ def _method_for(engine: Engine, request: Request, invoice: dict[str, Any]) -> st
         customer.get("default_source"),
     ):
         if candidate:
-            return _chargeable(engine, request, _id(candidate), customer_id)
+            return _id(candidate)
     raise InvalidRequest(
         f"This customer ({customer_id}) has no attached payment source or default payment "
         "method. Please consider adding a default payment method, or pass payment_method.",
         param="payment_method",
     )
-
-
-def _chargeable(engine: Engine, request: Request, method: str, customer: str) -> str:
-    """A card source (``card_...``, the customer's ``default_source``) is charged as a
-    payment method of the same testing card, which the intent's confirmation takes (it
-    confirms payment methods only)."""
-    found = store.find(engine.sandbox.db, request.caller.account, method)
-    if found is None or found.get("object") != "card":
-        return method
-    made = test_methods.new_card_method(
-        engine, request, test_methods.card_of(found), customer=customer or None
-    )
-    return str(made["id"])
 
 
 def _id(value: Any) -> str:
