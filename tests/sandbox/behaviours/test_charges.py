@@ -73,3 +73,37 @@ def test_a_customers_card_pays_as_its_payment_method(sandbox):
     assert paid.status == "succeeded"
     charge = client.v1.charges.retrieve(paid.latest_charge)
     assert (charge.payment_method, charge.payment_method_details.card.brand) == (card.id, "visa")
+
+
+CHARGES_API = [
+    # (source, capture, status, captured, events)
+    ("tok_visa", True, "succeeded", True, ["charge.succeeded"]),
+    ("tok_visa", False, "succeeded", False, ["charge.succeeded"]),
+    ("tok_bypassPending", True, "succeeded", True, ["charge.succeeded", "balance.available"]),
+    ("tok_createDispute", True, "succeeded", True,
+     ["charge.succeeded", "charge.dispute.created", "charge.dispute.funds_withdrawn"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("source", "capture", "status", "captured", "types"), CHARGES_API)
+def test_the_charges_api_charges_a_token_card(sandbox, source, capture, status, captured, types):
+    client = sandbox.client()
+    charge = client.v1.charges.create(
+        {"amount": 1000, "currency": "usd", "source": source, "capture": capture}
+    )
+    assert (charge.status, charge.captured, charge.payment_intent) == (status, captured, None)
+    assert (charge.source.object, charge.payment_method) == ("card", charge.source.id)
+    assert [event.type for event in events(client)] == types
+
+
+def test_the_charges_api_declines_with_a_card_error(sandbox):
+    client = sandbox.client()
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.charges.create(
+            {"amount": 1000, "currency": "usd", "source": "tok_chargeDeclined"}
+        )
+    assert declined.value.error.decline_code == "generic_decline"
+    assert client.v1.charges.retrieve(declined.value.error.charge).status == "failed"
+    with pytest.raises(stripe.InvalidRequestError) as nothing:
+        client.v1.charges.create({"amount": 1000, "currency": "usd"})
+    assert "Must provide source or customer" in str(nothing.value.user_message)

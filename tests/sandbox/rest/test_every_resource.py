@@ -67,7 +67,7 @@ FUNDED = {"/v1/payouts", "/v1/transfers", "/v1/transfers/{id}/reversals"}
 
 # Parameters the spec does not require but Stripe does (one of several, or by value).
 NEEDED: dict[str, dict[str, Any]] = {
-    "/v1/charges": {"amount": 100, "currency": "usd"},
+    "/v1/charges": {"amount": 100, "currency": "usd", "source": "tok_visa"},
     "/v1/checkout/sessions": {"mode": "setup", "currency": "usd"},
     "/v1/transfers": {"amount": 100, "currency": "usd"},
     "/v1/refunds": {"charge": "charge"},

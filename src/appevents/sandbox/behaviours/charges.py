@@ -7,7 +7,8 @@ only authorized for a manual capture (``captured`` false, no balance transaction
 ``charge.captured``). A declining card makes a ``failed`` charge (``charge.failed``) with
 its ``failure_code``, ``failure_message`` and ``outcome``. A delayed method (SEPA Debit,
 ACH) makes a ``pending`` charge (``charge.pending``). A card that opens disputes opens one
-once its charge succeeds (disputes.py).
+once its charge succeeds (disputes.py). ``POST /v1/charges`` (the older Charges API)
+charges a card source the same way, without a payment intent.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 
 from ..rest import spec, store
 from ..rest.engine import Behaviour, Engine, Request
-from ..stripe_errors import InvalidRequest
-from . import balance, test_methods
+from ..stripe_errors import CardError, InvalidRequest
+from . import balance, currencies, disputes, test_methods
 
 __all__ = ["BEHAVIOURS", "capture", "method_type", "new_charge", "release"]
 
@@ -36,6 +37,7 @@ def new_charge(
     method: dict[str, Any],
     *,
     capture_now: bool,
+    source: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A new charge of ``intent`` with ``method`` as its card (or delayed method) makes it:
     failed, pending, authorized or captured; stored with its event (``charge.failed``,
@@ -60,6 +62,8 @@ def new_charge(
         request.caller,
     )
     charge["payment_method_details"] = _details(method)
+    if source is not None:  # a charge made with the Charges API names its card whole
+        charge["source"] = source
     charge["billing_details"] = method.get("billing_details") or charge["billing_details"]
     kind = method_type(method)
     if kind in DELAYED_TYPES:
@@ -171,4 +175,53 @@ def capture_charge(engine: Engine, request: Request) -> Any:
         return capture(engine, request, charge, amount)
 
 
-BEHAVIOURS: dict[str, Behaviour] = {"PostChargesChargeCapture": capture_charge}
+def create_charge(engine: Engine, request: Request) -> Any:
+    """``POST /v1/charges`` (the Charges API): the card ``source`` names (a test token, a
+    customer's card) or the ``customer``'s default source is charged at once, captured
+    unless ``capture=false``; a decline is Stripe's 402 once ``charge.failed`` is out."""
+    params = request.params
+    engine.require(request.caller, "charge", write=True)
+    for name in ("amount", "currency"):
+        if name not in params:
+            raise InvalidRequest(f"Missing required param: {name}.", param=name,
+                                 code="parameter_missing")  # fmt: skip
+    currencies.check_amount(params["amount"], params["currency"])
+    with engine.sandbox.transaction():
+        card = _card_charged(engine, request, params)
+        paying = {"id": None, "amount": params["amount"], "currency": params["currency"],
+                  "customer": params.get("customer"), "description": params.get("description"),
+                  "metadata": params.get("metadata") or {}}  # fmt: skip
+        capture_now = params.get("capture") is not False
+        charge = new_charge(engine, request, paying, card, capture_now=capture_now, source=card)
+        testing = test_methods.card_of(card)
+        if charge["status"] == "succeeded" and testing.available_at_once and charge["captured"]:
+            balance.announce(engine, request)
+        if charge["status"] == "succeeded" and testing.dispute:
+            disputes.open_dispute(engine, request, charge, testing.dispute)
+    if charge["status"] == "failed":
+        raise CardError(testing.decline_message(), code=testing.error_code,
+                        decline_code=testing.decline_code, charge=str(charge["id"]))  # fmt: skip
+    return charge
+
+
+def _card_charged(engine: Engine, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    given = params.get("source")
+    if isinstance(given, str) and test_methods.is_test_name(given):
+        card = test_methods.card_for_source(engine, request, given)
+        engine.record(request.caller, card, "created", request)  # a token's card: no event
+        return card
+    customer = params.get("customer")
+    if not given and isinstance(customer, str):
+        given = engine.load(request.caller, customer, ("customer",)).get("default_source")
+    if not isinstance(given, str) or not given:
+        raise InvalidRequest(
+            "Must provide source or customer: a test token (such as tok_visa), a card of the "
+            "customer's, or a customer that has a default source."
+        )
+    return engine.load(request.caller, given, ("card", "source"))
+
+
+BEHAVIOURS: dict[str, Behaviour] = {
+    "PostCharges": create_charge,
+    "PostChargesChargeCapture": capture_charge,
+}
