@@ -98,7 +98,8 @@ def _lines(
             line.update(invoice_line_item=source["id"], description=source.get("description"))
         else:
             amount = int(each.get("unit_amount") or 0) * quantity
-            line.update(description=each.get("description"), invoice_line_item=None)
+            line["description"] = each.get("description")
+            line.pop("invoice_line_item", None)  # Stripe sends it for invoice lines only
         unit = amount // quantity
         line.update(
             type=each.get("type", "custom_line_item"), amount=amount,

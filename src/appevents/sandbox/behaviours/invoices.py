@@ -355,7 +355,12 @@ def mark_paid(
             charge=intent.get("latest_charge"),
             next_payment_attempt=None,
         )
-    transition(engine, request, invoice, ("updated", "paid", "payment_succeeded"), **changes)
+    # Nothing due: paid as it is finalized, with no attempt to report (no invoice.updated).
+    nothing_due = intent is None and not out_of_band
+    verbs = (
+        ("paid", "payment_succeeded") if nothing_due else ("updated", "paid", "payment_succeeded")
+    )
+    transition(engine, request, invoice, verbs, **changes)
 
 
 def finalize_invoice(engine: Engine, request: Request) -> Any:

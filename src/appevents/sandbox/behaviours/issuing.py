@@ -266,7 +266,27 @@ def _transaction(
 def _purchase_details(given: dict[str, Any]) -> dict[str, Any]:
     """The spec's shape, with what the request gave."""
     fields = ("flight", "fleet", "fuel", "lodging", "receipt", "reference")
-    return {name: given.get(name) for name in fields}
+    details = {name: given.get(name) for name in fields}
+    if isinstance(details["receipt"], list):
+        details["receipt"] = [_receipt_line(each) for each in details["receipt"]]
+    return details
+
+
+def _receipt_line(given: Any) -> dict[str, Any]:
+    """A receipt's line as the spec types it: a number of items at a unit cost, totalled
+    (the request's ``quantity`` is a decimal string)."""
+    line = given if isinstance(given, dict) else {}
+    quantity = float(line["quantity"]) if line.get("quantity") not in (None, "") else None
+    unit_cost = int(line["unit_cost"]) if line.get("unit_cost") not in (None, "") else None
+    total = line.get("total")
+    if total in (None, "") and quantity is not None and unit_cost is not None:
+        total = round(quantity * unit_cost)
+    return {
+        "description": line.get("description"),
+        "quantity": quantity,
+        "total": None if total in (None, "") else int(total),
+        "unit_cost": unit_cost,
+    }
 
 
 def _id_of(value: Any) -> str | None:
