@@ -74,8 +74,12 @@ def test_payment_intent_confirm_emits_the_linked_cascade(sandbox):
     with pytest.raises(stripe.InvalidRequestError) as again:
         client.v1.payment_intents.confirm(intent.id)
     assert again.value.code == "payment_intent_unexpected_state"
-    one_step = client.v1.payment_intents.create({"amount": 500, "currency": "usd", "confirm": True})
+    one_step = client.v1.payment_intents.create(
+        {"amount": 500, "currency": "usd", "confirm": True, "payment_method": "pm_card_visa"}
+    )
     assert one_step.status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError, match="missing a payment method"):
+        client.v1.payment_intents.create({"amount": 500, "currency": "usd", "confirm": True})
 
 
 def test_setup_intent_confirm(sandbox):

@@ -32,7 +32,7 @@ from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import CardError, InvalidRequest
 from . import balance, charges, currencies, disputes, mandates, payment_methods, test_methods
 
-__all__ = ["BEHAVIOURS", "pay"]
+__all__ = ["BEHAVIOURS", "new_intent", "pay"]
 
 _CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
                "requires_action", "processing")  # fmt: skip
@@ -40,11 +40,22 @@ _CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirma
 
 def create_intent(engine: Engine, request: Request) -> Any:
     params = request.params
-    waiting = "requires_confirmation" if params.get("payment_method") else "requires_payment_method"
     engine.require(request.caller, "payment_intent", write=True)
     currencies.check_amount(params.get("amount"), params.get("currency"))
-    resource = spec.resource("payment_intent")
-    assert resource is not None  # the spec has payment intents
+    intent = new_intent(engine, request, "payment_intent")
+    if params.get("confirm") is True:
+        return _confirm_answering(engine, request, intent, params)
+    return intent
+
+
+def new_intent(engine: Engine, request: Request, name: str) -> dict[str, Any]:
+    """A payment or setup intent (``name``) made from the request's parameters and emitted:
+    waiting for its payment method, or for its confirmation once it names one (a test name
+    such as ``pm_card_visa`` becomes a new method)."""
+    params = request.params
+    waiting = "requires_confirmation" if params.get("payment_method") else "requires_payment_method"
+    resource = spec.resource(name)
+    assert resource is not None  # the spec has both intents
     intent = engine.new(resource, {**params, "status": waiting}, request.caller)
     with engine.sandbox.transaction():
         if isinstance(params.get("payment_method"), str):
@@ -52,8 +63,6 @@ def create_intent(engine: Engine, request: Request) -> Any:
                 engine, request, params["payment_method"]
             )
         engine.record(request.caller, intent, "created", request)
-    if params.get("confirm") is True:
-        return _confirm_answering(engine, request, intent, params)
     return intent
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..rest import spec
 from ..rest.engine import Behaviour, Engine, Request
 from ..stripe_errors import CardError, InvalidRequest
 from . import payment_methods, payments, test_methods
@@ -31,16 +30,7 @@ _CANCELABLE = _CONFIRMABLE
 def create_setup_intent(engine: Engine, request: Request) -> Any:
     params = request.params
     engine.require(request.caller, "setup_intent", write=True)
-    resource = spec.resource("setup_intent")
-    assert resource is not None  # the spec has setup intents
-    waiting = "requires_confirmation" if params.get("payment_method") else "requires_payment_method"
-    intent = engine.new(resource, {**params, "status": waiting}, request.caller)
-    with engine.sandbox.transaction():
-        if isinstance(params.get("payment_method"), str):
-            intent["payment_method"] = test_methods.payment_method_for(
-                engine, request, params["payment_method"]
-            )
-        engine.record(request.caller, intent, "created", request)
+    intent = payments.new_intent(engine, request, "setup_intent")
     if params.get("confirm") is True:
         return _confirm_answering(engine, request, intent, params)
     return intent
