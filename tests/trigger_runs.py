@@ -10,6 +10,7 @@ xfails, so one that starts passing must leave the table.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -134,9 +135,13 @@ def every_permission() -> list[dict[str, str]]:
     ]
 
 
-@pytest.fixture(scope="module", name="world")
-def trigger_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    server, running = start(str(tmp_path_factory.mktemp("sandbox") / "sandbox.db"))
+@contextlib.contextmanager
+def running_world(directory: Path) -> Iterator[World]:
+    """A sandbox on 127.0.0.1 with its data in ``directory``, its platform, and a merchant
+    that installed the platform's app granted every permission; both have available funds
+    (a transfer's or a payout's fixture draws more than its own charge brings in, net of
+    fees), so that no run depends on what the runs before it left."""
+    server, running = start(str(directory / "sandbox.db"))
     platform = server.platform()
     key = platform["keys"]["test"]  # type: ignore[index]
     with running as base:
@@ -153,6 +158,11 @@ def trigger_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         merchant = post("/_sandbox/accounts", {})
         merchant_key = {"Authorization": f"Bearer {merchant['keys']['test']}"}
         post(f"/_sandbox/apps/{app['id']}/installs", {"account": merchant["id"]}, merchant_key)
+        for auth in (headers, merchant_key):  # funds, as a test account that has been used has
+            funded = httpx.post(base + "/v1/payment_intents", headers=auth, timeout=30, data={
+                "amount": 1_000_000, "currency": "usd", "confirm": "true",
+                "payment_method": "pm_card_bypassPending"})  # fmt: skip
+            assert funded.status_code == 200, funded.text
         yield World(base, key, str(platform["id"]), merchant["id"], merchant["keys"]["test"],
                     app["id"])  # fmt: skip
     server.close()
