@@ -109,9 +109,7 @@ def create_payout(engine: Engine, request: Request) -> Any:
                 arrival_date=engine.sandbox.now() + _PAYOUT_DAYS * _DAY,
                 method=params.get("method", "standard"), type="bank_account",
                 source_type=params.get("source_type", "card"),
-                reconciliation_status="not_applicable", failure_code=None,
-                failure_message=None, failure_balance_transaction=None,
-                original_payout=None, reversed_by=None,
+                reconciliation_status="not_applicable",
             )
         )  # fmt: skip
         _name_source(engine, request, moved, str(payout["id"]))
@@ -147,8 +145,7 @@ def create_topup(engine: Engine, request: Request) -> Any:
                                type="topup", source_type="bank_account")  # fmt: skip
         topup = engine.generic(
             request.with_params(
-                balance_transaction=added["id"], status="pending", failure_code=None,
-                failure_message=None,
+                balance_transaction=added["id"], status="pending",
                 expected_availability_date=engine.sandbox.now() + balance.PENDING_DAYS * _DAY,
             )
         )  # fmt: skip
