@@ -14,7 +14,7 @@ from .errors import (
     StoreUnavailable,
     UnknownName,
 )
-from .event import Event, EventRequest
+from .event import Event, EventRequest, RelatedObject
 from .manifest import Manifest, check_app_permissions, missing_permissions, required_permissions
 from .receiver import App, Context, Installation, RetryPolicy, Status
 from .receiver.handlers import UnknownEventTypeWarning
@@ -35,6 +35,7 @@ __all__ = [
     "Manifest",
     "ManifestError",
     "NotFound",
+    "RelatedObject",
     "RetryPolicy",
     "SignatureError",
     "Status",

@@ -9,6 +9,12 @@ The object has every field of Stripe's sample for the event's resource, with fre
 in the state the event's name says (``payment_intent.succeeded``: status ``succeeded``, the
 whole amount received, nothing canceled or failed; see ``appevents.catalog.fresh``), then
 what you pass; handlers see every field they would in production, and no placeholder.
+
+``make_thin_event`` builds a v2 thin event notification the same way:
+
+    body = make_thin_event("v1.billing.meter.no_meter_found", context="acct_1",
+                           related_object={"id": "mtr_1", "type": "billing.meter",
+                                           "url": "/v1/billing/meters/mtr_1"})
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import UnknownName
 from .signature import sign
 
-__all__ = ["make_event", "new_id", "signed_headers"]
+__all__ = ["make_event", "make_thin_event", "new_id", "signed_headers"]
 
 _counter = itertools.count(1)
 
@@ -68,6 +75,43 @@ def make_event(
     }
     if account is None:
         del document["account"]
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def make_thin_event(
+    event_type: str,
+    *,
+    context: str | None = None,
+    related_object: Mapping[str, str] | None = None,
+    livemode: bool = False,
+    created: float | None = None,
+    event_id: str | None = None,
+    request_id: str | None = None,
+) -> bytes:
+    """The JSON body of a v2 thin event notification, as an event destination delivers it.
+
+    ``created`` is Unix seconds (now by default), written as Stripe writes it: RFC 3339
+    in UTC with milliseconds. ``request_id`` makes the reason a request (with an
+    idempotency key); without it the notification has no reason.
+    """
+    when = time.time() if created is None else created
+    stamp = datetime.fromtimestamp(when, UTC)
+    document: dict[str, Any] = {
+        "id": event_id or new_id("evt_test"),
+        "object": "v2.core.event",
+        "type": event_type,
+        "livemode": livemode,
+        "created": f"{stamp:%Y-%m-%dT%H:%M:%S}.{stamp.microsecond // 1000:03d}Z",
+    }
+    if context is not None:
+        document["context"] = context
+    if related_object is not None:
+        document["related_object"] = dict(related_object)
+    if request_id is not None:
+        document["reason"] = {
+            "type": "request",
+            "request": {"id": request_id, "idempotency_key": new_id("key")},
+        }
     return json.dumps(document, separators=(",", ":")).encode()
 
 

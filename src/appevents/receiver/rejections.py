@@ -40,7 +40,6 @@ HINTS = {
     "no_v1_signature": "not a delivery from Stripe?",
     "body_not_json": "signed, but not an event: does something else share the secret?",
     "body_not_an_event": "signed, but not an event: does something else share the secret?",
-    "thin_event_not_supported": "create the event destination with snapshot payloads",
     "body_too_large": "raise max_body_bytes if your events are this large",
     "not_found": "is the endpoint's URL in Stripe the receiver's path?",
     "method_not_allowed": "Stripe delivers events with POST",
