@@ -13,8 +13,9 @@ Inputs (read here only; the package never reads them at run time):
   from its source, not imported), and the field names of the few resources fixtures3 lacks.
 
 Outputs, in ``src/appevents/catalog/data/`` (or ``--out DIR``): ``events.json``,
-``permissions.json``, ``samples.json``, ``objects.json``, the two schemas copied verbatim,
-and both licences.
+``permissions.json``, ``samples.json``, ``objects.json``, ``thin_events.json`` (the v2 thin
+event types and objects: scripts/thin_catalog.py), the two schemas copied verbatim, and both
+licences.
 
     .venv/bin/python scripts/generate_catalog.py [--reference DIR] [--out DIR]
 
@@ -414,6 +415,16 @@ def build_objects(reference: Path, resources: list[str]) -> dict[str, Any]:
     }
 
 
+def _thin_catalog() -> Any:
+    """scripts/thin_catalog.py, beside this script (run as a file, not from a package)."""
+    path = Path(__file__).with_name("thin_catalog.py")
+    spec = importlib.util.spec_from_file_location("thin_catalog", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def generate(reference: Path, out: Path) -> list[Path]:
     stripe_dir = stripe_package_dir()
     version = stripe_version(stripe_dir)
@@ -424,6 +435,7 @@ def generate(reference: Path, out: Path) -> list[Path]:
     objects = {info["object"] for info in events["events"].values()}
     samples = build_samples(reference, objects, stripe_dir)
     facts = build_objects(reference, list(samples["samples"]))
+    thin = _thin_catalog().build_thin_events(stripe_dir, events["events"], about)
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -432,6 +444,7 @@ def generate(reference: Path, out: Path) -> list[Path]:
         ("permissions.json", permissions),
         ("samples.json", samples),
         ("objects.json", facts),
+        ("thin_events.json", thin),
     ):
         (out / name).write_bytes(dump(data))
         written.append(out / name)

@@ -29,11 +29,19 @@ from .schemas import (
     local_manifest_schema,
     manifest_schema,
 )
+from .thin import (
+    ThinEventInfo,
+    is_thin_event_type,
+    thin_event_info,
+    thin_event_types,
+    v2_fields,
+)
 
 __all__ = [
     "LOCAL_MANIFEST_SCHEMA_ID",
     "MANIFEST_SCHEMA_ID",
     "EventInfo",
+    "ThinEventInfo",
     "canonical_permission",
     "closest_names",
     "event_info",
@@ -41,6 +49,7 @@ __all__ = [
     "is_known_event_type",
     "is_known_permission",
     "is_pattern",
+    "is_thin_event_type",
     "local_manifest_schema",
     "manifest_schema",
     "object_type_for",
@@ -50,4 +59,7 @@ __all__ = [
     "permissions_for",
     "sample_object",
     "sample_resources",
+    "thin_event_info",
+    "thin_event_types",
+    "v2_fields",
 ]
