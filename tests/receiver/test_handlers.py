@@ -101,6 +101,19 @@ def test_a_prefix_that_matches_no_type_warns_with_the_closest_prefixes():
     ]
 
 
+def test_a_misspelt_thin_type_warns_with_the_closest_thin_names():
+    caught, _ = registration_warnings("v1.billing.meter.no_meter_fond", "v1.bling.*")
+    assert [str(w.message) for w in caught] == [
+        "app.on('v1.billing.meter.no_meter_fond'): Stripe sends no event of that type (did "
+        "you mean 'v1.billing.meter.no_meter_found', 'v1.billing.meter.created', "
+        "'v1.billing.meter.updated'?), so this handler will never run; fix the name, or pass "
+        "allow_unknown=True for an event type of your own",
+        "app.on('v1.bling.*'): no Stripe event type starts with 'v1.bling.' (did you mean "
+        "'v1.billing.*', 'v1.plan.*', 'v1.balance.*'?), so this handler will never run; fix "
+        "the name, or pass allow_unknown=True for an event type of your own",
+    ]
+
+
 def test_a_name_with_nothing_close_still_warns():
     caught, _ = registration_warnings("zzz.qqq")
     assert [str(w.message) for w in caught] == [
@@ -115,6 +128,8 @@ def test_a_name_with_nothing_close_still_warns():
         ("payment_intent.succeeded",),
         ("payment_intent.*", "charge.dispute.*", "*"),
         ("account.application.authorized", "account.application.deauthorized"),
+        ("v1.billing.meter.no_meter_found", "v1.billing.*", "v2.core.event_destination.ping"),
+        ("v2.*", "v1.account.application.deauthorized"),
     ],
 )
 def test_known_types_and_prefixes_register_quietly(patterns):

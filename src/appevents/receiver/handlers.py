@@ -12,6 +12,7 @@ warning, not an error: Stripe adds event types before the catalog knows them.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from ..event import Event
 
 if TYPE_CHECKING:
     from .installations import Installation
+    from .stripe_api import StripeAPI
 
 __all__ = [
     "Context",
@@ -62,6 +64,42 @@ class Context:
     """
     attempt: int
     """1 for the first attempt at this event."""
+    api: StripeAPI | None = None
+    """Stripe's API as the app's key and base URL reach it (``App(api_key=, api_base=)``)."""
+
+    def fetch_event(self) -> dict[str, Any]:
+        """The full event from the API, as the event's account: a thin event's
+        ``GET /v2/core/events/{id}`` (with its ``data`` and ``changes``), or a snapshot
+        event's ``GET /v1/events/{id}``. Raises :class:`~appevents.errors.StripeAPIError`."""
+        api = self._api("fetch_event")
+        return api.get(api.event_request(self.event))
+
+    async def fetch_event_async(self) -> dict[str, Any]:
+        """:meth:`fetch_event` for ``async def`` handlers."""
+        api = self._api("fetch_event_async")
+        return await api.get_async(api.event_request(self.event))
+
+    def fetch_related_object(self) -> dict[str, Any] | None:
+        """A thin event's related object (``GET related_object.url``) as it is now, as the
+        event's account; None when the event names none (a snapshot event carries its
+        object in ``event.object``). Raises :class:`~appevents.errors.StripeAPIError`."""
+        api = self._api("fetch_related_object")
+        request = api.related_object_request(self.event)
+        return None if request is None else api.get(request)
+
+    async def fetch_related_object_async(self) -> dict[str, Any] | None:
+        """:meth:`fetch_related_object` for ``async def`` handlers."""
+        api = self._api("fetch_related_object_async")
+        request = api.related_object_request(self.event)
+        return None if request is None else await api.get_async(request)
+
+    def _api(self, method: str) -> StripeAPI:
+        if self.api is None:
+            raise ConfigurationError(
+                f"ctx.{method}() has no API to ask: this Context was built without one; the "
+                "worker of an App gives every handler one (App(api_key=..., api_base=...))"
+            )
+        return self.api
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +160,20 @@ def unknown_pattern_warning(pattern: str) -> str | None:
     try:
         catalog.event_types(pattern)
     except UnknownName as unknown:
-        hint = (
-            f" (did you mean {', '.join(repr(s) for s in unknown.suggestions)}?)"
-            if unknown.suggestions
-            else ""
+        if pattern.endswith(".*"):
+            prefix = pattern[:-1]
+            if any(t.startswith(prefix) for t in catalog.thin_event_types()):
+                return None
+        elif catalog.is_thin_event_type(pattern):
+            return None
+        # A thin-looking name (v1.…, v2.…) is closest to a thin type, anything else to a v1 one.
+        thin_like = pattern.startswith(("v1.", "v2."))
+        suggestions = (
+            catalog.closest_names(pattern, _thin_names(), limit=3)
+            if thin_like
+            else unknown.suggestions
         )
+        hint = f" (did you mean {', '.join(repr(s) for s in suggestions)}?)" if suggestions else ""
         what = (
             f"no Stripe event type starts with {pattern[:-1]!r}"
             if pattern.endswith(".*")
@@ -137,6 +184,16 @@ def unknown_pattern_warning(pattern: str) -> str | None:
             "name, or pass allow_unknown=True for an event type of your own"
         )
     return None
+
+
+@functools.cache
+def _thin_names() -> tuple[str, ...]:
+    """Every thin type and each of its ``prefix.*`` patterns, for suggestions."""
+    names = set(catalog.thin_event_types())
+    for name in catalog.thin_event_types():
+        parts = name.split(".")
+        names.update(".".join(parts[:n]) + ".*" for n in range(1, len(parts)))
+    return tuple(sorted(names))
 
 
 def matches(pattern: str, event_type: str) -> bool:
