@@ -7,7 +7,7 @@ EXPECTED = {
     "App", "AppEventsError", "ConfigurationError", "Context", "DEFAULT_TOLERANCE", "Event",
     "EventRequest", "Installation", "InvalidEvent", "Manifest", "ManifestError", "NotFound",
     "RelatedObject", "RetryPolicy", "SignatureError", "Status", "StoreError", "StoreUnavailable", "UnknownName",
-    "UnknownEventTypeWarning",
+    "UnknownEventTypeWarning", "StripeAPIError",
     "Verifier", "__version__", "check_app_permissions", "missing_permissions",
     "required_permissions", "sign", "verify",
 }  # fmt: skip
@@ -26,7 +26,8 @@ def test_receiver_api_names_exist():
 
 def test_every_error_is_an_appevents_error():
     for name in ("ConfigurationError", "SignatureError", "InvalidEvent", "UnknownName",
-                 "ManifestError", "StoreError", "StoreUnavailable", "NotFound"):  # fmt: skip
+                 "ManifestError", "StoreError", "StoreUnavailable", "NotFound",
+                 "StripeAPIError"):  # fmt: skip
         assert issubclass(getattr(appevents, name), appevents.AppEventsError)
     assert issubclass(appevents.StoreUnavailable, appevents.StoreError)
     assert issubclass(appevents.NotFound, appevents.StoreError)
@@ -35,5 +36,6 @@ def test_every_error_is_an_appevents_error():
 def test_the_error_tree_docstring_names_every_error():
     doc = appevents.errors.__doc__ or ""
     for name in ("ConfigurationError", "SignatureError", "InvalidEvent", "UnknownName",
-                 "ManifestError", "StoreError", "StoreUnavailable", "NotFound"):  # fmt: skip
+                 "ManifestError", "StoreError", "StoreUnavailable", "NotFound",
+                 "StripeAPIError"):  # fmt: skip
         assert name in doc

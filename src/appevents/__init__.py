@@ -12,6 +12,7 @@ from .errors import (
     SignatureError,
     StoreError,
     StoreUnavailable,
+    StripeAPIError,
     UnknownName,
 )
 from .event import Event, EventRequest, RelatedObject
@@ -41,6 +42,7 @@ __all__ = [
     "Status",
     "StoreError",
     "StoreUnavailable",
+    "StripeAPIError",
     "UnknownEventTypeWarning",
     "UnknownName",
     "Verifier",

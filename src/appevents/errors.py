@@ -9,6 +9,7 @@ psycopg, httpx) are translated into these at the boundary where they occur.
      ├── InvalidEvent              verified bytes that are not a Stripe event            -> HTTP 400
      ├── UnknownName               an event type, resource or permission nobody knows
      ├── ManifestError             stripe-app.json unreadable or invalid
+     ├── StripeAPIError            a fetch through Stripe's API (ctx.fetch_event()) failed
      └── StoreError                the store failed
           ├── StoreUnavailable     it cannot commit now (the receiver answers 503)
           └── NotFound             no stored row with that id
@@ -64,6 +65,30 @@ class UnknownName(AppEventsError, LookupError):
 
 class ManifestError(AppEventsError):
     """stripe-app.json cannot be read, parsed or written."""
+
+
+class StripeAPIError(AppEventsError):
+    """A request to Stripe's API (``ctx.fetch_event()``, ``ctx.fetch_related_object()``)
+    failed: refused with an HTTP status (``status``; Stripe's ``error.code`` and
+    ``error.message`` in ``code`` and ``stripe_message``), or unanswered (``status`` None).
+
+    Raised in a handler it fails the attempt, so the worker retries it with backoff.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        code: str | None = None,
+        stripe_message: str | None = None,
+        url: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.stripe_message = stripe_message
+        self.url = url
 
 
 class StoreError(AppEventsError):

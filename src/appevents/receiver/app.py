@@ -11,6 +11,10 @@ def create_user(event, ctx): ...
 @app.on_uninstall
 def delete_user(event, ctx): ...
 
+@app.on("v1.billing.meter.no_meter_found")      # a thin event: fetch what it names
+def on_meter_error(event, ctx):
+    meter = ctx.fetch_related_object()   # with App(api_key="sk_...", api_base=...)
+
 asgi_app = app.asgi()      # uvicorn module:asgi_app, or `appevents serve module:app`
 wsgi_app = app.wsgi()      # Flask, Django, gunicorn
 """
@@ -32,6 +36,7 @@ from .inbox import Store
 from .retry import RetryPolicy
 from .runtime import Runtime
 from .stores import open_store_url
+from .stripe_api import DEFAULT_API_BASE, StripeAPI
 from .worker import Handlers, Worker
 
 __all__ = ["App"]
@@ -59,6 +64,9 @@ class App:
         poll_interval: float = 1.0,
         clock: Callable[[], float] = time.time,
         random_fraction: Callable[[], float] = random.random,
+        api_key: str | None = None,
+        api_base: str = DEFAULT_API_BASE,
+        api_version: str | None = None,
     ) -> None:
         self.secrets: tuple[str, ...] = (
             () if secrets in ((), [], "") else _normalise_secrets(secrets)
@@ -79,6 +87,14 @@ class App:
         self.poll_interval = poll_interval
         self.clock = clock
         self.random_fraction = random_fraction
+        self.api_key = api_key
+        """The platform's secret key ``ctx.fetch_event()`` and ``ctx.fetch_related_object()``
+        use; None: handlers cannot fetch (they get a ConfigurationError saying so)."""
+        self.api_base = api_base
+        """Stripe's API, or the sandbox's URL locally."""
+        self.api_version = api_version
+        """``Stripe-Version`` for those fetches (None: the key's default on /v1)."""
+        StripeAPI(api_key, api_base, api_version=api_version)  # refuse a bad setting now
         self.registry = HandlerRegistry()
         self.install_handlers: list[Handler] = []
         self.uninstall_handlers: list[Handler] = []
@@ -141,7 +157,8 @@ class App:
         """
         unknown = set(settings) - {
             "secrets", "store", "path", "tolerance", "max_body_bytes", "commit_timeout",
-            "retry", "manifest", "poll_interval", "clock", "random_fraction",
+            "retry", "manifest", "poll_interval", "clock", "random_fraction", "api_key",
+            "api_base", "api_version",
         }  # fmt: skip
         if unknown:
             raise ConfigurationError(f"unknown App settings: {sorted(unknown)}")
@@ -156,6 +173,7 @@ class App:
             )
         for name, value in settings.items():
             setattr(other, name, value)
+        StripeAPI(other.api_key, other.api_base, api_version=other.api_version)
         other._asgi = other._wsgi = None
         return other
 
@@ -176,8 +194,12 @@ class App:
             clock=self.clock,
             random_fraction=self.random_fraction,
             poll_interval=self.poll_interval,
-            **options,
+            **{"api": self.api(), **options},
         )
+
+    def api(self) -> StripeAPI:
+        """A new client for Stripe's API with this app's key, base URL and version."""
+        return StripeAPI(self.api_key, self.api_base, api_version=self.api_version)
 
     def runtime(self, *, run_worker: bool = True) -> Runtime:
         """A new, not yet started, running instance of this receiver."""

@@ -25,6 +25,7 @@ from .handlers import Context, Handler, HandlerRegistry
 from .inbox import Outcome, Status, Store, StoredEvent, Transaction
 from .installations import Installation, plan
 from .retry import DeadLetter, RetryPolicy
+from .stripe_api import StripeAPI
 
 __all__ = ["Handlers", "Worker", "WorkerStats"]
 
@@ -79,7 +80,9 @@ class Worker:
         poll_interval: float = 1.0,
         handler_timeout: float | None = 60.0,
         batch_time_budget: float = 0.05,
+        api: StripeAPI | None = None,
     ) -> None:
+        """``api``: what ``ctx.fetch_event()`` asks (the App's key and base URL)."""
         self.store = store
         self.handlers = handlers
         self.retry = retry or RetryPolicy()
@@ -92,6 +95,7 @@ class Worker:
         # receiver's commits (and so its latency) from waiting behind slow handlers.
         self.batch_time_budget = batch_time_budget
         self.stats = WorkerStats()
+        self.api = api
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._wakeup = asyncio.Event()
         self._stopping = False
@@ -134,6 +138,17 @@ class Worker:
 
     async def run(self) -> None:
         """Process forever (until :meth:`stop`), sleeping until the next due time."""
+        try:
+            await self._run()
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Release what handlers used (the API's connections); idempotent."""
+        if self.api is not None:
+            await self.api.aclose()
+
+    async def _run(self) -> None:
         while not self._stopping:
             try:
                 if await self.run_once():
@@ -176,7 +191,10 @@ class Worker:
             return False
         event = stored.event()
         if event.account is None:
-            ctx = Context(event, None, event.livemode, None, None, tx.connection, stored.attempts)
+            ctx = Context(
+                event, None, event.livemode, None, None, tx.connection, stored.attempts,
+                self.api,
+            )  # fmt: skip
             await self._run_all(self.handlers.business.for_type(event.type), event, ctx, tx)
             return True
         current = await tx.get_installation(event.account, event.livemode)
@@ -186,7 +204,7 @@ class Worker:
             await tx.save_installation(decision.installation, self.clock())
         ctx = Context(
             event, event.account, event.livemode, installation, current, tx.connection,
-            stored.attempts,
+            stored.attempts, self.api,
         )  # fmt: skip
         if decision.run_install:
             await self._run_all(self.handlers.install, event, ctx, tx)
