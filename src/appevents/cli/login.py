@@ -1,8 +1,16 @@
-"""``appevents login`` / ``logout``: pair the CLI with a running sandbox."""
+"""``appevents login`` / ``logout``: pair the CLI with a running sandbox.
+
+Pairing goes the way `stripe login` goes (``POST /stripecli/auth``, a confirmation page,
+a poll that hands the keys over once). The sandbox lets only this machine confirm, and
+this CLI is on it, so it confirms by itself; a sandbox that refuses (another machine's)
+gets the page's URL printed for its user to open there, and the CLI waits for them.
+"""
 
 from __future__ import annotations
 
 import socket
+import time
+from typing import Any
 
 import click
 import httpx
@@ -48,9 +56,7 @@ def login(api_base: str, api_key: str | None, device_name: str) -> None:
                 ) from None
             saved = Login(api_base, str(account["id"]), api_key, None, device_name)
         else:
-            body = answer(api_base, httpx.post(f"{api_base}/_sandbox/pair", timeout=10))
-            saved = Login(api_base, body["account"], body["keys"]["test"], body["keys"]["live"],
-                          device_name)  # fmt: skip
+            saved = _pair(api_base, device_name)
     except httpx.HTTPError as exc:
         raise unreachable(api_base, exc) from None
     except (KeyError, TypeError):
@@ -61,6 +67,37 @@ def login(api_base: str, api_key: str | None, device_name: str) -> None:
     click.echo(
         f"Done! The appevents CLI is configured for account {saved.account} "
         f"with device name {device_name} (saved in {path})"
+    )
+
+
+POLL_INTERVAL = 1.0
+POLL_ATTEMPTS = 120  # as the Stripe CLI: two minutes for the user to confirm
+
+
+def _pair(api_base: str, device_name: str) -> Login:
+    started = answer(api_base, httpx.post(
+        f"{api_base}/stripecli/auth",
+        data={"device_name": device_name, "client_version": "appevents"}, timeout=10,
+    ))  # fmt: skip
+    browser_url, poll_url = str(started["browser_url"]), str(started["poll_url"])
+    token = browser_url.partition("?t=")[2]
+    confirmed = httpx.post(browser_url.partition("?")[0], data={"t": token}, timeout=10)
+    if confirmed.status_code != 200:
+        click.echo(
+            f"Your pairing code is: {started['verification_code']}\n"
+            f"The sandbox takes the confirmation from its own machine: open {browser_url} "
+            "there and allow access (^C to quit)",
+            err=True,
+        )
+    for _ in range(POLL_ATTEMPTS):
+        polled: dict[str, Any] = answer(api_base, httpx.get(poll_url, timeout=10))
+        if polled.get("redeemed"):
+            return Login(api_base, str(polled["account_id"]), str(polled["testmode_key_secret"]),
+                         str(polled["livemode_key_secret"]), device_name)  # fmt: skip
+        time.sleep(POLL_INTERVAL)
+    raise click.ClickException(
+        f"nobody confirmed the pairing at {browser_url} within two minutes: run "
+        "`appevents login` again"
     )
 
 

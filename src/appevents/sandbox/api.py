@@ -17,13 +17,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import event_params, list_params, listen, triggers, visibility
+from . import (
+    event_params,
+    list_params,
+    listen,
+    listen_responses,
+    request_logs,
+    triggers,
+    visibility,
+)
 from .behaviours import BEHAVIOURS, unlisted
 from .callers import Caller
 from .formdata import as_bool, as_dict, as_optional_str, as_str, shown
-from .listen import ListenHub
+from .listen import ListenHub, Session
 from .rest import build, engine, spec
-from .service import Sandbox
+from .service import API_VERSION, Sandbox
 from .state import accounts, endpoints, events
 from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing, UnrecognizedUrl
 from .triggers import InProcessCalls
@@ -32,6 +40,8 @@ __all__ = ["Call", "InProcessCalls", "Operation", "operations"]
 
 MAX_TRIGGER_TEXT = 500
 """Characters a trigger name or option may have: error messages quote them."""
+RECONNECT_DELAY = 60
+"""Seconds after which the Stripe CLI renews its connection (what is owed is sent again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,13 +170,40 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
 
     def resend_event(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         endpoint_id = params.get("webhook_endpoint")
+        for_cli = params.get("for_stripecli")
+        if endpoint_id is None and for_cli is not None and as_bool(for_cli, "for_stripecli"):
+            return resend_to_listeners(request.path_params["id"], caller)
         if endpoint_id is None:
             raise InvalidRequest(
-                "Missing required param: webhook_endpoint (the we_... to resend to)",
+                "Missing required param: webhook_endpoint (the we_... to resend to), or "
+                "for_stripecli=true to send it to your listening `stripe listen` sessions",
                 param="webhook_endpoint",
             )
         endpoint_id = as_str(endpoint_id, "webhook_endpoint")
         return sandbox.resend(caller, request.path_params["id"], endpoint_id)
+
+    def resend_to_listeners(event_id: str, caller: Caller) -> Any:
+        """`stripe events resend evt_…`: the event again to each live `listen` session of
+        the caller that may see it (its own events, its connected accounts')."""
+        caller.require("event")
+        listening = streams.listening({caller.account, caller.key_account}, caller.livemode)
+        reached = [c for c in listening if listen.may_see(sandbox, c.session.device, event_id)]  # type: ignore[arg-type]
+        row = sandbox.db.execute(
+            "SELECT account FROM events WHERE id = ? AND livemode = ?", (event_id, caller.livemode)
+        ).fetchone()
+        if row is None or (row["account"] != caller.account and not reached):
+            raise ResourceMissing("event", event_id)
+        if not reached:
+            raise InvalidRequest(
+                f"No `stripe listen` session of {caller.account} is connected to resend "
+                f"{event_id} to: start `stripe listen --forward-to …` first, or pass "
+                "--webhook-endpoint we_… to resend it to a webhook endpoint",
+                param="for_stripecli",
+            )
+        for connection in reached:
+            streams.replay(connection, event_id)
+        return events.get_event(sandbox.db, event_id, account=row["account"],
+                                livemode=caller.livemode)  # fmt: skip
 
     rest = engine.Engine(sandbox, BEHAVIOURS)
 
@@ -251,23 +288,59 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
         }
 
     def deliveries(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        return visibility.deliveries_of(sandbox.db, caller, request.path_params["id"])
+        shown = visibility.deliveries_of(sandbox.db, caller, request.path_params["id"])
+        # What the local endpoint answered the caller's `listen` clients, as they reported.
+        shown["listen"] = listen_responses.of_event(sandbox.db, caller, request.path_params["id"])
+        return shown
 
     def open_session(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        """`listen` opens a session: the device's stable secret and where to stream from."""
+        """A CLI session (the Stripe CLI's ``/v1/stripecli/sessions``): `listen` streams the
+        device's events signed with its stable secret; `logs tail` (the ``request_logs``
+        feature) streams the API requests made meanwhile."""
         device_name = as_optional_str(params.get("device_name"), "device_name") or "default"
-        device = listen.open_device(sandbox, caller.account, caller.livemode, device_name)
+        features = _features(params.get("websocket_features"))
         token = sandbox.ids.secret("clisess", 32)  # it opens the stream: a secret
-        streams.sessions[token] = device
         scheme = "wss" if request.scheme == "https" else "ws"
-        return {
+        answer = {
             "id": token,
             "object": "stripecli_session",
-            "secret": device.secret,
             "websocket_url": f"{scheme}://{request.netloc}/_sandbox/listen/{token}",
+            "websocket_id": token,
+            "reconnect_delay": RECONNECT_DELAY,
+            "default_version": API_VERSION,
+            "latest_version": API_VERSION,  # the sandbox renders every event in one version
+            "display_connect_filter_warning": False,
             "account": caller.account,
             "livemode": caller.livemode,
         }
+        if "request_logs" in features:
+            filters = request_logs.parse_filters(params.get("filters"))
+            streams.sessions[token] = Session("request_logs", caller.account, caller.livemode,
+                                              filters=filters)  # fmt: skip
+            warn = "filter_account" in filters and not _connect_user(caller.account)
+            return {**answer, "secret": "", "websocket_authorized_feature": "request_logs",
+                    "display_connect_filter_warning": warn}  # fmt: skip
+        if any(f != "webhooks" for f in features):
+            wrong = next(f for f in features if f != "webhooks")
+            raise InvalidRequest(
+                f"Invalid websocket_features: {shown(wrong)}: the sandbox serves webhooks "
+                "(`listen`) and request_logs (`logs tail`)",
+                param="websocket_features",
+            )
+        device = listen.open_device(sandbox, caller.account, caller.livemode, device_name)
+        # The Stripe CLI names the feature; it picks one of two copies of each event.
+        streams.sessions[token] = Session("webhooks", caller.account, caller.livemode,
+                                          device=device, versions=bool(features))  # fmt: skip
+        return {**answer, "secret": device.secret, "websocket_authorized_feature": "webhooks"}
+
+    def _connect_user(account: str) -> bool:
+        """A platform with connected accounts, or the developer of an app."""
+        found = sandbox.db.execute(
+            "SELECT 1 FROM accounts WHERE platform = ? UNION ALL SELECT 1 FROM apps"
+            " WHERE owner = ? LIMIT 1",
+            (account, account),
+        ).fetchone()
+        return found is not None
 
     return [
         Operation("GET", "/v1/account", get_self),
@@ -313,6 +386,18 @@ def _strings(value: Any, param: str) -> list[str]:
                 "per 'step:path=value'",
                 param=param,
             )
+    return values
+
+
+def _features(value: Any) -> list[str]:
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidRequest(
+            "websocket_features must be a list of names (webhooks, request_logs)",
+            param="websocket_features",
+        )
     return values
 
 

@@ -25,21 +25,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute, request_response
 from starlette.websockets import WebSocket
 
-from . import listen
+from . import listen, pairing_http, request_logs
 from .api import Call, Operation, operations
 from .api_calls import ApiCalls, encode
+from .callers import Caller
 from .formdata import decode_form
 from .lane import Lane
 from .listen import ListenHub
+from .pairing import Pairings
 from .rest import gateway, idempotency
 from .service import API_VERSION, Sandbox
-from .stripe_errors import (
-    ApiError,
-    AuthenticationFailed,
-    InvalidRequest,
-    PermissionDenied,
-    UnrecognizedUrl,
-)
+from .stripe_errors import ApiError, AuthenticationFailed, InvalidRequest, UnrecognizedUrl
 
 __all__ = ["build_api"]
 
@@ -63,17 +59,27 @@ def build_api(
     streams = hub or ListenHub()
     calls = ApiCalls(sandbox)
     calls.install(operations(sandbox, streams, calls))
-    return SandboxApi(sandbox, lane, calls, _starlette(sandbox, lane, streams, lifespan))
+    return SandboxApi(
+        sandbox, lane, calls, _starlette(sandbox, lane, streams, lifespan), streams.logs
+    )
 
 
 class SandboxApi:
     """The ASGI application."""
 
-    def __init__(self, sandbox: Sandbox, lane: Lane, calls: ApiCalls, fallback: Starlette) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        lane: Lane,
+        calls: ApiCalls,
+        fallback: Starlette,
+        logs: request_logs.RequestLogs | None = None,
+    ) -> None:
         self.sandbox = sandbox
         self.lane = lane
         self.calls = calls
         self.fallback = fallback
+        self.logs = logs or request_logs.RequestLogs()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -129,10 +135,12 @@ class SandboxApi:
             scheme=scope.get("scheme", "http"), netloc=_netloc(scope, headers),
             idempotency_key=idempotency_key,
         )  # fmt: skip
+        client = scope.get("client")
         try:
             answer = await self.lane.run(
                 self._on_lane, op, call, key or "", key_error,
                 target.decode("latin-1") if target is not None else None, params, params_error,
+                client[0] if client else "",
             )  # fmt: skip
         except Exception:
             log.exception("%s %s failed", scope["method"], scope["path"])
@@ -152,18 +160,37 @@ class SandboxApi:
         target: str | None,
         params: dict[str, Any],
         params_error: ApiError | None,
+        client: str = "",
     ) -> gateway.Answer:
         """Identify, check, run and encode, on the lane: errors in the order Stripe reports
-        them (the key, then who may act on what, then the parameters)."""
+        them (the key, then who may act on what, then the parameters). The answer goes to
+        the `logs tail` sessions open (a request no key identifies is nobody's to see)."""
         try:
             if key_error is not None:
                 raise key_error
             caller = self.sandbox.caller(key, target)
-            if params_error is not None:
-                raise params_error
         except ApiError as exc:
             return gateway.Answer(exc.status, encode(exc.to_dict()))
-        return self.calls.answer(op, call, caller, params)
+        if params_error is not None:
+            answer = gateway.Answer(params_error.status, encode(params_error.to_dict()))
+        else:
+            answer = self.calls.answer(op, call, caller, params)
+        if self.logs.tailing:
+            self.logs.publish(_logged(self.sandbox, call, caller, answer, client))
+        return answer
+
+
+def _logged(
+    sandbox: Sandbox, call: Call, caller: Caller, answer: gateway.Answer, client: str
+) -> request_logs.LoggedRequest:
+    error = None
+    if answer.status >= 400:
+        with contextlib.suppress(ValueError, AttributeError):
+            error = json.loads(answer.body).get("error")
+    return request_logs.LoggedRequest(
+        call.request_id, call.method, call.path, answer.status, sandbox.now(), caller.livemode,
+        caller.key_account, caller.account, client, error if isinstance(error, dict) else None,
+    )  # fmt: skip
 
 
 _VERSION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]+)?")
@@ -305,28 +332,26 @@ def _starlette(
     """The routes that are not API operations: pairing, the event stream, unknown URLs."""
 
     async def stream(websocket: WebSocket) -> None:
-        device = streams.sessions.get(websocket.path_params["token"])
-        if device is None:
-            await websocket.close(code=4404, reason="unknown session: open one again")
-            return
-        await listen.stream(websocket, sandbox, lane, streams, device)
+        session = streams.sessions.get(websocket.path_params["token"])
+        if session is None:
+            await _unknown_session(websocket)
+        elif session.feature == "request_logs":
+            tail = request_logs.Tail(session.account, session.livemode, session.filters or {})
+            await request_logs.stream(websocket, streams.logs, tail)
+        else:
+            await listen.stream(websocket, sandbox, lane, streams, session)
 
-    async def pair(request: Request) -> Response:
-        """`appevents login`: hand the platform's keys to a CLI on this machine only."""
-        client = request.client.host if request.client else ""
-        if client not in ("127.0.0.1", "::1", "localhost"):
-            error = PermissionDenied("Pairing is only allowed from this machine")
-            return JSONResponse(error.to_dict(), status_code=error.status)
-        platform = await lane.run(sandbox.platform)
-        return JSONResponse({"account": platform["id"], "keys": platform["keys"]})
+    async def platform() -> dict[str, Any]:
+        return await lane.run(sandbox.platform)
 
     async def unknown(request: Request) -> Response:
         error = UnrecognizedUrl(request.method, request.url.path)
         headers = {"Request-Id": sandbox.ids.new("req", 14), "Stripe-Version": API_VERSION}
         return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
 
+    pairings = Pairings(sandbox.clock, token=sandbox.ids.secret)
     routes = [
-        Route("/_sandbox/pair", pair, methods=["POST"]),
+        *pairing_http.routes(pairings, platform),
         WebSocketRoute("/_sandbox/listen/{token}", stream),
         Route("/{path:path}", unknown, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
@@ -342,3 +367,14 @@ def _starlette(
 
     app.router.default = unmatched
     return app
+
+
+async def _unknown_session(websocket: WebSocket) -> None:
+    """Refuse the handshake as Stripe does, so that a Stripe CLI opens a new session (the
+    sandbox restarted since it opened this one); a client without the denial extension
+    sees a close code instead."""
+    error = {"error": {"type": "invalid_request_error", "message": "Unknown WebSocket ID."}}
+    try:
+        await websocket.send_denial_response(JSONResponse(error, status_code=400))
+    except RuntimeError:
+        await websocket.close(code=4404, reason="unknown session: open one again")

@@ -14,6 +14,14 @@ the official Stripe CLI on receipt, by ``event_id`` (some releases put the messa
 cursor therefore moves only over a run of acknowledged messages, and only over messages
 this connection sent: a client that dies leaves every event it had not acknowledged
 owed, and no client can make its device skip events it never saw.
+
+The Stripe CLI picks the copies of an event rendered in the account's default API version
+(``endpoint.api_version`` null) or, with ``--latest``, those rendered in the latest one;
+it does not tell which it wants. The sandbox has one version, so a session of the Stripe
+CLI (it asks for the ``webhooks`` feature) gets both copies of each event, the same
+payload, and either client forwards one. Its ``webhook_response`` messages (the local
+endpoint's answer) are recorded (listen_responses.py), and ``events resend`` without an
+endpoint sends an event again to the live sessions that may see it (:meth:`ListenHub.replay`).
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -31,9 +40,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import catalog
 from ..manifest import required_permissions
 from ..signature import sign
-from . import routing
+from . import listen_responses, routing
+from .acknowledgements import Acknowledgements
 from .lane import Lane
-from .service import Sandbox
+from .request_logs import RequestLogs
+from .service import API_VERSION, Sandbox
 from .state import accounts, apps
 from .state.db import loads
 from .state.events import pending_webhooks
@@ -42,6 +53,7 @@ __all__ = [
     "Acknowledgements",
     "Device",
     "ListenHub",
+    "Session",
     "acknowledge",
     "open_device",
     "pending_messages",
@@ -49,8 +61,6 @@ __all__ = [
 ]
 
 STREAM_BATCH = 200
-# A webhook_response proves the forward happened, so it acknowledges the event as well.
-_ACKNOWLEDGING = ("event_ack", "webhook_response")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,22 @@ class Device:
     livemode: bool
     name: str
     secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """An opened CLI session: what its WebSocket streams, and to whom."""
+
+    feature: str
+    """``webhooks`` (events, `listen`) or ``request_logs`` (`logs tail`)."""
+    account: str
+    livemode: bool
+    device: Device | None = None
+    """The device whose events a ``webhooks`` session streams."""
+    versions: bool = False
+    """Send each event in both renderings the Stripe CLI picks from (default, latest)."""
+    filters: dict[str, tuple[str, ...]] | None = None
+    """A ``request_logs`` session's filters."""
 
 
 def open_device(sandbox: Sandbox, account: str, livemode: bool, name: str) -> Device:
@@ -90,8 +116,11 @@ def acknowledge(sandbox: Sandbox, device: Device, seq: int) -> None:
         )
 
 
-def pending_messages(sandbox: Sandbox, device: Device, after: int | None) -> list[dict[str, Any]]:
-    """The next messages for ``device``: events after ``after`` (default: its cursor)."""
+def pending_messages(
+    sandbox: Sandbox, device: Device, after: int | None, versions: bool = False
+) -> list[dict[str, Any]]:
+    """The next messages for ``device``: events after ``after`` (default: its cursor),
+    with each event's latest-version copy after it when ``versions``."""
     db = sandbox.db
     if after is None:
         (after,) = db.execute(
@@ -105,7 +134,43 @@ def pending_messages(sandbox: Sandbox, device: Device, after: int | None) -> lis
         f" AND account IN ({marks}) ORDER BY seq LIMIT ?",
         (after, device.livemode, *watched, STREAM_BATCH),
     ).fetchall()
-    return [_message(sandbox, device, row) for row in rows]
+    messages = []
+    for row in rows:
+        messages.append(_message(sandbox, device, row))
+        if versions and messages[-1]["type"] == "webhook_event":
+            messages.append(_latest_copy(sandbox, messages[-1]))
+    return messages
+
+
+def replay_messages(
+    sandbox: Sandbox, device: Device, event_id: str, versions: bool
+) -> list[dict[str, Any]]:
+    """``event_id`` sent again (``events resend``): none when the device may not see it
+    or its app's permissions withhold it."""
+    db = sandbox.db
+    watched = _watched_accounts(db, device.account)
+    marks = ", ".join("?" * len(watched))
+    row = db.execute(
+        f"SELECT seq, id, account, type, body FROM events WHERE id = ? AND livemode = ?"
+        f" AND account IN ({marks})",
+        (event_id, device.livemode, *watched),
+    ).fetchone()
+    if row is None:
+        return []
+    message = _message(sandbox, device, row)
+    if message["type"] != "webhook_event":
+        return []
+    return [message, _latest_copy(sandbox, message)] if versions else [message]
+
+
+def may_see(sandbox: Sandbox, device: Device, event_id: str) -> bool:
+    return bool(replay_messages(sandbox, device, event_id, versions=False))
+
+
+def _latest_copy(sandbox: Sandbox, message: dict[str, Any]) -> dict[str, Any]:
+    """The copy a Stripe CLI run with ``--latest`` forwards: the sandbox's one version."""
+    names = {"webhook_id": sandbox.ids.new("wh"), "webhook_conversation_id": sandbox.ids.new("wc")}
+    return {**message, "endpoint": {"api_version": API_VERSION}, **names}
 
 
 def _watched_accounts(db: sqlite3.Connection, account: str) -> list[str]:
@@ -137,7 +202,7 @@ def _message(sandbox: Sandbox, device: Device, row: sqlite3.Row) -> dict[str, An
     # The Stripe CLI echoes these two in its acknowledgement and its webhook_response.
     names = {"webhook_id": sandbox.ids.new("wh"), "webhook_conversation_id": sandbox.ids.new("wc")}
     return {"type": "webhook_event", **base, **names, "event_payload": payload,
-            "http_headers": headers}  # fmt: skip
+            "http_headers": headers, "endpoint": {"api_version": None}}  # fmt: skip
 
 
 def _refusal(
@@ -183,102 +248,88 @@ def _grant_hint(event_type: str) -> str | None:
     return needs[0].grant_command() if needs else None
 
 
+@dataclass(eq=False)  # each connection is its own
+class Connection:
+    """One live WebSocket of a ``webhooks`` session: events to send it again wait here."""
+
+    session: Session
+    wake: asyncio.Event
+    replays: list[str] = field(default_factory=list)
+
+
 class ListenHub:
-    """The live `listen` sessions and the wake-up signal their streams wait on."""
+    """The opened CLI sessions, the live connections, and the wake-up signal their streams
+    wait on; the request logs `logs tail` sessions read."""
 
     def __init__(self) -> None:
-        self.sessions: dict[str, Device] = {}
-        self._listeners: set[asyncio.Event] = set()
+        self.sessions: dict[str, Session] = {}
+        self.logs = RequestLogs()
+        self._connections: set[Connection] = set()
+        self._guard = threading.Lock()  # the loop changes the set, the lane reads it
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def subscribe(self) -> asyncio.Event:
+    def connect(self, session: Session) -> Connection:
         self._loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
-        self._listeners.add(wake)
-        return wake
+        connection = Connection(session, asyncio.Event())
+        with self._guard:
+            self._connections.add(connection)
+        return connection
 
-    def unsubscribe(self, wake: asyncio.Event) -> None:
-        self._listeners.discard(wake)
+    def disconnect(self, connection: Connection) -> None:
+        with self._guard:
+            self._connections.discard(connection)
+
+    def _live(self) -> list[Connection]:
+        with self._guard:
+            return list(self._connections)
+
+    def listening(self, accounts: set[str], livemode: bool) -> list[Connection]:
+        """The live connections of devices of ``accounts`` in that mode (on the lane)."""
+        return [
+            c
+            for c in self._live()
+            if c.session.device is not None
+            and c.session.account in accounts
+            and c.session.livemode == livemode
+        ]
+
+    def replay(self, connection: Connection, event_id: str) -> None:
+        """Send ``event_id`` to ``connection`` again. Called on the lane thread."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(_queue_replay, connection, event_id)
 
     def notify(self) -> None:
         """A new event exists. Called on the sandbox's lane thread."""
         if self._loop is None or self._loop.is_closed():
             return
-        for wake in list(self._listeners):
-            self._loop.call_soon_threadsafe(wake.set)
+        for connection in self._live():
+            self._loop.call_soon_threadsafe(connection.wake.set)
 
 
-class Acknowledgements:
-    """One connection's messages sent and not yet acknowledged, oldest first.
+def _queue_replay(connection: Connection, event_id: str) -> None:
+    connection.replays.append(event_id)
+    connection.wake.set()
 
-    ``done`` is the seq the device's cursor may move to: the newest message before which
-    every message sent has been acknowledged (None until the oldest one is).
-    """
 
-    def __init__(self) -> None:
-        self._owed: OrderedDict[int, bool] = OrderedDict()  # seq -> acknowledged
-        self._names: dict[int, tuple[str, str]] = {}  # seq -> its event_id, webhook_id
-        self._seq_of: dict[str, int] = {}
-        self.done: int | None = None
-
-    def sent(self, message: dict[str, Any]) -> bool:
-        """Note a message about to be sent; True when it moved ``done``."""
-        seq = int(message["seq"])
-        if message["type"] != "webhook_event":
-            # Only shown, never forwarded, and a Stripe CLI does not acknowledge it.
-            return self._mark(seq)
-        self._owed[seq] = False
-        names = (message["event_id"], message["webhook_id"])
-        self._names[seq] = names
-        self._seq_of.update(dict.fromkeys(names, seq))
-        return False
-
-    def acknowledge(self, reply: Any) -> bool:
-        """Note a client's message; True when it moved ``done``."""
-        if not isinstance(reply, dict) or reply.get("type") not in _ACKNOWLEDGING:
-            return False
-        seq = self._resolve(reply)
-        if seq is None or seq not in self._owed:
-            return False
-        return self._mark(seq)
-
-    def _mark(self, seq: int) -> bool:
-        self._owed[seq] = True
-        before = self.done
-        self._settle()
-        return self.done != before
-
-    def _resolve(self, reply: dict[str, Any]) -> int | None:
-        seq = reply.get("seq")
-        if isinstance(seq, int) and not isinstance(seq, bool):
-            return seq
-        for key in ("event_id", "webhook_id"):
-            value = reply.get(key)
-            if isinstance(value, str) and value in self._seq_of:
-                return self._seq_of[value]
-        return None
-
-    def _settle(self) -> None:
-        while self._owed:
-            seq, acknowledged = next(iter(self._owed.items()))
-            if not acknowledged:
-                return
-            del self._owed[seq]
-            for name in self._names.pop(seq, ()):
-                self._seq_of.pop(name, None)
-            self.done = seq
+FORWARDS_KEPT = 10_000
+"""Messages per connection whose ``webhook_response`` is recorded (the newest ones)."""
 
 
 async def stream(
-    websocket: WebSocket, sandbox: Sandbox, lane: Lane, hub: ListenHub, device: Device
+    websocket: WebSocket, sandbox: Sandbox, lane: Lane, hub: ListenHub, session: Session
 ) -> None:
-    """Send ``device`` its events after its cursor, then each new one, until it leaves."""
+    """Send the session's device its events after its cursor, then each new one (and each
+    one resent to it), until it leaves."""
+    device = session.device
+    assert device is not None
     await websocket.accept()
-    wake = hub.subscribe()
+    connection = hub.connect(session)
+    wake = connection.wake
     sent_through: int | None = None
     acks = Acknowledgements()
+    sent: OrderedDict[str, str] = OrderedDict()  # webhook_id -> event id, newest last
 
-    async def read_acks() -> None:
+    async def read_replies() -> None:
         while True:
             frame = await websocket.receive()
             if frame["type"] == "websocket.disconnect":
@@ -289,24 +340,47 @@ async def stream(
                 continue
             if acks.acknowledge(reply) and acks.done is not None:
                 await lane.run(acknowledge, sandbox, device, acks.done)
+            answered = listen_responses.answered(reply, sent)
+            if answered is not None:
+                await lane.run(
+                    listen_responses.record, sandbox, device.account, device.livemode,
+                    device.name, answered,
+                )  # fmt: skip
 
-    reader = asyncio.get_running_loop().create_task(read_acks())
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "webhook_event":
+            sent[message["webhook_id"]] = message["event_id"]
+            while len(sent) > FORWARDS_KEPT:
+                sent.popitem(last=False)
+        await websocket.send_json(message)
+
+    reader = asyncio.get_running_loop().create_task(read_replies())
     try:
         while not reader.done():
             wake.clear()
-            messages = await lane.run(pending_messages, sandbox, device, sent_through)
-            for message in messages:
+            messages = await lane.run(
+                pending_messages, sandbox, device, sent_through, session.versions
+            )
+            for message in messages:  # each copy is noted before any is sent
                 if acks.sent(message) and acks.done is not None:
                     await lane.run(acknowledge, sandbox, device, acks.done)
-                await websocket.send_json(message)
+            for message in messages:
+                await send(message)
                 sent_through = message["seq"]
+            while connection.replays:
+                event_id = connection.replays.pop(0)
+                replays = await lane.run(
+                    replay_messages, sandbox, device, event_id, session.versions
+                )
+                for message in replays:  # not owed: the cursor is past it already
+                    await send(message)
             if not messages:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), 1.0)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        hub.unsubscribe(wake)
+        hub.disconnect(connection)
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
             await reader

@@ -125,6 +125,20 @@ CREATE TABLE IF NOT EXISTS cli_devices (
     PRIMARY KEY (account, livemode, device)
 );
 
+-- What the local endpoint answered a `listen` client's forward (its webhook_response).
+CREATE TABLE IF NOT EXISTS cli_responses (
+    event        TEXT NOT NULL REFERENCES events (id),
+    account      TEXT NOT NULL,                  -- the listening device's
+    livemode     INTEGER NOT NULL,
+    device       TEXT NOT NULL,
+    at           REAL NOT NULL,
+    forward_url  TEXT NOT NULL,
+    status_code  INTEGER NOT NULL,
+    response     TEXT NOT NULL                   -- first 5000 bytes of the answer
+);
+
+CREATE INDEX IF NOT EXISTS cli_responses_by_event ON cli_responses (event);
+
 -- The REST API's idempotency keys (Stripe keeps them 24 hours), per account and mode.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     account      TEXT NOT NULL,
@@ -147,4 +161,4 @@ CREATE TABLE IF NOT EXISTS object_children (
     UNIQUE (account, collection, id)
 );
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
