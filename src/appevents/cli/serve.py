@@ -41,6 +41,7 @@ from .common import (
     store_for_writing,
     store_option,
 )
+from .config import API_BASE_ENV, API_KEY_ENV
 from .worker_process import WorkerProcess, watch_wake_pipe
 
 log = logging.getLogger("appevents")
@@ -50,6 +51,35 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+
+def api_options(function: click.decorators.FC) -> click.decorators.FC:
+    """--api-key / --api-base: what handlers' ctx.fetch_event() and fetch_related_object() use."""
+    function = click.option(
+        "--api-base",
+        envvar=API_BASE_ENV,
+        show_envvar=True,
+        default=None,
+        help="Stripe's API for handlers' fetches (the sandbox's URL locally). "
+        "[default: the app's App(api_base=...), https://api.stripe.com]",
+    )(function)
+    return click.option(
+        "--api-key",
+        envvar=API_KEY_ENV,
+        show_envvar=True,
+        default=None,
+        help="The platform's secret key (sk_...) handlers fetch thin events' full event and "
+        "related object with. [default: the app's App(api_key=...)]",
+    )(function)
+
+
+def _api_settings(api_key: str | None, api_base: str | None) -> dict[str, object]:
+    settings: dict[str, object] = {}
+    if api_key:
+        settings["api_key"] = api_key
+    if api_base:
+        settings["api_base"] = api_base
+    return settings
 
 
 def _check_manifest(app: App) -> None:
@@ -157,6 +187,7 @@ def _check_manifest(app: App) -> None:
     help="The app's stripe-app.json, whose permissions are checked at start-up against the "
     "handlers. [default: the app's App(manifest=...)]",
 )
+@api_options
 @log_level_option
 def serve(
     target: str,
@@ -175,6 +206,8 @@ def serve(
     commit_timeout: float | None,
     stats_interval: float,
     manifest_path: str | None,
+    api_key: str | None,
+    api_base: str | None,
     log_level: str,
 ) -> None:
     """Run the app's webhook endpoint and its worker with one command.
@@ -182,7 +215,8 @@ def serve(
     Every delivery is verified, stored durably, then answered 200; the worker runs the
     handlers, by default in a child process that the server wakes after each commit and
     restarts if it dies. Environment: APPEVENTS_WEBHOOK_SECRET (comma-separated
-    secrets), APPEVENTS_STORE (store URL), APPEVENTS_MANIFEST (stripe-app.json).
+    secrets), APPEVENTS_STORE (store URL), APPEVENTS_MANIFEST (stripe-app.json),
+    APPEVENTS_API_KEY and APPEVENTS_API_BASE (what handlers fetch thin events' data with).
     """
     _configure_logging(log_level)
     app = load_app(target, app_dir)
@@ -197,6 +231,7 @@ def serve(
         settings["store"] = store_url
     if commit_timeout is not None:
         settings["commit_timeout"] = commit_timeout
+    settings.update(_api_settings(api_key, api_base))
     app = guard(app.configured)(**settings)
     if not app.secrets:
         raise click.UsageError(
@@ -214,7 +249,7 @@ def serve(
             [target, "--app-dir", app_dir, "--log-level", log_level],
             # The same store as ours: the URL as given (a printable store.url may lack the
             # password), through the environment rather than the visible command line.
-            env={**os.environ, STORE_ENV: store_url} if store_url else None,
+            env=_child_env(store_url, api_key, api_base),
         )
     runtime = guard(Runtime)(
         app,
@@ -255,6 +290,16 @@ def serve(
     finally:
         if child is not None:
             child.stop()
+
+
+def _child_env(
+    store_url: str | None, api_key: str | None, api_base: str | None
+) -> dict[str, str] | None:
+    """The worker child's environment: ours, with the settings given on our command line
+    (through the environment, where a key is not visible to `ps` as arguments are)."""
+    given = {STORE_ENV: store_url, API_KEY_ENV: api_key, API_BASE_ENV: api_base}
+    extra = {name: value for name, value in given.items() if value}
+    return {**os.environ, **extra} if extra else None
 
 
 def _check_listen_address(host: str, port: int) -> None:
@@ -307,17 +352,27 @@ def _worker_mode(chosen: str | None, no_worker: bool, *, in_memory: bool) -> str
 @click.argument("target", metavar="MODULE:APP")
 @store_option
 @app_dir_option
+@api_options
 @log_level_option
 @click.option("--wake-fd", type=int, default=None, hidden=True)  # set by `appevents serve`
 def worker(
-    target: str, store_url: str | None, app_dir: str, log_level: str, wake_fd: int | None
+    target: str,
+    store_url: str | None,
+    app_dir: str,
+    api_key: str | None,
+    api_base: str | None,
+    log_level: str,
+    wake_fd: int | None,
 ) -> None:
     """Run only the worker: process the events stored by `appevents serve --no-worker`.
 
-    Environment: APPEVENTS_STORE (store URL).
+    Environment: APPEVENTS_STORE (store URL), APPEVENTS_API_KEY and APPEVENTS_API_BASE
+    (what handlers fetch thin events' data with).
     """
     _configure_logging(log_level)
     app = load_app(target, app_dir)
+    if api_settings := _api_settings(api_key, api_base):
+        app = guard(app.configured)(**api_settings)
     store = store_for_writing(open_store(store_url) if store_url else guard(app.open_store)())
 
     async def main() -> None:
