@@ -147,3 +147,45 @@ def test_a_second_uninstall_does_not_run_on_uninstall_again():
     uninstalled = run([ev(AUTH, 1), ev(DEAUTH, 3)])[0]
     decision = plan(ev(DEAUTH, 4), uninstalled)
     assert not decision.run_uninstall
+
+
+def thin_ev(kind: str, created: int, n: int = 0) -> Event:
+    """A thin notification of account acct_1 (as an event destination delivers it)."""
+    doc = {
+        "id": f"evt_test_{created:03d}_{n}",
+        "object": "v2.core.event",
+        "type": kind,
+        "context": "acct_1",
+        "livemode": False,
+        "created": f"2026-12-07T20:00:{created:02d}.500Z",
+    }
+    return Event.parse(json.dumps(doc).encode())
+
+
+T = 1_796_673_600  # 2026-12-07T20:00:00Z, thin_ev's second 0
+
+
+def test_thin_lifecycle_events_install_and_uninstall_like_their_snapshot_twins():
+    installed = plan(thin_ev("v1." + AUTH, 1), None)
+    assert installed.run_install and installed.dispatch
+    assert installed.installation == Installation(
+        "acct_1", False, "active", "authorized", installed_at=T + 1, lifecycle_created=T + 1,
+        lifecycle_event_id="evt_test_001_0",
+    )  # fmt: skip
+    uninstalled = plan(thin_ev("v1." + DEAUTH, 3), installed.installation)
+    assert uninstalled.run_uninstall and uninstalled.erase_through == T + 3
+    assert uninstalled.installation is not None
+    assert uninstalled.installation.status == "uninstalled"
+    # A thin business event of the uninstalled installation is not dispatched.
+    assert plan(thin_ev("v1.billing.meter.updated", 2), uninstalled.installation) == Plan(
+        None, dispatch=False, erase_through=T + 2
+    )
+
+
+def test_thin_and_snapshot_lifecycle_events_mix_in_created_order():
+    events = [thin_ev("v1." + AUTH, 1), ev(BIZ, T + 2), thin_ev("v1." + DEAUTH, 3)]
+    for permutation in itertools.permutations(events):
+        final, _, uninstalls, _, erased = run(permutation)
+        assert (final.status, final.lifecycle_event_id) == ("uninstalled", "evt_test_003_0")
+        assert uninstalls == 1
+        assert max(erased) == T + 3

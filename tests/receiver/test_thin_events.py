@@ -190,3 +190,54 @@ def test_a_thin_notification_signed_with_another_secret_is_refused(tmp_path):
         )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "no_matching_signature"
+
+
+def test_a_thin_uninstall_runs_on_uninstall_and_erases_the_accounts_thin_events(tmp_path):
+    calls: list[tuple[str, str, str | None]] = []
+    app = App(SECRET, store=SQLiteStore(tmp_path / "inbox.db"))
+
+    @app.on_install
+    def installed(event, ctx):
+        calls.append(("install", event.type, ctx.installation.source))
+
+    @app.on_uninstall
+    def uninstalled(event, ctx):
+        calls.append(("uninstall", event.type, ctx.account))
+
+    @app.on("v1.billing.*")
+    def business(event, ctx):
+        calls.append(("business", event.type, ctx.account))
+
+    bodies = [
+        make_thin_event("v1.account.application.authorized", context="acct_u", created=T0),
+        make_thin_event("v1.billing.meter.updated", context="acct_u", created=T0 + 1,
+                        related_object=meter(1)),
+        make_thin_event("v1.account.application.deauthorized", context="acct_u",
+                        created=T0 + 2),
+        # Delivered late, from before the uninstall: never dispatched, erased.
+        make_thin_event("v1.billing.meter.updated", context="acct_u", created=T0 + 1.5,
+                        related_object=meter(2)),
+    ]  # fmt: skip
+
+    async def work():
+        async with SQLiteStore(tmp_path / "inbox.db") as store:
+            await app.worker(store).drain()
+            return await store.list_events(account="acct_u"), await store.list_installations()
+
+    # The first three are processed before the fourth arrives.
+    for batch in (bodies[:3], bodies[3:]):
+        endpoint = ASGIEndpoint(app, app.runtime(run_worker=False))
+        with asgi_server(endpoint) as base:
+            for body in batch:
+                assert post(base + "/webhook", body).status_code == 200
+        events, installations = asyncio.run(work())
+    assert calls == [
+        ("install", "v1.account.application.authorized", "authorized"),
+        ("business", "v1.billing.meter.updated", "acct_u"),
+        ("uninstall", "v1.account.application.deauthorized", "acct_u"),
+    ]
+    assert [(i.account, i.status) for i in installations] == [("acct_u", "uninstalled")]
+    assert {e.id: (e.status, e.payload) for e in events} == {
+        json.loads(b)["id"]: (status, None)
+        for b, status in zip(bodies, ["done", "done", "done", "skipped"], strict=True)
+    }

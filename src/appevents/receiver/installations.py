@@ -17,6 +17,10 @@ id), never their arrival:
 
 Whatever the arrival order, the installation's final state is the one the ``created``
 order gives (see tests/receiver/test_installations.py, which checks every permutation).
+
+The thin twins (``v1.account.application.authorized`` / ``…deauthorized``, from an event
+destination with thin payloads) have the same effect: an app that only receives thin
+events still learns of its uninstalls, and still erases the account's data.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ __all__ = ["AUTHORIZED", "DEAUTHORIZED", "Installation", "Plan", "plan"]
 
 AUTHORIZED = "account.application.authorized"
 DEAUTHORIZED = "account.application.deauthorized"
+_AUTHORIZED = (AUTHORIZED, "v1." + AUTHORIZED)
+_DEAUTHORIZED = (DEAUTHORIZED, "v1." + DEAUTHORIZED)
 
 Status = Literal["active", "uninstalled"]
 Source = Literal["authorized", "implied"]
@@ -80,9 +86,9 @@ class Plan:
 def plan(event: Event, current: Installation | None) -> Plan:
     """Decide the effect of ``event`` (which has an ``account``) on ``current``."""
     assert event.account is not None, "platform events have no installation"
-    if event.type == AUTHORIZED:
+    if event.type in _AUTHORIZED:
         return _authorized(event, current)
-    if event.type == DEAUTHORIZED:
+    if event.type in _DEAUTHORIZED:
         return _deauthorized(event, current)
     return _business(event, current)
 
