@@ -28,6 +28,7 @@ from .schedule import DisablePolicy, RetrySchedule, advance_failure_streak
 from .state import endpoints
 from .state.db import StateDB
 from .state.events import pending_webhooks
+from .state.thin_events import THIN_ACCOUNT
 
 __all__ = ["LEASE", "Attempt", "Ledger", "Owed", "payload_of"]
 
@@ -119,10 +120,14 @@ class Ledger:
         for r in rows:
             if r["id"] in self.claimed:
                 continue
-            (body,) = self.db.execute(
-                "SELECT body FROM events WHERE id = ?", (r["event"],)
+            body, account = self.db.execute(
+                "SELECT body, account FROM events WHERE id = ?", (r["event"],)
             ).fetchone()
-            payload = payload_of(body, pending_webhooks(self.db, r["event"]))
+            # A thin event's row (account '') holds its notification, sent as it is.
+            thin = account == THIN_ACCOUNT
+            payload = (
+                body.encode() if thin else payload_of(body, pending_webhooks(self.db, r["event"]))
+            )
             owed.append(
                 Owed(r["id"], r["event"], r["endpoint"], bool(r["livemode"]), r["attempts"],
                      r["first_attempt_at"], r["next_attempt_at"], payload, scanned=True)

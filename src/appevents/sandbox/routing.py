@@ -39,7 +39,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, get_args
 
-from ..catalog import event_info, is_known_event_type
+from ..catalog import (
+    EventInfo,
+    ThinEventInfo,
+    event_info,
+    is_known_event_type,
+    is_thin_event_type,
+    thin_event_info,
+)
 from ..errors import ConfigurationError
 
 __all__ = [
@@ -122,6 +129,9 @@ class WebhookEndpoint:
     livemode: bool = False
     status: EndpointStatus = "enabled"
     application: str | None = None
+    also_own: bool = False
+    """A Connect endpoint that gets its owner's own events too, as an own endpoint does (a
+    v2 event destination with ``events_from`` ``@self`` and ``@accounts``)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.enabled_events, tuple) or not all(
@@ -227,7 +237,9 @@ def route_event(
     routes: list[Route] = []
     withheld: list[Withheld] = []
     for endpoint in endpoint_list:
-        if endpoint.connect and endpoint.application is None:
+        if endpoint.connect and endpoint.also_own and endpoint.owner_account == event.account:
+            refusal = _own_refusal(event, endpoint)
+        elif endpoint.connect and endpoint.application is None:
             refusal = _platform_refusal(event, endpoint, connections or {})
         elif endpoint.connect:
             app = apps_by_id.get(endpoint.application or "")
@@ -347,12 +359,15 @@ def _app_refusal(
 
 def _permission_refusal(event: EventToRoute, app: App) -> _Refusal:
     """Stripe facts §6.4: ``event_read`` plus at least one of the event type's permissions."""
-    if not is_known_event_type(event.type):
+    if is_thin_event_type(event.type):
+        info: EventInfo | ThinEventInfo = thin_event_info(event.type)
+    elif is_known_event_type(event.type):
+        info = event_info(event.type)
+    else:
         return "no_known_permission", (
             f"{event.type} is not a known event type, so no permission is known that lets "
             f"app {app.id} receive it"
         )
-    info = event_info(event.type)
     if not info.permissions:
         return "no_known_permission", (
             f"no permission lets app {app.id} receive {event.type}: "
@@ -366,7 +381,8 @@ def _permission_refusal(event: EventToRoute, app: App) -> _Refusal:
     if has_event_permission or info.permissions == (EVENT_READ,):
         fix = f"grant {EVENT_READ}"
     else:
-        ordered = sorted(info.permissions, key=lambda p: p != info.recommended_permission)
+        recommended = getattr(info, "recommended_permission", None)
+        ordered = sorted(info.permissions, key=lambda p: p != recommended)
         fix = f"grant one of {', '.join(ordered)}" + ("" if has_event_read else " (and event_read)")
     return "missing_permission", f"app {app.id} lacks permission for {event.type}: {fix}"
 

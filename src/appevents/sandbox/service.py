@@ -363,16 +363,19 @@ class Sandbox:
         self.on_event()
         return event
 
-    def _route(self, event: dict[str, Any], account: str) -> routing.Routing:
+    def _route(
+        self, event: dict[str, Any], account: str, payload: str = "snapshot"
+    ) -> routing.Routing:
         """Route with only the rows that can matter for this account, so routing costs the
-        same however many accounts, installs and endpoints the sandbox holds."""
+        same however many accounts, installs and endpoints the sandbox holds; among the
+        endpoints sent ``payload`` events (thin ones: v2/thin.py)."""
         application = (
             event["data"]["object"].get("id")
             if event["type"].startswith("account.application.")
             else None
         )
         installs = apps.list_installs(self.db, account=account)
-        candidates = endpoints.endpoints_for_event(self.db, account)
+        candidates = endpoints.endpoints_for_event(self.db, account, payload)
         version = {i.app: i.version for i in installs}
         app_views = []
         for app_id in sorted({e.application for e in candidates if e.application} | set(version)):
@@ -408,6 +411,7 @@ class Sandbox:
                         if e.connect and platform != e.account
                         else None
                     ),
+                    also_own=e.also_own,
                 )
                 for e in candidates
             ],

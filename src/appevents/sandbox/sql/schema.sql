@@ -161,4 +161,49 @@ CREATE TABLE IF NOT EXISTS object_children (
     UNIQUE (account, collection, id)
 );
 
-PRAGMA user_version = 4;
+-- v2 event destinations: a row of webhook_endpoints each (its URL, secret, status, enabled
+-- events: delivered, retried and disabled as an endpoint), and here what v2 adds.
+CREATE TABLE IF NOT EXISTS event_destinations (
+    id             TEXT PRIMARY KEY REFERENCES webhook_endpoints (id),
+    event_payload  TEXT NOT NULL CHECK (event_payload IN ('snapshot', 'thin')),
+    events_from    TEXT NOT NULL,                -- JSON list: "@self", "@accounts"
+    body           TEXT NOT NULL                 -- the v2.core.event_destination's own fields
+);
+
+-- v2 thin events (GET /v2/core/events). Each also has a row in events, with account ''
+-- (so no v1 listing, stream or lookup finds it) and its notification as body: the
+-- deliveries table, which references events, holds thin deliveries as any other.
+CREATE TABLE IF NOT EXISTS thin_events (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order
+    id           TEXT NOT NULL UNIQUE,
+    account      TEXT NOT NULL,                  -- the account it happened on
+    livemode     INTEGER NOT NULL,
+    type         TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL,               -- for the created filters; "created" is RFC 3339
+    object_id    TEXT,                           -- related_object.id, for the object_id filter
+    body         TEXT NOT NULL                   -- the event as GET /v2/core/events/{id} answers
+);
+
+CREATE INDEX IF NOT EXISTS thin_events_by_account ON thin_events (account, livemode, seq);
+
+-- The v2 meter event API: sessions (their token authenticates the event stream) and the
+-- events' identifiers, unique per account for 24 hours, which adjustments cancel.
+CREATE TABLE IF NOT EXISTS meter_event_sessions (
+    id           TEXT PRIMARY KEY,
+    token        TEXT NOT NULL UNIQUE REFERENCES api_keys (key),
+    account      TEXT NOT NULL,
+    livemode     INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS meter_events (
+    account      TEXT NOT NULL,
+    livemode     INTEGER NOT NULL,
+    identifier   TEXT NOT NULL,
+    event_name   TEXT NOT NULL,
+    created      INTEGER NOT NULL,
+    canceled     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account, livemode, identifier)
+);
+
+PRAGMA user_version = 5;

@@ -15,6 +15,13 @@ _COLUMNS = (
     "id, account, livemode, connect, application, url, enabled_events, status, secret,"
     " api_version, description, metadata, created, failing_since"
 )
+_SELECT = (
+    "SELECT w.id, w.account, w.livemode, w.connect, w.application, w.url, w.enabled_events,"
+    " w.status, w.secret, w.api_version, w.description, w.metadata, w.created,"
+    " w.failing_since, d.event_payload, d.events_from FROM webhook_endpoints w"
+    " LEFT JOIN event_destinations d ON d.id = w.id"
+)
+"""An endpoint with what its v2 destination adds (event_destinations.py writes that)."""
 
 
 def save_endpoint(db: sqlite3.Connection, e: Endpoint) -> Endpoint:
@@ -76,7 +83,7 @@ def live_endpoints(db: sqlite3.Connection) -> dict[str, Endpoint]:
     cache = cache_of(db)
     if cache is not None and cache.endpoints is not None:
         return cache.endpoints
-    rows = db.execute(f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE deleted = 0")
+    rows = db.execute(f"{_SELECT} WHERE w.deleted = 0")
     loaded = {r["id"]: _endpoint(r) for r in rows}
     if cache is not None:
         cache.endpoints = loaded
@@ -84,37 +91,45 @@ def live_endpoints(db: sqlite3.Connection) -> dict[str, Endpoint]:
 
 
 def list_endpoints(
-    db: sqlite3.Connection, *, account: str | None = None, livemode: bool | None = None
+    db: sqlite3.Connection,
+    *,
+    account: str | None = None,
+    livemode: bool | None = None,
+    destinations: bool = False,
 ) -> list[Endpoint]:
-    clauses: list[str] = ["deleted = 0"]
+    """The v1 webhook endpoints, newest first; the v2 destinations' instead when
+    ``destinations``."""
+    clauses: list[str] = ["w.deleted = 0", f"d.id IS {'NOT ' if destinations else ''}NULL"]
     params: list[object] = []
     if account is not None:
-        clauses.append("account = ?")
+        clauses.append("w.account = ?")
         params.append(account)
     if livemode is not None:
-        clauses.append("livemode = ?")
+        clauses.append("w.livemode = ?")
         params.append(livemode)
     rows = db.execute(
-        f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE {' AND '.join(clauses)}"
-        " ORDER BY created DESC, rowid DESC",
+        f"{_SELECT} WHERE {' AND '.join(clauses)} ORDER BY w.created DESC, w.rowid DESC",
         params,
     )
     return [_endpoint(r) for r in rows]
 
 
-def endpoints_for_event(db: sqlite3.Connection, account: str) -> list[Endpoint]:
+def endpoints_for_event(
+    db: sqlite3.Connection, account: str, payload: str = "snapshot"
+) -> list[Endpoint]:
     """The endpoints an event of ``account`` could go to: its own and every Connect one,
-    by id."""
+    by id; those sent ``payload`` events (v1 events are snapshots; thin ones go to thin
+    destinations only)."""
     cache = cache_of(db)
     if cache is not None and (known := cache.candidates.get(account)) is not None:
-        return list(known)
+        return [e for e in known if e.payload == payload]
     found = sorted(
         (e for e in live_endpoints(db).values() if e.account == account or e.connect),
         key=lambda e: e.id,
     )
     if cache is not None:
         cache.candidates[account] = tuple(found)
-    return found
+    return [e for e in found if e.payload == payload]
 
 
 def delete_endpoint(db: sqlite3.Connection, endpoint_id: str) -> None:
@@ -131,4 +146,10 @@ def _endpoint(row: sqlite3.Row) -> Endpoint:
         secret=row["secret"], api_version=row["api_version"], description=row["description"],
         metadata=loads(row["metadata"]), created=row["created"],
         failing_since=row["failing_since"],
+        payload=row["event_payload"] or "snapshot", destination=row["event_payload"] is not None,
+        also_own=row["events_from"] is not None and _both_scopes(loads(row["events_from"])),
     )  # fmt: skip
+
+
+def _both_scopes(events_from: list[str]) -> bool:
+    return "@self" in events_from and "@accounts" in events_from

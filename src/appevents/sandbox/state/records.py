@@ -56,6 +56,13 @@ class Endpoint:
     metadata: dict[str, str]
     created: int
     failing_since: float | None = None
+    payload: str = "snapshot"
+    """What it is sent: ``snapshot`` events (v1), or ``thin`` ones (a v2 destination's)."""
+    also_own: bool = False
+    """A Connect one (``connect``) that gets its owner's own events too: a v2 destination
+    whose ``events_from`` has both ``@self`` and ``@accounts``."""
+    destination: bool = False
+    """A v2 event destination's (not listed among the v1 webhook endpoints)."""
 
     def to_api(self, *, with_secret: bool = False) -> dict[str, Any]:
         """The webhook_endpoint object; the secret only in the create response, as Stripe."""
