@@ -35,6 +35,7 @@ from .service import API_VERSION, Sandbox
 from .state import accounts, endpoints, events
 from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing, UnrecognizedUrl
 from .triggers import InProcessCalls
+from .v2 import routes as v2_routes
 
 __all__ = ["Call", "InProcessCalls", "Operation", "operations"]
 
@@ -359,6 +360,7 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
         Operation("GET", "/v1/events/{id}", get_event),
         Operation("POST", "/v1/events/{id}/retry", resend_event),
         *(Operation(method, path, run) for method, path, run in unlisted.routes(rest)),
+        *(Operation(method, path, run) for method, path, run in v2_routes(sandbox)),
         Operation("GET", "/v1/{rest:path}", rest_call),
         Operation("POST", "/v1/{rest:path}", rest_call),
         Operation("DELETE", "/v1/{rest:path}", rest_call),

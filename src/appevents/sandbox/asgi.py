@@ -118,7 +118,8 @@ class SandboxApi:
                 "You did not provide an API key. Send it as `Authorization: Bearer sk_test_...` "
                 "(the keys `appevents sandbox` printed)."
             )
-        target = headers.get(b"stripe-account")
+        # v2's Stripe-Context names the account as Stripe-Account does (either one).
+        target = headers.get(b"stripe-account") or headers.get(b"stripe-context")
         idempotency_key: str | None = None
         try:
             idempotency_key = idempotency.check_key(

@@ -1,0 +1,16 @@
+"""Stripe's ``/v2`` API in the sandbox: thin events (``/v2/core/events``), event
+destinations (``/v2/core/event_destinations``) and the meter event API
+(``/v2/billing/...``). JSON bodies in, v2's error shape out (errors.py)."""
+
+from __future__ import annotations
+
+from ..service import Sandbox
+from . import billing, destinations, events_api
+from .calls import Route
+
+__all__ = ["routes"]
+
+
+def routes(sandbox: Sandbox) -> list[Route]:
+    """``(method, path, run)`` of every v2 operation, for api.py's list."""
+    return [*events_api.routes(sandbox), *destinations.routes(sandbox), *billing.routes(sandbox)]
