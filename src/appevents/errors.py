@@ -42,7 +42,7 @@ class SignatureError(AppEventsError):
 
 
 class InvalidEvent(AppEventsError):
-    """A verified body that is not a Stripe v1 (snapshot) event."""
+    """A verified body that is not a Stripe event: a v1 snapshot or a v2 thin notification."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
