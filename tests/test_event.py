@@ -2,6 +2,8 @@ import json
 
 import pytest
 import stripe
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appevents import ConfigurationError, Event, InvalidEvent, RelatedObject
 from appevents.testing import make_event, make_thin_event, signed_headers
@@ -268,3 +270,36 @@ def test_malformed_thin_notifications_raise_invalid_event_naming_the_field(doc):
     wrong = next(k for k in ("id", "type", "created", "livemode", "context", "related_object",
                              "reason", "data") if thin().get(k) != doc.get(k))  # fmt: skip
     assert f'"{wrong}' in info.value.message
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=15), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = ["id", "object", "type", "livemode", "created", "context", "related_object", "reason",
+          "data"]  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    replaced=st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=3),
+    dropped=st.sets(st.sampled_from(FIELDS), max_size=2),
+)
+def test_any_damage_to_a_thin_notification_parses_or_is_invalid_event_never_a_crash(
+    replaced, dropped
+):
+    doc = {k: v for k, v in {**thin(), **replaced}.items() if k not in dropped}
+    try:
+        event = Event.parse(json.dumps(doc).encode())
+    except InvalidEvent as error:
+        assert error.reason == "body_not_an_event" and error.message
+        return
+    assert event.id == doc["id"] and event.type == doc["type"]
+    assert event.thin is (doc.get("object") == "v2.core.event")
