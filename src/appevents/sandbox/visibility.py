@@ -20,7 +20,7 @@ import sqlite3
 from typing import Any
 
 from .callers import Caller
-from .state import accounts, apps
+from .state import accounts, apps, thin_events
 from .stripe_errors import ResourceMissing
 
 __all__ = ["deliveries_of", "visible_app", "visible_event"]
@@ -40,6 +40,8 @@ def visible_event(db: sqlite3.Connection, caller: Caller, event_id: str) -> str:
     ).fetchone()
     if row is not None:
         account: str = row["account"]
+        if account == thin_events.THIN_ACCOUNT:  # a thin event's row: its account is there
+            account = thin_events.thin_event_account(db, event_id, caller.livemode) or account
         if account == caller.account:
             return account
         if _routed_to(db, event_id, caller.key_account) and _related(
