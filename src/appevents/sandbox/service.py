@@ -51,6 +51,8 @@ class Sandbox:
         self.on_deliveries = on_deliveries
         """New deliveries, called once their transaction committed (on the lane)."""
         self.on_event = on_event
+        self.on_emitted: Callable[[dict[str, Any], str], None] = lambda event, account: None
+        """Each v1 event as it is emitted, in its transaction (v2/twins.py's thin twins)."""
         self.keys_swept_at = 0
         """When expired idempotency keys were last dropped (rest/gateway.py)."""
         self.last_emitted: tuple[dict[str, Any], str] | None = None
@@ -359,6 +361,7 @@ class Sandbox:
                 )  # fmt: skip
             if owed:
                 db.after_commit(lambda: self.on_deliveries(owed))
+            self.on_emitted(event, account)
         event["pending_webhooks"] = len(routes.routes)
         self.on_event()
         return event

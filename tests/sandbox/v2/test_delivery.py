@@ -117,3 +117,25 @@ def test_a_failed_thin_delivery_is_retried_and_every_attempt_recorded(sandbox, r
     wait_for(lambda: log()["status"] == "succeeded", timeout=30)
     assert [a["status_code"] for a in log()["attempts_log"]] == [500, 503, 200]
     assert {json.loads(b)["id"] for _, b in handler.received} == {event.id}
+
+
+def test_a_thin_destination_selecting_a_v1_type_gets_each_events_thin_twin(
+    sandbox, receiver
+) -> None:
+    handler, url = receiver
+    client = v2_client(sandbox)
+    destination = thin_destination(client, url, ["v1.customer.created"])
+    customer = client.v1.customers.create({"email": "twin@example.com"})
+    client.v1.products.create({"name": "no twin: not selected"})
+    (sent,) = bodies(handler, 1)
+    snapshot = client.v1.events.list({"type": "customer.created"}).data[0]
+    assert sent["type"] == "v1.customer.created" and "snapshot_event" not in sent
+    assert sent["related_object"] == {"id": customer.id, "type": "customer",
+                                      "url": f"/v1/customers/{customer.id}"}  # fmt: skip
+    headers, raw = handler.received[0]
+    notification = client.parse_event_notification(
+        raw, headers["stripe-signature"], destination.webhook_endpoint.signing_secret
+    )
+    assert notification.fetch_event().snapshot_event == snapshot.id
+    assert notification.fetch_related_object().email == "twin@example.com"
+    assert [e.type for e in client.v2.core.events.list().data] == ["v1.customer.created"]

@@ -7,10 +7,13 @@ from __future__ import annotations
 from ..service import Sandbox
 from . import billing, destinations, events_api
 from .calls import Route
+from .twins import thin_twins
 
 __all__ = ["routes"]
 
 
 def routes(sandbox: Sandbox) -> list[Route]:
-    """``(method, path, run)`` of every v2 operation, for api.py's list."""
+    """``(method, path, run)`` of every v2 operation, for api.py's list; v1 events get
+    their thin twins from now on (the API that serves them is in place)."""
+    sandbox.on_emitted = thin_twins(sandbox)
     return [*events_api.routes(sandbox), *destinations.routes(sandbox), *billing.routes(sandbox)]

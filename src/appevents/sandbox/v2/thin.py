@@ -56,6 +56,7 @@ def emit_thin(
     request_id: str | None = None,
     idempotency_key: str | None = None,
     to: str | None = None,
+    snapshot_event: str | None = None,
 ) -> dict[str, Any]:
     """Record a thin event on ``account`` and owe its deliveries: to the thin destinations
     routing selects, or only to destination ``to`` (a ping)."""
@@ -80,6 +81,8 @@ def emit_thin(
         event["data"] = data or {}
     if changes is not None:
         event["changes"] = changes
+    if snapshot_event is not None:
+        event["snapshot_event"] = snapshot_event
     with sandbox.transaction() as db:
         notification = insert_thin_event(db, event, account, int(now * 1000))
         if to is not None:
