@@ -10,7 +10,8 @@ from typing import Any
 
 import stripe
 
-from sandbox_fixtures import wait_for
+from sandbox_fixtures import Receiver, start, wait_for
+from servers import asgi_server
 from v2_world import bodies, thin_destination, v2_client
 
 NO_METER = "v1.billing.meter.no_meter_found"
@@ -139,3 +140,24 @@ def test_a_thin_destination_selecting_a_v1_type_gets_each_events_thin_twin(
     assert notification.fetch_event().snapshot_event == snapshot.id
     assert notification.fetch_related_object().email == "twin@example.com"
     assert [e.type for e in client.v2.core.events.list().data] == ["v1.customer.created"]
+
+
+def test_a_destination_failing_for_the_period_is_disabled_as_an_endpoint_is(tmp_path) -> None:
+    # Disabled after days of failures, scaled down to a fraction of a second.
+    server, running = start(str(tmp_path / "s.db"), disable_scale=1 / (3600 * 24 * 90))
+    key = server.platform()["keys"]["test"]  # type: ignore[index]
+    handler = Receiver(default=503)
+    with running as base, asgi_server(handler) as receiver_base:
+        client = stripe.StripeClient(key, base_addresses={"api": base}, max_network_retries=0)
+        made = thin_destination(client, receiver_base + "/w", ["v2.core.event_destination.ping"])
+        for _ in range(3):
+            client.v2.core.event_destinations.ping(made.id)
+
+        def status() -> str:
+            return str(client.v2.core.event_destinations.retrieve(made.id).status)
+
+        wait_for(lambda: status() == "disabled")
+        shown = client.v2.core.event_destinations.retrieve(made.id)
+        assert shown.status_details.disabled.reason == "user"
+        assert client.v2.core.event_destinations.enable(made.id).status == "enabled"
+    server.close()
