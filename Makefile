@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
+# One worker per core (at most 4), each given whole test files so a module's fixtures are
+# built once; run it serially with  make test PYTEST_ARGS="-n 0".
 test: $(STAMP)
 	@$(PY) tests/postgres_notice.py
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks scripts

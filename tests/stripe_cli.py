@@ -9,6 +9,7 @@ telemetry and update check off, pointed at a sandbox by its hidden ``--api-base`
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
@@ -49,15 +50,22 @@ def binary() -> Path:
     if npm is None:
         unavailable("npm is not on PATH")
     CACHE.mkdir(parents=True, exist_ok=True)
-    try:
-        done = subprocess.run(
-            [str(npm), "install", "--prefix", str(CACHE), "--no-fund", "--no-audit",
-             f"@stripe/cli@{VERSION}"],
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        unavailable(f"`npm install @stripe/cli@{VERSION}` took over 10 minutes")
-    found = _installed()
+    # Test workers (and other checkouts' suites) share the cache: one installs while the
+    # others wait, then find its install, instead of two npm runs writing the same files.
+    with (CACHE / ".install.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = _installed()
+        if found is not None:
+            return found
+        try:
+            done = subprocess.run(
+                [str(npm), "install", "--prefix", str(CACHE), "--no-fund", "--no-audit",
+                 f"@stripe/cli@{VERSION}"],
+                capture_output=True, text=True, timeout=600,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            unavailable(f"`npm install @stripe/cli@{VERSION}` took over 10 minutes")
+        found = _installed()
     if done.returncode != 0 or found is None:
         unavailable(f"`npm install @stripe/cli@{VERSION}` failed: {done.stderr.strip()[-500:]}")
     assert found is not None

@@ -174,7 +174,10 @@ def test_the_valid_manifest_has_no_issues() -> None:
 @pytest.mark.parametrize(
     ("change", "value", "path", "message", "fix"),
     CORPUS,
-    ids=[f"{'.'.join(map(str, c[0]))}={c[1]!r}"[:60] for c in CORPUS],
+    ids=[
+        f"{'.'.join(map(str, c[0]))}={'(deleted)' if c[1] is DELETE else repr(c[1])}"[:60]
+        for c in CORPUS
+    ],
 )
 def test_each_violation_yields_its_precise_error(
     change: list[str | int], value: Any, path: str, message: str, fix: str

@@ -21,14 +21,15 @@ pytestmark = pytest.mark.slow
 ROUNDS = 8
 
 
-async def kill_store_connections(kills: list[int]) -> None:
-    """Terminate every connection of the receiver (application_name appevents), 8 times."""
+async def kill_store_connections(kills: list[int], application: str) -> None:
+    """Terminate every connection of the receiver (its own application_name), 8 times."""
     await asyncio.sleep(0.5)
     for _ in range(ROUNDS):
         with psycopg.connect(postgres_url(), autocommit=True) as admin:
             rows = admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE application_name = 'appevents' AND pid <> pg_backend_pid()"
+                " WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (application,),
             ).fetchall()
         kills.append(sum(1 for (ok,) in rows if ok))
         await asyncio.sleep(0.3)
@@ -60,7 +61,9 @@ async def deliver(
 
 def test_killed_connections_give_503_never_a_false_200_and_the_receiver_recovers(tmp_path):
     schema = create_schema()
-    store_url = url_with_schema(schema)
+    # Other tests use the server meanwhile: only this receiver's connections are killed.
+    application = f"appevents_{schema}"
+    store_url = f"{url_with_schema(schema)}&application_name={application}"
     try:
         with cluster(tmp_path, store_url) as running:
             url = running.start_receiver(worker=False)
@@ -68,7 +71,7 @@ def test_killed_connections_give_503_never_a_false_200_and_the_receiver_recovers
             kills: list[int] = []
 
             async def main() -> float:
-                faults = asyncio.create_task(kill_store_connections(kills))
+                faults = asyncio.create_task(kill_store_connections(kills, application))
                 await deliver(url, statuses, faults)
                 await faults
                 return time.monotonic()
