@@ -19,6 +19,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import httpx
 import uvicorn
 
+from prompt_server import PromptServer
+
 T = TypeVar("T")
 
 
@@ -35,7 +37,7 @@ def asgi_server(app: Any, port: int = 0) -> Iterator[str]:
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -46,7 +48,7 @@ def asgi_server(app: Any, port: int = 0) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(15)
         sock.close()
 
