@@ -70,7 +70,7 @@ def test_install_routes_by_permission_and_uninstall_stops_it(sandbox, receiver):
     assert "customer_read" in withheld[0]["message"]
     not_installed = sandbox.get(f"/_sandbox/events/{other['id']}/deliveries",
                                 key=bystander["keys"]["test"])  # fmt: skip
-    assert not_installed == {"event": other["id"], "deliveries": [], "withheld": []}
+    assert not_installed == {"event": other["id"], "deliveries": [], "withheld": [], "listen": []}
     assert (
         sandbox.get(f"/_sandbox/events/{paid['id']}/deliveries")["deliveries"][0]["endpoint"]
         == connect_endpoint.id
