@@ -186,3 +186,36 @@ def test_a_session_the_sandbox_does_not_know_is_refused_as_stripe_refuses_it(
     response = refused.value.response
     assert response.status_code == 400
     assert json.loads(response.body)["error"]["message"] == "Unknown WebSocket ID."
+
+
+MANIFEST = {
+    "id": "com.example.cli", "version": "1", "name": "CLI", "icon": "",
+    "permissions": [{"permission": "event_read", "purpose": "e"},
+                    {"permission": "customer_read", "purpose": "c"}],
+}  # fmt: skip
+
+
+def test_only_another_accounts_event_names_an_account_as_the_stripe_cli_tells_connect(
+    sandbox: RunningSandbox,
+):
+    app = sandbox.post("/_sandbox/apps", {"manifest": MANIFEST})
+    merchant = sandbox.post("/_sandbox/accounts", {})
+    key = merchant["keys"]["test"]
+    sandbox.post(f"/_sandbox/apps/{app['id']}/installs", {"account": merchant["id"]}, key=key)
+    opened = httpx.post(sandbox.base + "/v1/stripecli/sessions", data={"device_name": "shop"},
+                        headers={"Authorization": f"Bearer {key}"}).json()  # fmt: skip
+    with (
+        stripe_cli_session(sandbox) as platform,
+        connect(opened["websocket_url"], open_timeout=5, close_timeout=2) as own,
+    ):
+        event = sandbox.post("/_sandbox/events", {"type": "customer.created",
+                                                  "object": {"id": "cus_1", "object": "customer"}},
+                             key=key)  # fmt: skip
+        # The merchant's own listener: its own event, no `account` (not a Connect event).
+        mine = receive(own)
+        assert mine["event_id"] == event["id"] and mine["connect"] is False
+        assert "account" not in json.loads(mine["event_payload"])
+        # The app's developer: the installing account's event, naming it.
+        theirs = receive(platform)
+        assert theirs["event_id"] == event["id"] and theirs["connect"] is True
+        assert json.loads(theirs["event_payload"])["account"] == merchant["id"]

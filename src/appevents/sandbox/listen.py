@@ -187,6 +187,11 @@ def _message(sandbox: Sandbox, device: Device, row: sqlite3.Row) -> dict[str, An
     body = loads(row["body"])
     body["pending_webhooks"] = pending_webhooks(sandbox.db, row["id"])
     connect = row["account"] != device.account
+    # The Stripe CLI tells Connect events by their `account`: only another account's
+    # event names one (a merchant's own events name it where its apps' endpoints get them).
+    body.pop("account", None)
+    if connect:
+        body = {"account": row["account"], **body}
     base = {"seq": row["seq"], "event_id": row["id"], "event_type": row["type"],
             "account": row["account"], "connect": connect}  # fmt: skip
     refusal = _refusal(sandbox, device, body, row["account"]) if connect else None
