@@ -81,3 +81,46 @@ def test_fetching_with_another_accounts_key_is_the_sandboxs_404_as_a_stripe_api_
     assert (error.status, error.code) == (404, "resource_missing")
     assert error.stripe_message and error.stripe_message in str(error)
     assert "is the key of the event's mode" in str(error)
+
+
+def test_an_installed_accounts_thin_event_is_fetched_in_that_accounts_context(sandbox, tmp_path):
+    platform = v2_client(sandbox)
+    meters_app = sandbox.post("/_sandbox/apps", {"manifest": {
+        "id": "com.example.meters", "version": "1.0.0", "name": "Meters", "icon": "",
+        "permissions": [{"permission": p, "purpose": "metering"}
+                        for p in ("event_read", "billing_meter_read", "billing_meter_write")],
+    }})  # fmt: skip
+    merchant = sandbox.post("/_sandbox/accounts", {})
+    sandbox.post(f"/_sandbox/apps/{meters_app['id']}/installs",
+                 {"account": merchant["id"], "mode": "test", "version": "1.0.0"},
+                 key=merchant["keys"]["test"])  # fmt: skip
+    port = free_port()
+    destination = thin_destination(platform, f"http://127.0.0.1:{port}/webhook", TYPES[:1],
+                                   events_from=["@accounts"])  # fmt: skip
+    app = App(destination.webhook_endpoint.signing_secret, store=SQLiteStore(tmp_path / "i.db"),
+              api_key=sandbox.key, api_base=sandbox.base)  # fmt: skip
+    seen: list[tuple] = []
+
+    @app.on_install
+    def installed(event, ctx):
+        seen.append(("install", ctx.account, ctx.installation.source))
+
+    @app.on("v1.billing.meter.error_report_triggered")
+    def on_meter(event, ctx):
+        seen.append(("fetched", ctx.account, ctx.fetch_event()["context"],
+                     ctx.fetch_related_object()["id"]))  # fmt: skip
+
+    as_merchant = platform.with_stripe_context(merchant["id"])
+    with asgi_server(app.asgi(), port=port):
+        meter_id = as_merchant.v1.billing.meters.create({
+            "display_name": "calls", "event_name": "calls",
+            "default_aggregation": {"formula": "sum"},
+        }).id  # fmt: skip
+        as_merchant.v2.billing.meter_events.create(
+            {"event_name": "calls", "payload": {"value": "2"}}
+        )
+        wait_for(lambda: len(seen) == 2, timeout=20)
+    assert seen == [
+        ("install", merchant["id"], "implied"),
+        ("fetched", merchant["id"], merchant["id"], meter_id),
+    ]
