@@ -353,12 +353,7 @@ class Sandbox:
                 )
                 for r in routes.routes
             ]  # fmt: skip
-            if routes.withheld:
-                db.executemany(
-                    "INSERT INTO withheld (event, endpoint, reason, message) VALUES (?, ?, ?, ?)",
-                    [(event["id"], w.endpoint_id, w.reason_code, w.message)
-                     for w in routes.withheld],
-                )  # fmt: skip
+            events.record_withheld(db, event["id"], routes.withheld)
             if owed:
                 db.after_commit(lambda: self.on_deliveries(owed))
             self.on_emitted(event, account)

@@ -9,7 +9,14 @@ from typing import Any
 from ..stripe_errors import ResourceMissing
 from .db import dumps, loads
 
-__all__ = ["get_event", "get_object", "insert_event", "list_events", "save_object"]
+__all__ = [
+    "get_event",
+    "get_object",
+    "insert_event",
+    "list_events",
+    "record_withheld",
+    "save_object",
+]
 
 
 _PLACEHOLDER = "\x00data.object\x00"
@@ -35,6 +42,15 @@ def insert_event(
         (event["id"], account, event["livemode"], event["type"], event["created"], body),
     )
     return body
+
+
+def record_withheld(db: sqlite3.Connection, event_id: str, withheld: Sequence[Any]) -> None:
+    """Note why each endpoint routing withheld ``event_id`` from did not get it."""
+    if withheld:
+        db.executemany(
+            "INSERT INTO withheld (event, endpoint, reason, message) VALUES (?, ?, ?, ?)",
+            [(event_id, w.endpoint_id, w.reason_code, w.message) for w in withheld],
+        )
 
 
 def pending_webhooks(db: sqlite3.Connection, event_id: str) -> int:

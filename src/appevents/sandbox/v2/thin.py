@@ -16,6 +16,7 @@ from ..owed import LEASE, Owed
 from ..service import Sandbox
 from ..state import accounts, apps
 from ..state.db import StateDB
+from ..state.events import record_withheld
 from ..state.thin_events import insert_thin_event
 
 __all__ = ["context_of", "emit_thin", "event_id", "related", "rfc3339"]
@@ -90,12 +91,7 @@ def emit_thin(
         else:
             routes = sandbox._route(event, account, "thin")
             _owe(sandbox, db, event, [r.endpoint_id for r in routes.routes], notification)
-            if routes.withheld:
-                db.executemany(
-                    "INSERT INTO withheld (event, endpoint, reason, message) VALUES (?, ?, ?, ?)",
-                    [(event["id"], w.endpoint_id, w.reason_code, w.message)
-                     for w in routes.withheld],
-                )  # fmt: skip
+            record_withheld(db, event["id"], routes.withheld)
     sandbox.on_event()
     return event
 
