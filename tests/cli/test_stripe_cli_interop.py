@@ -317,3 +317,40 @@ def test_logs_tail_shows_the_requests_made_meanwhile_that_pass_its_filter(
     # The time shown is the request's (UTC here), to the second.
     shown = time.strptime(created[0][:19], "%Y-%m-%d %H:%M:%S")
     assert abs(time.mktime(shown) - time.mktime(time.gmtime())) < 60
+
+
+def test_listen_all_thin_forwards_thin_events_stripe_python_verifies_and_both_kinds_together(
+    sandbox: RunningSandbox, tmp_path: Path, hooks: tuple[Hooks, str]
+):
+    import stripe
+
+    handler, base = hooks
+    secret = run(sandbox, tmp_path, "listen", "--print-secret").stdout.strip()
+    client = stripe.StripeClient(sandbox.key, base_addresses={"api": sandbox.base})
+    argv = listen(sandbox, "--forward-to", base + "/thin", "--all-thin")
+    with running(argv, tmp_path, "thin") as cli:
+        cli.wait_ready()
+        client.v1.billing.meter_events.create(
+            params={"event_name": "no_such_meter", "payload": {"value": "1"}}
+        )
+        wait_for(lambda: len(handler.received) == 1, 15)
+        snapshot = emit(sandbox, "customer.created")  # --all-thin: not forwarded
+        time.sleep(0.5)
+        assert len(handler.received) == 1
+    path, headers, body = handler.received[0]
+    assert path == "/thin"
+    notification = client.parse_event_notification(body, headers["stripe-signature"], secret)
+    assert notification.type == "v1.billing.meter.no_meter_found"
+    assert notification.id in cli.stdout()
+    assert snapshot not in cli.stdout()
+
+    # Asked for both kinds (shown, since the CLI forwards them to different URLs only).
+    argv = listen(sandbox, "--all-snapshot", "--all-thin")
+    with running(argv, tmp_path, "both") as both:
+        both.wait_ready()
+        event = emit(sandbox, "customer.created", 2)
+        client.v1.billing.meter_events.create(
+            params={"event_name": "no_such_meter_either", "payload": {"value": "1"}}
+        )
+        thin = client.v2.core.events.list(params={"limit": 1}).data[0].id
+        wait_for(lambda: event in both.stdout() and thin in both.stdout(), 15)

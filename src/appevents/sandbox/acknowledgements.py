@@ -35,11 +35,12 @@ class Acknowledgements:
         seq = int(message["seq"])
         if self.done is not None and seq <= self.done:
             return False  # another copy of an event already acknowledged
-        if message["type"] != "webhook_event":
+        if message["type"] not in ("webhook_event", "v2_event"):
             # Only shown, never forwarded, and a Stripe CLI does not acknowledge it.
             return self._mark(seq)
         self._owed.setdefault(seq, False)
-        names = [message["event_id"], message["webhook_id"]]
+        # A v2_event's acknowledgement names the destination as its webhook_id.
+        names = [message["event_id"], message.get("webhook_id") or message["destination_id"]]
         self._names.setdefault(seq, []).extend(names)
         self._seq_of.update(dict.fromkeys(names, seq))
         return False

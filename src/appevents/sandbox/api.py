@@ -321,17 +321,19 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
             warn = "filter_account" in filters and not _connect_user(caller.account)
             return {**answer, "secret": "", "websocket_authorized_feature": "request_logs",
                     "display_connect_filter_warning": warn}  # fmt: skip
-        if any(f != "webhooks" for f in features):
-            wrong = next(f for f in features if f != "webhooks")
+        if any(f not in ("webhooks", "v2_events") for f in features):
+            wrong = next(f for f in features if f not in ("webhooks", "v2_events"))
             raise InvalidRequest(
-                f"Invalid websocket_features: {shown(wrong)}: the sandbox serves webhooks "
-                "(`listen`) and request_logs (`logs tail`)",
+                f"Invalid websocket_features: {shown(wrong)}: the sandbox serves webhooks and "
+                "v2_events (`listen`) and request_logs (`logs tail`)",
                 param="websocket_features",
             )
         device = listen.open_device(sandbox, caller.account, caller.livemode, device_name)
         # The Stripe CLI names the feature; it picks one of two copies of each event.
-        streams.sessions[token] = Session("webhooks", caller.account, caller.livemode,
-                                          device=device, versions=bool(features))  # fmt: skip
+        streams.sessions[token] = Session(
+            "webhooks", caller.account, caller.livemode, device=device, versions=bool(features),
+            thin="v2_events" in features, snapshot=not features or "webhooks" in features,
+        )  # fmt: skip
         return {**answer, "secret": device.secret, "websocket_authorized_feature": "webhooks"}
 
     def _connect_user(account: str) -> bool:

@@ -48,6 +48,7 @@ from .service import API_VERSION, Sandbox
 from .state import accounts, apps
 from .state.db import loads
 from .state.events import pending_webhooks
+from .state.thin_events import THIN_ACCOUNT
 
 __all__ = [
     "Acknowledgements",
@@ -83,6 +84,10 @@ class Session:
     """The device whose events a ``webhooks`` session streams."""
     versions: bool = False
     """Send each event in both renderings the Stripe CLI picks from (default, latest)."""
+    thin: bool = False
+    """Send thin events too, as ``v2_event`` messages (the Stripe CLI's ``v2_events``)."""
+    snapshot: bool = True
+    """Send snapshot events (the Stripe CLI asks for them as ``webhooks``)."""
     filters: dict[str, tuple[str, ...]] | None = None
     """A ``request_logs`` session's filters."""
 
@@ -117,10 +122,16 @@ def acknowledge(sandbox: Sandbox, device: Device, seq: int) -> None:
 
 
 def pending_messages(
-    sandbox: Sandbox, device: Device, after: int | None, versions: bool = False
+    sandbox: Sandbox,
+    device: Device,
+    after: int | None,
+    versions: bool = False,
+    thin: bool = False,
+    snapshot: bool = True,
 ) -> list[dict[str, Any]]:
     """The next messages for ``device``: events after ``after`` (default: its cursor),
-    with each event's latest-version copy after it when ``versions``."""
+    with each event's latest-version copy after it when ``versions``, and the thin events
+    of the same accounts in their place among them when ``thin``."""
     db = sandbox.db
     if after is None:
         (after,) = db.execute(
@@ -129,11 +140,16 @@ def pending_messages(
         ).fetchone()
     watched = _watched_accounts(db, device.account)
     marks = ", ".join("?" * len(watched))
+    # A thin event's row in events names no account (THIN_ACCOUNT): its own row does.
     rows = db.execute(
-        f"SELECT seq, id, account, type, body FROM events WHERE seq > ? AND livemode = ?"
-        f" AND account IN ({marks}) ORDER BY seq LIMIT ?",
-        (after, device.livemode, *watched, STREAM_BATCH),
-    ).fetchall()
+        f"SELECT e.seq, e.id, COALESCE(t.account, e.account) AS account, e.type, e.body,"
+        f" t.id IS NOT NULL AS thin FROM events e"
+        f" LEFT JOIN thin_events t ON e.account = ? AND t.id = e.id"
+        f" WHERE e.seq > ? AND e.livemode = ? AND ((? AND e.account IN ({marks}))"
+        f" OR (? AND e.account = ? AND t.account IN ({marks}))) ORDER BY e.seq LIMIT ?",
+        (THIN_ACCOUNT, after, device.livemode, snapshot, *watched, thin, THIN_ACCOUNT,
+         *watched, STREAM_BATCH),
+    ).fetchall()  # fmt: skip
     messages = []
     for row in rows:
         messages.append(_message(sandbox, device, row))
@@ -151,7 +167,7 @@ def replay_messages(
     watched = _watched_accounts(db, device.account)
     marks = ", ".join("?" * len(watched))
     row = db.execute(
-        f"SELECT seq, id, account, type, body FROM events WHERE id = ? AND livemode = ?"
+        f"SELECT seq, id, account, type, body, 0 AS thin FROM events WHERE id = ? AND livemode = ?"
         f" AND account IN ({marks})",
         (event_id, device.livemode, *watched),
     ).fetchone()
@@ -184,6 +200,8 @@ def _watched_accounts(db: sqlite3.Connection, account: str) -> list[str]:
 
 
 def _message(sandbox: Sandbox, device: Device, row: sqlite3.Row) -> dict[str, Any]:
+    if row["thin"]:
+        return _thin_message(sandbox, device, row)
     body = loads(row["body"])
     body["pending_webhooks"] = pending_webhooks(sandbox.db, row["id"])
     connect = row["account"] != device.account
@@ -208,6 +226,28 @@ def _message(sandbox: Sandbox, device: Device, row: sqlite3.Row) -> dict[str, An
     names = {"webhook_id": sandbox.ids.new("wh"), "webhook_conversation_id": sandbox.ids.new("wc")}
     return {"type": "webhook_event", **base, **names, "event_payload": payload,
             "http_headers": headers, "endpoint": {"api_version": None}}  # fmt: skip
+
+
+def _thin_message(sandbox: Sandbox, device: Device, row: sqlite3.Row) -> dict[str, Any]:
+    """A thin event as the Stripe CLI's ``v2_event``: its notification, signed with the
+    device's secret, from a destination the CLI names in its acknowledgement."""
+    connect = row["account"] != device.account
+    base = {"seq": row["seq"], "event_id": row["id"], "event_type": row["type"],
+            "account": row["account"], "connect": connect}  # fmt: skip
+    notification = loads(row["body"])
+    if connect:
+        refusal = _refusal(sandbox, device, notification, row["account"])
+        if refusal is not None:
+            return {"type": "withheld", **base, "reason": refusal.reason_code,
+                    "message": refusal.message, "grant": None}  # fmt: skip
+    payload = row["body"]
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        "Stripe-Signature": sign(payload.encode(), device.secret, sandbox.now()),
+    }
+    return {"type": "v2_event", **base, "payload": payload, "http_headers": headers,
+            "destination_id": sandbox.ids.new("ed")}  # fmt: skip
 
 
 def _refusal(
@@ -364,7 +404,13 @@ async def stream(
         while not reader.done():
             wake.clear()
             messages = await lane.run(
-                pending_messages, sandbox, device, sent_through, session.versions
+                pending_messages,
+                sandbox,
+                device,
+                sent_through,
+                session.versions,
+                session.thin,
+                session.snapshot,
             )
             for message in messages:  # each copy is noted before any is sent
                 if acks.sent(message) and acks.done is not None:
