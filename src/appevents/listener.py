@@ -50,6 +50,19 @@ class ListenOptions:
     skip_verify: bool = False
     json_output: bool = False
     timeout: float = 30.0
+    all_thin: bool = False
+    """Thin events too, every type (as the Stripe CLI's ``--all-thin``); otherwise only
+    the thin types ``events`` names (``v1.…``, ``v2.…``)."""
+
+    def features(self) -> list[str]:
+        """What the session streams: snapshot events (``webhooks``), thin ones (``v2_events``)."""
+        snapshot = [p for p in self.events if not _thin(p)]
+        wanted = []
+        if snapshot and not (self.all_thin and self.events == ("*",)):
+            wanted.append("webhooks")
+        if self.all_thin or len(snapshot) < len(self.events):
+            wanted.append("v2_events")
+        return wanted
 
     def __post_init__(self) -> None:
         for option, value in (("--forward-to", self.forward_to),
@@ -140,7 +153,10 @@ class Listener:
     async def open_session(self, client: httpx.AsyncClient) -> dict[str, Any]:
         response = await client.post(
             f"{self.options.api_base}/v1/stripecli/sessions",
-            data={"device_name": self.options.device_name},
+            data={
+                "device_name": self.options.device_name,
+                "websocket_features[]": self.options.features(),
+            },
             headers={"Authorization": f"Bearer {self.options.api_key}"},
         )
         if response.status_code != 200:
@@ -219,8 +235,14 @@ class Listener:
                                           "event_id": message["event_id"]}))  # fmt: skip
 
     async def _handle(self, message: dict[str, Any], client: httpx.AsyncClient) -> None:
-        if not any(matches(p, message["event_type"]) for p in self.options.events):
+        if (message.get("endpoint") or {}).get("api_version") is not None:
+            return  # the latest-version copy: the default one is forwarded
+        thin = message["type"] == "v2_event"
+        if not (thin and self.options.all_thin) and not any(
+            matches(p, message["event_type"]) for p in self.options.events
+        ):
             return
+        payload = message["payload"] if thin else message.get("event_payload", "")
         prefix = "connect " if message["connect"] else ""
         label = f"{prefix}{message['event_type']} [{message['event_id']}]"
         if message["type"] == "withheld":
@@ -228,7 +250,7 @@ class Listener:
             self.out(f"{self._stamp()}   --x {label} withheld: {message['message']}{fix}")
             return
         if self.options.json_output:
-            self.out(json.dumps(json.loads(message["event_payload"]), separators=(",", ":")))
+            self.out(json.dumps(json.loads(payload), separators=(",", ":")))
         else:
             self.out(f"{self._stamp()}   --> {label}")
         target, extra = self._target(message["connect"])
@@ -236,8 +258,7 @@ class Listener:
             return
         headers = {**message["http_headers"], **extra}
         try:
-            response = await client.post(target, content=message["event_payload"].encode(),
-                                         headers=headers)  # fmt: skip
+            response = await client.post(target, content=payload.encode(), headers=headers)
         except httpx.HTTPError as exc:
             why = _reason(exc, self.options.timeout)
             self.out(f'{self._stamp()}            [ERROR] Failed to POST: Post "{target}": {why}')
@@ -258,6 +279,10 @@ class Listener:
             )
             return (expand_url(url) if url else None), headers
         return (expand_url(options.forward_to) if options.forward_to else None), options.headers
+
+
+def _thin(pattern: str) -> bool:
+    return pattern.startswith(("v1.", "v2."))
 
 
 def patterns(value: str | None) -> tuple[str, ...]:

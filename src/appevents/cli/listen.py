@@ -29,6 +29,11 @@ from .config import API_BASE_ENV, API_KEY_ENV, load_login
               help="Print each event as one JSON line.")  # fmt: skip
 @click.option("--skip-verify", is_flag=True, help="Do not check TLS certificates.")
 @click.option("--live", is_flag=True, help="Listen to live-mode events.")
+@click.option(
+    "--all-thin",
+    is_flag=True,
+    help="Thin events too, every type (--events takes thin types: v1.billing.*).",
+)
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
               show_default=True, help="Seconds to wait for your endpoint's answer.")  # fmt: skip
 @click.option("--api-base", envvar=API_BASE_ENV, show_envvar=True, help="The sandbox's URL.")
@@ -36,7 +41,7 @@ from .config import API_BASE_ENV, API_KEY_ENV, load_login
 def listen(
     forward_to: str | None, forward_connect_to: str | None, events: str, headers: str | None,
     connect_headers: str | None, print_secret: bool, fmt: str | None, skip_verify: bool,
-    live: bool, timeout: float, api_base: str | None, api_key: str | None,
+    live: bool, all_thin: bool, timeout: float, api_base: str | None, api_key: str | None,
 ) -> None:  # fmt: skip
     """Receive the sandbox's events and forward them, signed, to a local URL.
 
@@ -61,6 +66,7 @@ def listen(
             skip_verify=skip_verify,
             json_output=fmt is not None,
             timeout=timeout,
+            all_thin=all_thin,
         )
     except AppEventsError as exc:
         raise click.UsageError(str(exc)) from None
