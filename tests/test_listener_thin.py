@@ -6,35 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import stripe
 
 from appevents.listener import Listener, ListenOptions
-from sandbox_fixtures import RunningSandbox
+from sandbox_fixtures import Receiver, RunningSandbox
 from servers import asgi_server
 
 
-class Hooks:
-    def __init__(self) -> None:
-        self.bodies: list[tuple[str, bytes]] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        signature = dict(scope["headers"])[b"stripe-signature"].decode()
-        self.bodies.append((signature, body))
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-
-def listen_while(sandbox: RunningSandbox, options: ListenOptions, hooks: Hooks, want: int) -> str:
+def listen_while(
+    sandbox: RunningSandbox, options: ListenOptions, hooks: Receiver, want: int
+) -> str:
     """Run the listener, meanwhile one meter event without a meter and one customer."""
     client = stripe.StripeClient(sandbox.key, base_addresses={"api": sandbox.base})
 
@@ -51,7 +33,7 @@ def listen_while(sandbox: RunningSandbox, options: ListenOptions, hooks: Hooks, 
                                         "payload": {"value": "1"}})  # fmt: skip
         await asyncio.to_thread(client.v1.customers.create)
         for _ in range(250):
-            if len(hooks.bodies) >= want:
+            if len(hooks.received) >= want:
                 break
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.3)  # room for a wrong extra forward to show
@@ -66,22 +48,22 @@ def listen_while(sandbox: RunningSandbox, options: ListenOptions, hooks: Hooks, 
 def test_all_thin_forwards_thin_events_verifiable_by_stripe_python_and_snapshots_asked(
     sandbox: RunningSandbox,
 ):
-    hooks = Hooks()
+    hooks = Receiver()
     with asgi_server(hooks) as base:
         options = ListenOptions(sandbox.base, sandbox.key, device_name="thin",
                                 forward_to=base, events=("customer.created",), all_thin=True)  # fmt: skip
         secret = listen_while(sandbox, options, hooks, want=2)
     client = stripe.StripeClient(sandbox.key)
-    objects = sorted(json.loads(body)["object"] for _, body in hooks.bodies)
+    objects = sorted(json.loads(body)["object"] for _, body in hooks.received)
     assert objects == ["event", "v2.core.event"]
-    signature, body = next((s, b) for s, b in hooks.bodies if b'"v2.core.event"' in b)
-    notification = client.parse_event_notification(body, signature, secret)
+    headers, body = next((h, b) for h, b in hooks.received if b'"v2.core.event"' in b)
+    notification = client.parse_event_notification(body, headers["stripe-signature"], secret)
     assert notification.type == "v1.billing.meter.no_meter_found"
 
 
 def test_without_all_thin_no_thin_event_is_forwarded(sandbox: RunningSandbox):
-    hooks = Hooks()
+    hooks = Receiver()
     with asgi_server(hooks) as base:
         options = ListenOptions(sandbox.base, sandbox.key, device_name="snap", forward_to=base)
         listen_while(sandbox, options, hooks, want=1)
-    assert [json.loads(body)["type"] for _, body in hooks.bodies] == ["customer.created"]
+    assert [json.loads(body)["type"] for _, body in hooks.received] == ["customer.created"]
