@@ -217,11 +217,7 @@ def _message(sandbox: Sandbox, device: Device, row: sqlite3.Row) -> dict[str, An
         return {"type": "withheld", **base, "reason": refusal.reason_code,
                 "message": refusal.message, "grant": _grant_hint(row["type"])}  # fmt: skip
     payload = json.dumps(body, indent=2)
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-        "Stripe-Signature": sign(payload.encode(), device.secret, sandbox.now()),
-    }
+    headers = _signed_headers(sandbox, device, payload)
     # The Stripe CLI echoes these two in its acknowledgement and its webhook_response.
     names = {"webhook_id": sandbox.ids.new("wh"), "webhook_conversation_id": sandbox.ids.new("wc")}
     return {"type": "webhook_event", **base, **names, "event_payload": payload,
@@ -241,13 +237,18 @@ def _thin_message(sandbox: Sandbox, device: Device, row: sqlite3.Row) -> dict[st
             return {"type": "withheld", **base, "reason": refusal.reason_code,
                     "message": refusal.message, "grant": None}  # fmt: skip
     payload = row["body"]
-    headers = {
+    headers = _signed_headers(sandbox, device, payload)
+    return {"type": "v2_event", **base, "payload": payload, "http_headers": headers,
+            "destination_id": sandbox.ids.new("ed")}  # fmt: skip
+
+
+def _signed_headers(sandbox: Sandbox, device: Device, payload: str) -> dict[str, str]:
+    """The headers Stripe sends with a delivery, signed with the device's secret."""
+    return {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         "Stripe-Signature": sign(payload.encode(), device.secret, sandbox.now()),
     }
-    return {"type": "v2_event", **base, "payload": payload, "http_headers": headers,
-            "destination_id": sandbox.ids.new("ed")}  # fmt: skip
 
 
 def _refusal(
