@@ -20,7 +20,6 @@ from typing import Any
 from . import (
     event_params,
     list_params,
-    listen,
     listen_responses,
     request_logs,
     triggers,
@@ -29,7 +28,8 @@ from . import (
 from .behaviours import BEHAVIOURS, unlisted
 from .callers import Caller
 from .formdata import as_bool, as_dict, as_optional_str, as_str, shown
-from .listen import ListenHub, Session
+from .listen import ListenHub, Session, open_device
+from .listen_messages import may_see
 from .rest import build, engine, spec
 from .service import API_VERSION, Sandbox
 from .state import accounts, endpoints, events
@@ -188,7 +188,11 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
         the caller that may see it (its own events, its connected accounts')."""
         caller.require("event")
         listening = streams.listening({caller.account, caller.key_account}, caller.livemode)
-        reached = [c for c in listening if listen.may_see(sandbox, c.session.device, event_id)]  # type: ignore[arg-type]
+        reached = [
+            c
+            for c in listening
+            if c.session.device is not None and may_see(sandbox, c.session.device, event_id)
+        ]
         row = sandbox.db.execute(
             "SELECT account FROM events WHERE id = ? AND livemode = ?", (event_id, caller.livemode)
         ).fetchone()
@@ -328,7 +332,7 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
                 "v2_events (`listen`) and request_logs (`logs tail`)",
                 param="websocket_features",
             )
-        device = listen.open_device(sandbox, caller.account, caller.livemode, device_name)
+        device = open_device(sandbox, caller.account, caller.livemode, device_name)
         # The Stripe CLI names the feature; it picks one of two copies of each event.
         streams.sessions[token] = Session(
             "webhooks", caller.account, caller.livemode, device=device, versions=bool(features),
