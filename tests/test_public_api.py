@@ -10,6 +10,7 @@ EXPECTED = {
     "UnknownEventTypeWarning", "StripeAPIError",
     "Verifier", "__version__", "check_app_permissions", "missing_permissions",
     "required_permissions", "sign", "verify",
+    "UIRequest", "sign_ui_request", "verify_ui_request",
 }  # fmt: skip
 
 

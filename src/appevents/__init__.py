@@ -20,6 +20,7 @@ from .manifest import Manifest, check_app_permissions, missing_permissions, requ
 from .receiver import App, Context, Installation, RetryPolicy, Status
 from .receiver.handlers import UnknownEventTypeWarning
 from .signature import DEFAULT_TOLERANCE, Verifier, sign, verify
+from .ui_request import UIRequest, sign_ui_request, verify_ui_request
 
 __version__ = "0.1.0"
 
@@ -43,6 +44,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "StripeAPIError",
+    "UIRequest",
     "UnknownEventTypeWarning",
     "UnknownName",
     "Verifier",
@@ -51,5 +53,7 @@ __all__ = [
     "missing_permissions",
     "required_permissions",
     "sign",
+    "sign_ui_request",
     "verify",
+    "verify_ui_request",
 ]
