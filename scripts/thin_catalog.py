@@ -9,7 +9,9 @@ namespace that spec3.json (2024-04-10) lacks:
   an object, and ``fetch_related_object``'s return type which (its class's ``OBJECT_NAME``);
   the ``Event`` class beside it has ``data`` when the type carries data (its fields);
 - ``stripe/v2/**/_*.py``: the v2 objects (``OBJECT_NAME``) and their top-level fields,
-  ``Optional[...]`` ones nullable.
+  ``Optional[...]`` ones nullable;
+- ``stripe/params/v2/**``: the parameters of the v2 operations the sandbox checks in
+  detail (the Accounts API's), as nested types: which fields, required or not, of what type.
 """
 
 from __future__ import annotations
@@ -26,7 +28,46 @@ V2_OBJECTS = (
     "v2/billing/_meter_event.py",
     "v2/billing/_meter_event_adjustment.py",
     "v2/billing/_meter_event_session.py",
+    "v2/core/_account.py",
+    "v2/core/_account_person.py",
+    "v2/core/_account_link.py",
 )
+
+V1_TWIN_OBJECTS = {
+    "v2.core.account": "account",
+    "v2.core.account_person": "person",
+    "v2.core.account_link": "account",
+}
+"""v2 objects that are v1 objects too: their events need what the v1 object's do."""
+
+V2_PARAMS = {
+    "v2.core.account.create": ("params/v2/core/_account_create_params.py", "AccountCreateParams"),
+    "v2.core.account.update": ("params/v2/core/_account_update_params.py", "AccountUpdateParams"),
+    "v2.core.account.retrieve": (
+        "params/v2/core/_account_retrieve_params.py",
+        "AccountRetrieveParams",
+    ),
+    "v2.core.account.list": ("params/v2/core/_account_list_params.py", "AccountListParams"),
+    "v2.core.account.close": ("params/v2/core/_account_close_params.py", "AccountCloseParams"),
+    "v2.core.account_person.create": (
+        "params/v2/core/accounts/_person_create_params.py",
+        "PersonCreateParams",
+    ),
+    "v2.core.account_person.update": (
+        "params/v2/core/accounts/_person_update_params.py",
+        "PersonUpdateParams",
+    ),
+    "v2.core.account_person.list": (
+        "params/v2/core/accounts/_person_list_params.py",
+        "PersonListParams",
+    ),
+    "v2.core.account_link.create": (
+        "params/v2/core/_account_link_create_params.py",
+        "AccountLinkCreateParams",
+    ),
+}
+"""The v2 operations whose parameters the sandbox checks: their ``TypedDict`` in
+stripe-python's ``stripe/params`` (the request body's or query's shape)."""
 
 
 def _object_name(cls: ast.ClassDef) -> str | None:
@@ -130,15 +171,96 @@ def _thin_type(stripe_dir: Path, path: Path) -> tuple[str, dict[str, Any]] | Non
 
 def _permissions(thin_type: str, related: str | None, v1_events: dict[str, Any]) -> list[str]:
     """What lets an app receive a thin type: its snapshot twin's permissions (``v1.X`` and
-    ``X``), else those of a v1 event on the same object; none for v2 objects."""
+    ``X``), else those of a v1 event on the same object (a v2 account is a v1 account, its
+    persons v1 persons, as the sandbox serves them); none for other v2 objects."""
     snapshot = thin_type.removeprefix("v1.")
     if snapshot != thin_type and snapshot in v1_events:
         return list(v1_events[snapshot]["permissions"])
-    obj = related or ".".join(snapshot.split(".")[:-1])
+    obj = related or ".".join(snapshot.split(".")[:-1]).split("[")[0]
+    obj = V1_TWIN_OBJECTS.get(obj, obj)
     for name in sorted(v1_events):
         if v1_events[name]["object"] == obj and v1_events[name]["permissions"]:
             return list(v1_events[name]["permissions"])
     return []
+
+
+def _param_spec(node: ast.expr, types: dict[str, ast.ClassDef], out: dict[str, Any]) -> Any:
+    """A parameter's annotation as data: ``string``, ``boolean``, ``integer``, ``decimal``,
+    ``{"enum": [...]}`` (closed), ``{"list": spec}``, ``{"map": nullable}``, ``{"ref": class}``
+    (whose fields ``out`` gets). An open enum (``Literal[...]|str``) is a string."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _param_spec(ast.parse(node.value, mode="eval").body, types, out)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        if ast.unparse(node.right) == "str":
+            return "string"  # Literal[...]|str: Stripe's open enums
+        return _param_spec(node.left, types, out)  # Dict[...]|UntypedStripeObject[...]
+    if isinstance(node, ast.Name):
+        simple = {"str": "string", "bool": "boolean", "int": "integer", "Decimal": "decimal"}
+        if node.id in simple:
+            return simple[node.id]
+        if node.id in types:
+            _param_type(node.id, types, out)
+            return {"ref": node.id}
+        raise SystemExit(f"unknown parameter type {node.id}")
+    if isinstance(node, ast.Subscript):
+        outer = ast.unparse(node.value)
+        inner = node.slice
+        if outer == "Literal":
+            values = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            return {"enum": [v.value for v in values if isinstance(v, ast.Constant)]}
+        if outer == "Union":
+            assert isinstance(inner, ast.Tuple)
+            if any(ast.unparse(e) == "str" for e in inner.elts):
+                return "string"
+            return _param_spec(inner.elts[0], types, out)
+        if outer == "List":
+            return {"list": _param_spec(inner, types, out)}
+        if outer == "Dict":
+            assert isinstance(inner, ast.Tuple)
+            return {"map": ast.unparse(inner.elts[1]).startswith("Optional")}
+    raise SystemExit(f"unknown parameter annotation {ast.unparse(node)}")
+
+
+def _param_type(name: str, types: dict[str, ast.ClassDef], out: dict[str, Any]) -> None:
+    """``name``'s fields into ``out``: field -> [required, spec]."""
+    if name in out:
+        return
+    out[name] = {}
+    fields: dict[str, Any] = {}
+    for stmt in types[name].body:
+        if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+            continue
+        annotation = stmt.annotation
+        required = True
+        if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) == "NotRequired":
+            required, annotation = False, annotation.slice
+        fields[stmt.target.id] = [required, _param_spec(annotation, types, out)]
+    out[name] = dict(sorted(fields.items()))
+
+
+def build_v2_params(stripe_dir: Path) -> dict[str, Any]:
+    """Each checked v2 operation's parameters: ``operations`` (operation -> its root type)
+    and ``types`` (type -> field -> [required, spec]), shared types once."""
+    types_out: dict[str, Any] = {}
+    operations: dict[str, str] = {}
+    for operation, (relative, root) in V2_PARAMS.items():
+        path = stripe_dir / relative
+        types = {c.name: c for c in _classes(path)}
+        for module, names in _param_imports(path).items():
+            module_path = stripe_dir.joinpath(*module.split(".")[1:]).with_suffix(".py")
+            types.update({c.name: c for c in _classes(module_path) if c.name in names})
+        _param_type(root, types, types_out)
+        operations[operation] = root
+    return {"operations": operations, "types": dict(sorted(types_out.items()))}
+
+
+def _param_imports(path: Path) -> dict[str, list[str]]:
+    """The ``TypedDict`` classes a params file imports from stripe (``AmountParam``)."""
+    found: dict[str, list[str]] = {}
+    for name, module in _imports(path).items():
+        if module.startswith("stripe.") and name.endswith("Param"):
+            found.setdefault(module, []).append(name)
+    return found
 
 
 def build_thin_events(stripe_dir: Path, v1_events: dict[str, Any], about: Any) -> dict[str, Any]:
@@ -170,4 +292,5 @@ def build_thin_events(stripe_dir: Path, v1_events: dict[str, Any], about: Any) -
         ),
         "thin_events": dict(sorted(types.items())),
         "v2_objects": objects,
+        "v2_params": build_v2_params(stripe_dir),
     }
