@@ -23,6 +23,7 @@ from . import (
     listen_responses,
     request_logs,
     triggers,
+    ui_signatures,
     visibility,
 )
 from .behaviours import BEHAVIOURS, unlisted
@@ -32,7 +33,7 @@ from .listen import ListenHub, Session, open_device
 from .listen_messages import may_see
 from .rest import build, engine, spec
 from .service import API_VERSION, Sandbox
-from .state import accounts, endpoints, events
+from .state import accounts, apps, endpoints, events
 from .stripe_errors import InvalidRequest, PermissionDenied, ResourceMissing, UnrecognizedUrl
 from .triggers import InProcessCalls
 from .v2 import routes as v2_routes
@@ -234,15 +235,27 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
                 raise InvalidRequest(
                     f"manifest is not JSON: {str(exc)[:200]}", param="manifest"
                 ) from None
-        return sandbox.register_app(caller.account, as_dict(manifest, "manifest"))
+        return _with_secret(sandbox.register_app(caller.account, as_dict(manifest, "manifest")))
+
+    def _with_secret(info: dict[str, Any]) -> dict[str, Any]:
+        # The developer sees the app's signing secret (for its UI extension's calls).
+        app = apps.get_app(sandbox.db, info["id"])
+        return {**info, "signing_secret": ui_signatures.signing_secret(sandbox.db, app)}
 
     def create_standalone_account(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
         """A merchant account of its own (not connected to the caller), with its keys."""
         return sandbox.create_standalone_account(params)
 
     def get_app(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
-        return sandbox.app_info(
-            visibility.visible_app(sandbox.db, caller, request.path_params["app"]).id
+        return _with_secret(
+            sandbox.app_info(
+                visibility.visible_app(sandbox.db, caller, request.path_params["app"]).id
+            )
+        )
+
+    def ui_signature(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
+        return ui_signatures.issue(
+            sandbox.db, caller, request.path_params["app"], params, sandbox.now()
         )
 
     def install(request: Call, caller: Caller, params: dict[str, Any]) -> Any:
@@ -374,6 +387,7 @@ def operations(sandbox: Sandbox, streams: ListenHub, calls: InProcessCalls) -> l
         Operation("POST", "/_sandbox/apps", register_app),
         Operation("GET", "/_sandbox/apps/{app}", get_app),
         Operation("POST", "/_sandbox/apps/{app}/installs", install),
+        Operation("POST", "/_sandbox/apps/{app}/ui_signature", ui_signature),
         Operation("DELETE", "/_sandbox/apps/{app}/installs/{account}", uninstall),
         Operation("POST", "/_sandbox/events", emit),
         Operation("POST", "/_sandbox/trigger", trigger),
