@@ -163,7 +163,9 @@ def test_a_wrong_secret_is_logged_without_the_secret_or_the_body(tmp_path, shell
     [line] = [line for line in lines(caplog) if "no_matching_signature" in line]
     assert f"Stripe-Signature {timestamp} (" in line
     assert "the endpoint's signing secret?" in line
-    assert line.startswith("rejected a delivery from 127.0.0.1: 400 no_matching_signature")
+    assert line.startswith(
+        "rejected a delivery from 127.0.0.1 to /webhook: 400 no_matching_signature"
+    )
     for secret in (SECRET, WRONG, SECRET[6:], WRONG[6:]):
         assert secret not in logged
     assert body.decode() not in logged
@@ -214,7 +216,10 @@ def test_the_wsgi_shell_counts_its_own_refusals(tmp_path, caplog):
             }
     finally:
         endpoint.close()
-    assert any(line.startswith("rejected a delivery from 127.0.0.1: 413") for line in lines(caplog))
+    assert any(
+        line.startswith("rejected a delivery from 127.0.0.1 to /webhook: 413")
+        for line in lines(caplog)
+    )
 
 
 def test_method_not_allowed_is_logged_with_its_hint(rejections, caplog):

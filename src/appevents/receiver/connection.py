@@ -270,7 +270,7 @@ class Connection(asyncio.Protocol):
         path = self.url.partition(b"?")[0].decode("latin-1")
         refused = misrouted(path, method, self.path)
         if refused is not None:
-            self.runtime.rejections.rejected(refused, self.signature, self.remote)
+            self.runtime.rejections.rejected(refused, self.signature, self.remote, path=path)
             # After a 405, close: a HEAD client would not read this answer's body.
             self._enqueue(_Slot(refused, keep_alive and refused.status != 405))
         else:

@@ -104,7 +104,7 @@ class ASGIEndpoint:
     async def _refuse(
         self, send: Send, reply: Reply, signature: bytes | None, scope: Scope
     ) -> None:
-        self.runtime.rejections.rejected(reply, signature, _client(scope))
+        self.runtime.rejections.rejected(reply, signature, _client(scope), path=scope["path"])
         await _respond(send, reply)
 
     async def _start_lazily(self, runtime: Runtime) -> None:
@@ -198,7 +198,7 @@ class WSGIEndpoint:
                 if len(body) > limit:
                     refused = too_large(limit)
         if refused is not None:
-            self.runtime.rejections.rejected(refused, signature, remote)
+            self.runtime.rejections.rejected(refused, signature, remote, path=path)
             reply = refused
         else:
             reply = self.deliver(body, signature, remote)

@@ -27,13 +27,16 @@ from ..event import Event
 from .installations import Installation
 
 __all__ = [
+    "AccountLag",
     "Attempt",
+    "Backlog",
     "Outcome",
     "Status",
     "Store",
     "StoredEvent",
     "Transaction",
     "Work",
+    "WorkerBeat",
     "check_replayable",
 ]
 
@@ -109,6 +112,50 @@ class Attempt:
     finished_at: float
     status: Status
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLag:
+    """One account's unfinished events: how many, and since when the oldest waits."""
+
+    account: str | None
+    unfinished: int
+    oldest_received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerBeat:
+    """A worker's last sign of life, as it recorded it in the store."""
+
+    name: str
+    started_at: float
+    beat_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits to be processed, read in one bounded query (:meth:`Store.backlog`)."""
+
+    pending: int
+    failed_due: int
+    """Failed events whose next attempt is due now."""
+    failed_later: int
+    """Failed events waiting for their retry time."""
+    oldest_pending_at: float | None
+    """``received_at`` of the oldest pending event (None: none is pending)."""
+    busiest: tuple[AccountLag, ...]
+    """The accounts with the most unfinished events, most first."""
+    workers: tuple[WorkerBeat, ...]
+    """The workers that beat most recently, latest first."""
+
+    @property
+    def due(self) -> int:
+        """The backlog: pending events and failed ones due again."""
+        return self.pending + self.failed_due
+
+
+WORKER_FORGOTTEN_AFTER = 3600.0
+"""Seconds after its last beat a worker's row is removed (a crashed worker never ends it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +279,26 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def counts(self) -> dict[Status, int]: ...
+
+    @abc.abstractmethod
+    async def backlog(self, *, now: float, top: int = 10) -> Backlog:
+        """The backlog, its oldest pending event, the ``top`` busiest accounts and the
+        ``top`` latest worker heartbeats, in one query that reads only unfinished events
+        (never the ones done): what metrics read at every scrape."""
+
+    @abc.abstractmethod
+    async def counts_by_type(self, *, top: int = 10) -> list[tuple[str, dict[Status, int]]]:
+        """The ``top`` event types with the most events, each with its counts by status
+        (a scan of every event: for ``appevents inbox stats``, not for every scrape)."""
+
+    @abc.abstractmethod
+    async def beat(self, worker: str, *, started_at: float, now: float) -> None:
+        """Record that ``worker`` is alive at ``now``; forget workers silent for
+        WORKER_FORGOTTEN_AFTER seconds."""
+
+    @abc.abstractmethod
+    async def forget_worker(self, worker: str) -> None:
+        """Remove ``worker``'s heartbeat (it stopped)."""
 
     async def __aenter__(self) -> Store:
         await self.open()

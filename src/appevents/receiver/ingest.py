@@ -40,11 +40,14 @@ class GroupCommitter:
         clock: Callable[[], float] = time.time,
         on_commit: Callable[[int], None] | None = None,
         commit_timeout: float = math.inf,
+        observe_commit: Callable[[float], None] | None = None,
     ) -> None:
+        """``observe_commit`` gets the seconds each batch's commit took (metrics)."""
         self._insert = insert
         self._max_batch = max_batch
         self._clock = clock
         self._on_commit = on_commit
+        self.observe_commit = observe_commit
         self.commit_timeout = commit_timeout
         self._queue: list[Entry] = []
         self._in_flight: list[Entry] = []
@@ -52,6 +55,9 @@ class GroupCommitter:
         self._flush_task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self.committed = 0
+        """Deliveries answered as new (stored)."""
+        self.duplicates = 0
+        """Deliveries answered as duplicates (their id was already stored)."""
 
     def enqueue(self, event: Event) -> asyncio.Future[bool]:
         """Queue ``event`` for the next flush; the future of its durable commit: True if
@@ -111,6 +117,7 @@ class GroupCommitter:
                 seen.add(event.id)
                 events.append(event)
         self._in_flight = batch
+        started = time.perf_counter()
         try:
             inserted = await self._insert(events, self._clock())
         except Exception as exc:
@@ -121,10 +128,14 @@ class GroupCommitter:
             return
         finally:
             self._in_flight = []
+        if self.observe_commit is not None:
+            self.observe_commit(time.perf_counter() - started)
         new_by_id = dict(zip((e.id for e in events), inserted, strict=True))
         self.committed += sum(inserted)
         for (event, future, _), is_first in zip(batch, first, strict=True):
             if not future.done():
-                future.set_result(is_first and new_by_id[event.id])
+                new = is_first and new_by_id[event.id]
+                future.set_result(new)
+                self.duplicates += not new
         if self._on_commit is not None and any(inserted):
             self._on_commit(sum(inserted))

@@ -4,9 +4,11 @@ A wrong signing secret turns every delivery into a 400 that only Stripe's dashbo
 shows; the receiver's operator must see it too. Each reason (the error code of the
 answer) is logged at once the first time, then at most once per ``interval``, that
 line saying how many more were not logged one by one, so a flood of bad requests
-cannot flood the log. A line names the answer, where the request came from, the
-``t=`` of its Stripe-Signature header (nothing else of it) and the usual cause; it
-never contains the body, the signatures or a secret.
+cannot flood the log. A line names the answer, where the request came from, the path it
+asked for, the ``t=`` of its Stripe-Signature header (nothing else of it), the event id
+the body claims (unverified, and only its ``evt_`` characters) and the usual cause; it
+never contains the body, the signatures or a secret. Each record also carries these
+fields apart (``record.appevents``), for ``serve --log-format json``.
 
 The counts serve the periodic summary (:meth:`Rejections.period_summary`) and the one
 at shutdown (:meth:`Rejections.run_summary`).
@@ -17,6 +19,7 @@ from __future__ import annotations
 import collections
 import datetime
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +27,7 @@ from collections.abc import Callable
 from .durations import positive_seconds
 from .replies import Reply
 
-__all__ = ["Rejections", "describe_signature"]
+__all__ = ["Rejections", "claimed_event_id", "describe_signature"]
 
 log = logging.getLogger("appevents.receiver.rejections")
 
@@ -45,6 +48,18 @@ HINTS = {
     "method_not_allowed": "Stripe delivers events with POST",
 }
 _MAX_TIMESTAMP_DIGITS = 12
+# The id a body claims: looked for in its first bytes only, and only as Stripe spells
+# ids, so that an unverified body can put nothing else in the log.
+_EVENT_ID = re.compile(rb'"id"\s*:\s*"(evt_[A-Za-z0-9_]{1,120})"')
+_EVENT_ID_WINDOW = 65536
+
+
+def claimed_event_id(body: bytes | None) -> str | None:
+    """The first ``"id": "evt_…"`` in the body's first 64 KiB (not verified), or None."""
+    if not body:
+        return None
+    match = _EVENT_ID.search(body, 0, _EVENT_ID_WINDOW)
+    return match[1].decode("ascii") if match else None
 
 
 def describe_signature(header: str | bytes | None) -> str:
@@ -94,18 +109,38 @@ class Rejections:
         self._quiet_until: dict[str, float] = {}
         self._not_logged: collections.Counter[str] = collections.Counter()
 
-    def rejected(self, reply: Reply, signature: str | bytes | None, remote: str | None) -> None:
-        """Count and log a delivery answered with ``reply`` (a 4xx)."""
+    def rejected(
+        self,
+        reply: Reply,
+        signature: str | bytes | None,
+        remote: str | None,
+        *,
+        path: str | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        """Count and log a delivery answered with ``reply`` (a 4xx); ``path`` and ``body``
+        (when read) name what was asked for and the event id it claims."""
         reason = reply.code
         skipped = self._count(reason)
         if skipped is not None:
             origin = f" from {remote}" if remote else ""
+            target = f" to {path[:200]}" if path else ""
+            event_id = claimed_event_id(body)
+            claimed = f", event {event_id} (unverified)" if event_id else ""
             hint = HINTS.get(reason)
             self._emit(
                 reason,
                 skipped,
-                f"rejected a delivery{origin}: {reply.status} {reason}, "
-                f"{_signature_part(signature)}" + (f"; {hint}" if hint else ""),
+                f"rejected a delivery{origin}{target}: {reply.status} {reason}, "
+                f"{_signature_part(signature)}{claimed}" + (f"; {hint}" if hint else ""),
+                {
+                    "status": reply.status,
+                    "remote": remote,
+                    "path": path[:200] if path else None,
+                    "signature": describe_signature(signature),
+                    "event_id": event_id,
+                    "hint": hint,
+                },
             )
 
     def unavailable(self, error: BaseException) -> None:
@@ -116,6 +151,7 @@ class Rejections:
                 STORE_UNAVAILABLE,
                 skipped,
                 f"answered 503 ({STORE_UNAVAILABLE}, Stripe will retry): {error}",
+                {"status": 503, "error": str(error)},
             )
 
     def period_summary(self) -> str | None:
@@ -147,13 +183,15 @@ class Rejections:
             self._quiet_until[reason] = now + self.interval
             return self._not_logged.pop(reason, 0)
 
-    def _emit(self, reason: str, skipped: int, line: str) -> None:
+    def _emit(self, reason: str, skipped: int, line: str, fields: dict[str, object]) -> None:
         if skipped:
             line += (
                 f" (and {skipped} more {reason} in the last {self.interval:g} s, "
                 "not logged one by one)"
             )
-        self._log.warning(line)
+        structured = {"event": "delivery_rejected", "reason": reason, **fields}
+        structured["suppressed"] = skipped
+        self._log.warning(line, extra={"appevents": structured})
 
 
 def _signature_part(signature: str | bytes | None) -> str:

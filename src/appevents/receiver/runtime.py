@@ -137,7 +137,7 @@ class Runtime:
             event = Event.parse(body)
         except (SignatureError, InvalidEvent) as exc:
             reply = error_reply(400, exc.reason, exc.message)
-            self.rejections.rejected(reply, signature, remote)
+            self.rejections.rejected(reply, signature, remote, path=self.app.path, body=body)
             return reply
         return self.committer.enqueue(event)
 

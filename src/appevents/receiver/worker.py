@@ -27,11 +27,14 @@ from .installations import Installation, plan
 from .retry import DeadLetter, RetryPolicy
 from .stripe_api import StripeAPI
 
-__all__ = ["Handlers", "Worker", "WorkerStats"]
+__all__ = ["BatchObserver", "Handlers", "Worker", "WorkerStats"]
 
 log = logging.getLogger("appevents.worker")
 
 _MAX_ERROR_LENGTH = 4000
+
+BatchObserver = Callable[[Sequence[tuple[StoredEvent, Outcome]]], None]
+"""Called with each batch's results (metrics count them; see ``receiver.metrics``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +84,11 @@ class Worker:
         handler_timeout: float | None = 60.0,
         batch_time_budget: float = 0.05,
         api: StripeAPI | None = None,
+        heartbeat_interval: float = 5.0,
     ) -> None:
-        """``api``: what ``ctx.fetch_event()`` asks (the App's key and base URL)."""
+        """``api``: what ``ctx.fetch_event()`` asks (the App's key and base URL).
+        ``heartbeat_interval``: seconds between the worker's beats in the store, which
+        metrics, ``/readyz`` and ``appevents inbox stats`` read to tell it is alive."""
         self.store = store
         self.handlers = handlers
         self.retry = retry or RetryPolicy()
@@ -97,6 +103,10 @@ class Worker:
         self.stats = WorkerStats()
         self.api = api
         self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.heartbeat_interval = heartbeat_interval
+        self.observer: BatchObserver | None = None
+        self._started_at: float | None = None
+        self._last_beat = float("-inf")
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -113,6 +123,8 @@ class Worker:
             time_budget=self.batch_time_budget,
             inline=self.handlers.all_sync,
         )
+        if results and self.observer is not None:
+            self.observer(results)
         for event, outcome in results:
             self.stats.count(outcome)
             if outcome.status in (Status.FAILED, Status.DEAD):
@@ -141,6 +153,9 @@ class Worker:
         try:
             await self._run()
         finally:
+            if self._started_at is not None:
+                with contextlib.suppress(StoreError):
+                    await self.store.forget_worker(self.name)
             await self.close()
 
     async def close(self) -> None:
@@ -149,7 +164,9 @@ class Worker:
             await self.api.aclose()
 
     async def _run(self) -> None:
+        self._started_at = self.clock()
         while not self._stopping:
+            await self._beat()
             try:
                 if await self.run_once():
                     continue
@@ -167,6 +184,17 @@ class Worker:
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    async def _beat(self) -> None:
+        """Record in the store that this worker is alive, every ``heartbeat_interval``."""
+        now = self.clock()
+        if now - self._last_beat < self.heartbeat_interval or self._started_at is None:
+            return
+        self._last_beat = now
+        try:
+            await self.store.beat(self.name, started_at=self._started_at, now=now)
+        except StoreError as exc:
+            log.warning("worker: could not record its heartbeat (retrying): %s", exc)
 
     def stop(self) -> None:
         self._stopping = True

@@ -17,12 +17,16 @@ from ...errors import NotFound, StoreUnavailable
 from ...event import Event
 from ..inbox import (
     UNFINISHED,
+    WORKER_FORGOTTEN_AFTER,
+    AccountLag,
     Attempt,
+    Backlog,
     Outcome,
     Status,
     Store,
     StoredEvent,
     Work,
+    WorkerBeat,
     check_replayable,
 )
 from ..installations import Installation
@@ -79,6 +83,7 @@ class MemoryStore(Store):
         self._attempts: dict[str, list[Attempt]] = {}
         self._installations: dict[tuple[str, bool], Installation] = {}
         self._processing = asyncio.Lock()
+        self._workers: dict[str, WorkerBeat] = {}
         self.unavailable: Exception | None = None
         """Set to an exception to simulate a store that cannot commit."""
 
@@ -237,6 +242,49 @@ class MemoryStore(Store):
         for e in self._events.values():
             result[e.status] += 1
         return result
+
+    async def backlog(self, *, now: float, top: int = 10) -> Backlog:
+        self._check_available()
+        unfinished = [e for e in self._events.values() if e.status in UNFINISHED]
+        pending = [e.received_at for e in unfinished if e.status == Status.PENDING]
+        failed_due = sum(
+            1 for e in unfinished if e.status == Status.FAILED and e.available_at <= now
+        )
+        accounts: dict[str | None, list[float]] = {}
+        for e in unfinished:
+            accounts.setdefault(e.account, []).append(e.received_at)
+        busiest = sorted(accounts.items(), key=lambda item: (-len(item[1]), item[0] or ""))
+        workers = sorted(self._workers.values(), key=lambda w: w.beat_at, reverse=True)
+        return Backlog(
+            pending=len(pending),
+            failed_due=failed_due,
+            failed_later=len(unfinished) - len(pending) - failed_due,
+            oldest_pending_at=min(pending, default=None),
+            busiest=tuple(AccountLag(a, len(t), min(t)) for a, t in busiest[:top]),
+            workers=tuple(workers[:top]),
+        )
+
+    async def counts_by_type(self, *, top: int = 10) -> list[tuple[str, dict[Status, int]]]:
+        self._check_available()
+        by_type: dict[str, dict[Status, int]] = {}
+        for e in self._events.values():
+            counts = by_type.setdefault(e.type, dict.fromkeys(Status, 0))
+            counts[e.status] += 1
+        ranked = sorted(by_type.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+        return ranked[:top]
+
+    async def beat(self, worker: str, *, started_at: float, now: float) -> None:
+        self._check_available()
+        forget = now - WORKER_FORGOTTEN_AFTER
+        self._workers = {n: w for n, w in self._workers.items() if w.beat_at >= forget}
+        self._workers[worker] = WorkerBeat(worker, started_at, now)
+
+    async def forget_worker(self, worker: str) -> None:
+        self._workers.pop(worker, None)
+
+    def _check_available(self) -> None:
+        if self.unavailable is not None:
+            raise StoreUnavailable(f"memory store set unavailable: {self.unavailable}")
 
 
 def _due_order(e: StoredEvent) -> tuple[float, int, str]:

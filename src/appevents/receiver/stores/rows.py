@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..inbox import Status, StoredEvent
+from ..inbox import AccountLag, Backlog, Status, StoredEvent, WorkerBeat
 from ..installations import Installation
 
-__all__ = ["installation_from_row", "stored_event_from_row"]
+__all__ = ["backlog_from_rows", "installation_from_row", "stored_event_from_row"]
 
 
 def stored_event_from_row(row: Sequence[Any]) -> StoredEvent:
@@ -46,4 +46,25 @@ def installation_from_row(row: Sequence[Any]) -> Installation:
         lifecycle_event_id=row[9],
         last_deauthorized_at=row[10],
         active_since_evidence=row[11],
+    )
+
+
+def backlog_from_rows(rows: Sequence[Sequence[Any]], *, platform: str) -> Backlog:
+    """The rows of the ``backlog`` query: one ``total``, then ``account`` and ``worker``
+    rows (kind, name, three counts, two times); ``platform`` is how the tables spell the
+    platform's own account."""
+    total = next(row for row in rows if row[0] == "total")
+    return Backlog(
+        pending=int(total[2]),
+        failed_due=int(total[3]),
+        failed_later=int(total[4]),
+        oldest_pending_at=None if total[5] is None else float(total[5]),
+        busiest=tuple(
+            AccountLag(None if row[1] == platform else row[1], int(row[2]), float(row[5]))
+            for row in rows
+            if row[0] == "account"
+        ),
+        workers=tuple(
+            WorkerBeat(row[1], float(row[6]), float(row[5])) for row in rows if row[0] == "worker"
+        ),
     )

@@ -40,10 +40,20 @@ from psycopg_pool import AsyncConnectionPool
 
 from ....errors import NotFound, StoreError, StoreUnavailable
 from ....event import Event
-from ...inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_replayable
+from ...inbox import (
+    WORKER_FORGOTTEN_AFTER,
+    Attempt,
+    Backlog,
+    Outcome,
+    Status,
+    Store,
+    StoredEvent,
+    Work,
+    check_replayable,
+)
 from ...installations import Installation
 from ..queries import load_queries
-from ..rows import installation_from_row, stored_event_from_row
+from ..rows import backlog_from_rows, installation_from_row, stored_event_from_row
 from .connection import SyncConnection, connection_string, describe_server
 from .migrations import LOCK_CLASS, migrate
 
@@ -253,6 +263,35 @@ class PostgresStore(Store):
         result = dict.fromkeys(Status, 0)
         result.update({Status(s): n for s, n in await self._fetchall(Q["counts"], {})})
         return result
+
+    async def backlog(self, *, now: float, top: int = 10) -> Backlog:
+        rows = await self._fetchall(Q["backlog"], {"now": now, "top": top})
+        return backlog_from_rows(rows, platform="")
+
+    async def counts_by_type(self, *, top: int = 10) -> list[tuple[str, dict[Status, int]]]:
+        by_type: dict[str, dict[Status, int]] = {}
+        for kind, status, n in await self._fetchall(Q["counts_by_type"], {"top": top}):
+            by_type.setdefault(kind, dict.fromkeys(Status, 0))[Status(status)] = n
+        return sorted(by_type.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+
+    async def beat(self, worker: str, *, started_at: float, now: float) -> None:
+        params = {
+            "name": worker,
+            "started_at": started_at,
+            "now": now,
+            "forget": now - WORKER_FORGOTTEN_AFTER,
+        }
+        await self._execute(Q["beat"], params, "could not record the worker's heartbeat")
+
+    async def forget_worker(self, worker: str) -> None:
+        await self._execute(Q["forget_worker"], {"name": worker}, "could not forget a worker")
+
+    async def _execute(self, sql: str, params: dict[str, Any], what: str) -> None:
+        try:
+            async with self._connections.connection() as connection:
+                await connection.execute(sql, params)
+        except psycopg.Error as exc:
+            raise self._unavailable(what, exc) from exc
 
     async def _fetchall(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         try:

@@ -22,10 +22,20 @@ from urllib.parse import unquote
 
 from ....errors import ConfigurationError, NotFound, StoreError, StoreUnavailable
 from ....event import Event
-from ...inbox import Attempt, Outcome, Status, Store, StoredEvent, Work, check_replayable
+from ...inbox import (
+    WORKER_FORGOTTEN_AFTER,
+    Attempt,
+    Backlog,
+    Outcome,
+    Status,
+    Store,
+    StoredEvent,
+    Work,
+    check_replayable,
+)
 from ...installations import Installation
 from ..queries import load_queries
-from ..rows import installation_from_row, stored_event_from_row
+from ..rows import backlog_from_rows, installation_from_row, stored_event_from_row
 from .connection import Connection, run_without_suspending
 from .ingest import event_rows, insert_rows
 from .ingest_process import IngestProcess
@@ -335,6 +345,46 @@ class SQLiteStore(Store):
         result = dict.fromkeys(Status, 0)
         result.update({Status(status): n for status, n in rows})
         return result
+
+    async def backlog(self, *, now: float, top: int = 10) -> Backlog:
+        w = self._w
+        try:
+            rows = await w.lane.run(w.fetchall, Q["backlog"], (now, top))
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} could not be read: {exc}") from exc
+        return backlog_from_rows(rows, platform="")
+
+    async def counts_by_type(self, *, top: int = 10) -> list[tuple[str, dict[Status, int]]]:
+        rows = await self._w.lane.run(self._w.fetchall, Q["counts_by_type"], (top,))
+        by_type: dict[str, dict[Status, int]] = {}
+        for kind, status, n in rows:
+            by_type.setdefault(kind, dict.fromkeys(Status, 0))[Status(status)] = n
+        return sorted(by_type.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+
+    async def beat(self, worker: str, *, started_at: float, now: float) -> None:
+        w = self._w
+
+        def beat() -> None:
+            with w.writing():
+                w.db.execute(Q["forget_silent_workers"], (now - WORKER_FORGOTTEN_AFTER,))
+                w.db.execute(Q["beat"], (worker, started_at, now))
+
+        try:
+            await w.lane.run(beat)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} could not record: {exc}") from exc
+
+    async def forget_worker(self, worker: str) -> None:
+        w = self._w
+
+        def forget() -> None:
+            with w.writing():
+                w.db.execute(Q["forget_worker"], (worker,))
+
+        try:
+            await w.lane.run(forget)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} could not record: {exc}") from exc
 
 
 class _Transaction:

@@ -181,3 +181,43 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(account)s::text IS NULL OR account = %(account)s)
 ORDER BY received_at DESC, created DESC, id DESC
 LIMIT %(limit)s
+
+-- name: backlog
+-- Reads the unfinished events only (events_unfinished), so its cost follows the
+-- backlog, never the events done. Rows: ('total', NULL, pending, failed due, failed
+-- later, oldest pending received_at, NULL), then ('account', account, unfinished, 0, 0,
+-- oldest received_at, NULL) busiest first, then ('worker', name, 0, 0, 0, beat_at,
+-- started_at) latest first; %(top)s of each at most.
+WITH unfinished AS MATERIALIZED (
+    SELECT account, status, available_at, received_at FROM events
+    WHERE status IN ('pending', 'failed')
+)
+SELECT 'total'::text, NULL::text,
+       count(*) FILTER (WHERE status = 'pending'),
+       count(*) FILTER (WHERE status = 'failed' AND available_at <= %(now)s),
+       count(*) FILTER (WHERE status = 'failed' AND available_at > %(now)s),
+       min(received_at) FILTER (WHERE status = 'pending'),
+       NULL::double precision
+FROM unfinished
+UNION ALL
+(SELECT 'account', account, count(*), 0, 0, min(received_at), NULL
+ FROM unfinished GROUP BY account ORDER BY count(*) DESC, account LIMIT %(top)s)
+UNION ALL
+(SELECT 'worker', name, 0, 0, 0, beat_at, started_at
+ FROM workers ORDER BY beat_at DESC, name LIMIT %(top)s)
+
+-- name: counts_by_type
+-- The %(top)s types with the most events, each with its counts by status.
+SELECT type, status, count(*) FROM events
+WHERE type IN (SELECT type FROM events GROUP BY type ORDER BY count(*) DESC, type
+               LIMIT %(top)s)
+GROUP BY type, status
+
+-- name: beat
+-- One round trip: forget the workers silent since %(forget)s, record this one's beat.
+WITH forgotten AS (DELETE FROM workers WHERE beat_at < %(forget)s AND name <> %(name)s)
+INSERT INTO workers (name, started_at, beat_at) VALUES (%(name)s, %(started_at)s, %(now)s)
+ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, beat_at = excluded.beat_at
+
+-- name: forget_worker
+DELETE FROM workers WHERE name = %(name)s

@@ -69,3 +69,11 @@ CREATE TABLE installations (
     updated_at             double precision NOT NULL,
     PRIMARY KEY (account, livemode)
 );
+
+-- Each worker's last sign of life (0002), for metrics, readiness and inbox stats; a row
+-- silent for an hour is removed by the next beat.
+CREATE TABLE workers (
+    name        text PRIMARY KEY,           -- host:pid
+    started_at  double precision NOT NULL,
+    beat_at     double precision NOT NULL
+);

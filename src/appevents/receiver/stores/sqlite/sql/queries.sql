@@ -191,3 +191,52 @@ SELECT id FROM inbox WHERE status = 'dead' ORDER BY order_key
 
 -- name: counts
 SELECT status, COUNT(*) FROM inbox GROUP BY status
+
+-- name: backlog
+-- ?1 now, ?2 how many accounts and workers at most. Reads the unfinished events only,
+-- through the two indexes that hold them (admitted ones: inbox_unfinished; new ones,
+-- all pending: inbox_unadmitted), so its cost follows the backlog, never the events
+-- done. Rows: ('total', NULL, pending, failed due, failed later, oldest pending
+-- received_at, NULL), then ('account', account, unfinished, 0, 0, oldest received_at,
+-- NULL) busiest first, then ('worker', name, 0, 0, 0, beat_at, started_at) latest first.
+WITH unfinished AS MATERIALIZED (
+    SELECT account, status, available_at, received_at
+    FROM inbox INDEXED BY inbox_unfinished
+    WHERE admitted = 1 AND status IN ('pending', 'failed')
+    UNION ALL
+    SELECT account, status, available_at, received_at
+    FROM inbox INDEXED BY inbox_unadmitted WHERE admitted = 0
+)
+SELECT 'total', NULL,
+       COALESCE(SUM(status = 'pending'), 0),
+       COALESCE(SUM(status = 'failed' AND available_at <= ?1), 0),
+       COALESCE(SUM(status = 'failed' AND available_at > ?1), 0),
+       MIN(CASE WHEN status = 'pending' THEN received_at END),
+       NULL
+FROM unfinished
+UNION ALL
+SELECT * FROM (
+    SELECT 'account', account, COUNT(*), 0, 0, MIN(received_at), NULL
+    FROM unfinished GROUP BY account ORDER BY COUNT(*) DESC, account LIMIT ?2
+)
+UNION ALL
+SELECT * FROM (
+    SELECT 'worker', name, 0, 0, 0, beat_at, started_at
+    FROM workers ORDER BY beat_at DESC, name LIMIT ?2
+)
+
+-- name: counts_by_type
+-- The ? types with the most events, each with its counts by status.
+SELECT type, status, COUNT(*) FROM inbox
+WHERE type IN (SELECT type FROM inbox GROUP BY type ORDER BY COUNT(*) DESC, type LIMIT ?)
+GROUP BY type, status
+
+-- name: beat
+INSERT INTO workers (name, started_at, beat_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, beat_at = excluded.beat_at
+
+-- name: forget_silent_workers
+DELETE FROM workers WHERE beat_at < ?
+
+-- name: forget_worker
+DELETE FROM workers WHERE name = ?

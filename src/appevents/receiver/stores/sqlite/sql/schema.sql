@@ -1,4 +1,4 @@
--- The SQLite inbox, schema version 3 (the truth). Applied on open when the file is new;
+-- The SQLite inbox, schema version 4 (the truth). Applied on open when the file is new;
 -- sqlite_migrations/ brings older files here, and a test proves both give the same tables.
 --
 -- Shaped for the receiver's commit, which every delivery waits for: a new event writes
@@ -78,6 +78,14 @@ CREATE TABLE IF NOT EXISTS installations (
     PRIMARY KEY (account, livemode)
 ) WITHOUT ROWID;
 
+-- Each worker's last sign of life (added in 4), for metrics, readiness and
+-- `appevents inbox stats`; a row silent for an hour is removed by the next beat.
+CREATE TABLE IF NOT EXISTS workers (
+    name        TEXT PRIMARY KEY,           -- host:pid
+    started_at  REAL NOT NULL,
+    beat_at     REAL NOT NULL
+) WITHOUT ROWID;
+
 -- Every stored event with its payload (NULL once erased; zlib-compressed where
 -- payload_encoding says so), as one table reads: for people and scripts inspecting the
 -- file. The store itself reads the tables.
@@ -87,4 +95,4 @@ SELECT i.seq, i.id, i.account, i.livemode, i.type, i.created, i.order_key, i.sta
        i.erased_at, p.body AS payload, p.encoding AS payload_encoding
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq;
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
