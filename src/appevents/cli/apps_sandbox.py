@@ -1,4 +1,5 @@
-"""``appevents apps register | install | upgrade | uninstall``: the merchant's side.
+"""``appevents apps register | install | upgrade | uninstall | sign-ui-request``: the
+merchant's side, and the Dashboard's signature for an app's UI-extension calls.
 
 The manifest is read and checked here, before anything is sent: a file the sandbox could not
 use (not JSON, not valid for Stripe, no usable id) is one clear error naming it, and the
@@ -7,13 +8,15 @@ sandbox never sees it.
 
 from __future__ import annotations
 
+import json
+import shlex
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..manifest import DEFAULT_MANIFEST, Manifest
-from .api_client import call, login_or_fail, path
+from .api_client import call, check_id, echo_json, login_or_fail, path
 from .common import guard
 from .merchants import require_merchant_key
 
@@ -58,6 +61,8 @@ def register(manifest_path: Path) -> None:
     app = _register(_valid_manifest(manifest_path))
     versions = ", ".join(v["version"] for v in app["versions"])
     click.echo(f"Registered {app['manifest_id']} as {app['id']} (versions: {versions})")
+    if "signing_secret" in app:
+        click.echo(f"App signing secret (UI-extension calls): {app['signing_secret']}")
 
 
 @click.command("install")
@@ -112,4 +117,73 @@ def uninstall(account: str, manifest_path: Path, account_key: str | None) -> Non
     click.echo(f"Uninstalled {app_id} from {account}")
 
 
-COMMANDS = (register, install, upgrade, uninstall)
+@click.command("sign-ui-request")
+@click.option("--account", required=True, help="The account whose Dashboard the user is in.")
+@click.option("--user", help="The Dashboard user (usr_...); default: one stable user per account.")
+@click.option(
+    "--app",
+    "app_id",
+    help="The app (its ca_... id or manifest id); default: the id in --manifest.",
+)
+@click.option(
+    "--payload",
+    help="Additional payload, a JSON object (what fetchStripeSignature(payload) is given).",
+)
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8000/",
+    show_default=True,
+    help="The backend URL the printed curl line calls.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the sandbox's answer as JSON.")
+@manifest_option
+def sign_ui_request(
+    account: str,
+    user: str | None,
+    app_id: str | None,
+    payload: str | None,
+    url: str,
+    as_json: bool,
+    manifest_path: Path,
+) -> None:
+    """Sign a UI-extension call as the Dashboard does for an installed app.
+
+    Prints the Stripe-Signature header, the JSON body to send with it, and a curl line
+    calling your backend; the backend verifies it with appevents.verify_ui_request and
+    the app's signing secret (printed here too).
+    """
+    if app_id is None:
+        app_id = guard(lambda: Manifest.load(manifest_path).require_app_id())()
+    body: dict[str, Any] = {"account": check_id(account, "--account")}
+    if user is not None:
+        body["user"] = check_id(user, "--user")
+    if payload is not None:
+        body["payload"] = payload  # the sandbox checks it and names what is wrong
+    issued = call(
+        "POST",
+        path("/_sandbox/apps/{}/ui_signature", app_id),
+        json_body=body,
+        expect=("signature", "body", "headers"),
+    )
+    if as_json:
+        echo_json(issued)
+        return
+    app = call("GET", path("/_sandbox/apps/{}", issued["app"]), expect=("signing_secret",))
+    sent = json.dumps(issued["body"], separators=(",", ":"))
+    click.echo(f"App signing secret: {app['signing_secret']}")
+    for name, value in issued["headers"].items():
+        click.echo(f"{name}: {value}")
+    click.echo(f"Body: {sent}")
+    click.echo("")
+    click.echo(
+        f"curl -X POST {shlex.quote(url)}"
+        + "".join(f" -H {shlex.quote(f'{k}: {v}')}" for k, v in issued["headers"].items())
+        + f" -d {shlex.quote(sent)}"
+    )
+    click.echo(
+        f"(valid for 5 minutes from t={issued['created']}, the default tolerance of "
+        "verify_ui_request)"
+    )
+
+
+COMMANDS = (register, install, upgrade, uninstall, sign_ui_request)
