@@ -37,6 +37,7 @@ from .retry import RetryPolicy
 from .runtime import Runtime
 from .stores import open_store_url
 from .stripe_api import DEFAULT_API_BASE, StripeAPI
+from .stripe_client import StripeClients
 from .worker import Handlers, Worker
 
 __all__ = ["App"]
@@ -194,8 +195,12 @@ class App:
             clock=self.clock,
             random_fraction=self.random_fraction,
             poll_interval=self.poll_interval,
-            **{"api": self.api(), **options},
+            **{"api": self.api(), "stripe_clients": self.stripe_clients(), **options},
         )
+
+    def stripe_clients(self) -> StripeClients:
+        """New ``ctx.stripe`` clients (made per account on use) with this app's settings."""
+        return StripeClients(self.api_key, self.api_base, api_version=self.api_version)
 
     def api(self) -> StripeAPI:
         """A new client for Stripe's API with this app's key, base URL and version."""

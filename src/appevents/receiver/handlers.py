@@ -24,8 +24,11 @@ from ..errors import ConfigurationError, UnknownName
 from ..event import Event
 
 if TYPE_CHECKING:
+    import stripe
+
     from .installations import Installation
     from .stripe_api import StripeAPI
+    from .stripe_client import StripeClients
 
 __all__ = [
     "Context",
@@ -66,6 +69,31 @@ class Context:
     """1 for the first attempt at this event."""
     api: StripeAPI | None = None
     """Stripe's API as the app's key and base URL reach it (``App(api_key=, api_base=)``)."""
+    stripe_clients: StripeClients | None = None
+    """Where :attr:`stripe` comes from (the worker's, one client per account)."""
+
+    @property
+    def stripe(self) -> stripe.StripeClient:
+        """A ``stripe.StripeClient`` acting as the event's account (``Stripe-Account`` set;
+        none for the platform's own events), with the App's ``api_key``, ``api_base`` and
+        ``api_version``. In ``async def`` handlers use its ``*_async`` methods.
+
+        After an uninstall the app may no longer call the account: in an uninstall
+        handler (and for any event once the installation is inactive) this raises
+        :class:`~appevents.errors.ConfigurationError` instead of making calls Stripe
+        would refuse."""
+        if self.stripe_clients is None:
+            raise ConfigurationError(
+                "ctx.stripe has no client to give: this Context was built without one; the "
+                "worker of an App gives every handler one (App(api_key=..., api_base=...))"
+            )
+        if self.installation is not None and not self.installation.active:
+            raise ConfigurationError(
+                f"ctx.stripe is not available for event {self.event.id}: the app was "
+                f"uninstalled from account {self.account}, so it can no longer call that "
+                "account; clean up your own data (ctx.transaction) without calling Stripe"
+            )
+        return self.stripe_clients.for_account(self.account)
 
     def fetch_event(self) -> dict[str, Any]:
         """The full event from the API, as the event's account: a thin event's

@@ -26,6 +26,7 @@ from .inbox import Outcome, Status, Store, StoredEvent, Transaction
 from .installations import Installation, plan
 from .retry import DeadLetter, RetryPolicy
 from .stripe_api import StripeAPI
+from .stripe_client import StripeClients
 
 __all__ = ["BatchObserver", "Handlers", "Worker", "WorkerStats"]
 
@@ -85,8 +86,10 @@ class Worker:
         batch_time_budget: float = 0.05,
         api: StripeAPI | None = None,
         heartbeat_interval: float = 5.0,
+        stripe_clients: StripeClients | None = None,
     ) -> None:
-        """``api``: what ``ctx.fetch_event()`` asks (the App's key and base URL).
+        """``api``: what ``ctx.fetch_event()`` asks (the App's key and base URL);
+        ``stripe_clients``: where ``ctx.stripe`` comes from (one client per account).
         ``heartbeat_interval``: seconds between the worker's beats in the store, which
         metrics, ``/readyz`` and ``appevents inbox stats`` read to tell it is alive."""
         self.store = store
@@ -102,6 +105,7 @@ class Worker:
         self.batch_time_budget = batch_time_budget
         self.stats = WorkerStats()
         self.api = api
+        self.stripe_clients = stripe_clients
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_interval = heartbeat_interval
         self.observer: BatchObserver | None = None
@@ -162,6 +166,8 @@ class Worker:
         """Release what handlers used (the API's connections); idempotent."""
         if self.api is not None:
             await self.api.aclose()
+        if self.stripe_clients is not None:
+            await self.stripe_clients.aclose()
 
     async def _run(self) -> None:
         self._started_at = self.clock()
@@ -221,7 +227,7 @@ class Worker:
         if event.account is None:
             ctx = Context(
                 event, None, event.livemode, None, None, tx.connection, stored.attempts,
-                self.api,
+                self.api, self.stripe_clients,
             )  # fmt: skip
             await self._run_all(self.handlers.business.for_type(event.type), event, ctx, tx)
             return True
@@ -232,7 +238,7 @@ class Worker:
             await tx.save_installation(decision.installation, self.clock())
         ctx = Context(
             event, event.account, event.livemode, installation, current, tx.connection,
-            stored.attempts, self.api,
+            stored.attempts, self.api, self.stripe_clients,
         )  # fmt: skip
         if decision.run_install:
             await self._run_all(self.handlers.install, event, ctx, tx)
