@@ -36,6 +36,7 @@ from .pairing import Pairings
 from .rest import gateway, idempotency
 from .service import API_VERSION, Sandbox
 from .stripe_errors import ApiError, AuthenticationFailed, InvalidRequest, UnrecognizedUrl
+from .v2 import account_links
 
 __all__ = ["build_api"]
 
@@ -353,6 +354,7 @@ def _starlette(
     pairings = Pairings(sandbox.clock, token=sandbox.ids.secret)
     routes = [
         *pairing_http.routes(pairings, platform),
+        *account_links.http_routes(sandbox, lane.run),
         WebSocketRoute("/_sandbox/listen/{token}", stream),
         Route("/{path:path}", unknown, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]

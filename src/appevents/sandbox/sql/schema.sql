@@ -206,4 +206,38 @@ CREATE TABLE IF NOT EXISTS meter_events (
     PRIMARY KEY (account, livemode, identifier)
 );
 
-PRAGMA user_version = 5;
+-- The v2 Accounts API: each v2 account is a row of accounts too (acct_…, a connected account
+-- of the platform that created it, its v1 fields mapped from the v2 ones); here its v2 body.
+CREATE TABLE IF NOT EXISTS v2_accounts (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order, for lists
+    id           TEXT NOT NULL UNIQUE REFERENCES accounts (id),
+    platform     TEXT NOT NULL,                  -- the account that created it
+    livemode     INTEGER NOT NULL,
+    closed       INTEGER NOT NULL DEFAULT 0,
+    body         TEXT NOT NULL                   -- the v2.core.account, every include filled
+);
+
+CREATE INDEX IF NOT EXISTS v2_accounts_by_platform ON v2_accounts (platform, livemode, seq);
+
+CREATE TABLE IF NOT EXISTS v2_persons (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL UNIQUE,
+    account      TEXT NOT NULL REFERENCES v2_accounts (id),
+    deleted      INTEGER NOT NULL DEFAULT 0,     -- kept: a deleted person's GET is its stub
+    body         TEXT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS v2_persons_by_account ON v2_persons (account, seq);
+
+-- Account links: single use, until expires_at; their URL is the sandbox's own.
+CREATE TABLE IF NOT EXISTS v2_account_links (
+    token        TEXT PRIMARY KEY,
+    account      TEXT NOT NULL REFERENCES v2_accounts (id),
+    platform     TEXT NOT NULL,
+    livemode     INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    used         INTEGER NOT NULL DEFAULT 0,
+    body         TEXT NOT NULL                   -- the v2.core.account_link
+);
+
+PRAGMA user_version = 6;

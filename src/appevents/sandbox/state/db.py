@@ -25,7 +25,7 @@ __all__ = ["Outcome", "StateDB", "cache_of", "connect", "dumps", "loads"]
 Outcome = tuple[bool, Any]
 """A call's result: (True, its value) or (False, the exception it raised)."""
 
-SCHEMA_VERSION = 5  # every version's schema.sql is idempotent: it upgrades older files
+SCHEMA_VERSION = 6  # every version's schema.sql is idempotent: it upgrades older files
 
 
 class StateDB(sqlite3.Connection):
