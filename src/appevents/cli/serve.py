@@ -9,11 +9,13 @@ import os
 import signal
 import socket
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import AppEventsError
 from ..receiver.app import App
+from ..receiver.health import DEFAULT_MAX_BACKLOG, DEFAULT_MAX_WORKER_AGE, Readiness
 from ..receiver.inbox import Store
 from ..receiver.limits import (
     DEFAULT_LINGER_TIMEOUT,
@@ -22,8 +24,9 @@ from ..receiver.limits import (
     MIN_HEADER_BYTES,
     MIN_URL_BYTES,
 )
+from ..receiver.logs import TEXT_FORMAT, JSONFormatter
 from ..receiver.runtime import Runtime
-from ..receiver.server import WebhookServer
+from ..receiver.server import Companion, WebhookServer
 from ..receiver.stores.memory import MemoryStore
 from ..receiver.stores.sqlite import SQLiteStore
 from .common import (
@@ -42,15 +45,70 @@ from .common import (
     store_option,
 )
 from .config import API_BASE_ENV, API_KEY_ENV
-from .worker_process import WorkerProcess, watch_wake_pipe
+from .worker_process import WorkerProcess, report_results, watch_wake_pipe
+
+if TYPE_CHECKING:  # prometheus_client is optional: metrics.py is imported when asked for
+    from ..receiver.metrics import Metrics
 
 log = logging.getLogger("appevents")
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+def _configure_logging(level: str, log_format: str = "text") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JSONFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )
+    logging.basicConfig(level=level.upper(), handlers=[handler])
+
+
+def log_format_option(function: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Log lines as text, or as JSON objects one a line (time, level, logger, "
+        "message, and a refused delivery's reason, status, remote, path, event_id...).",
+    )(function)
+
+
+def metrics_options(function: click.decorators.FC) -> click.decorators.FC:
+    """--metrics-port and the readiness thresholds of its /readyz."""
+    options = [
+        click.option(
+            "--metrics-port",
+            type=click.IntRange(0, 65535),
+            default=None,
+            help="Serve /metrics (Prometheus), /healthz and /readyz on this port, apart from "
+            "the webhook (0: a free one); needs pip install 'appevents[metrics]'. "
+            "[default: off]",
+        ),
+        click.option(
+            "--metrics-host",
+            default="127.0.0.1",
+            show_default=True,
+            help="Interface the metrics listener binds.",
+        ),
+        click.option(
+            "--ready-max-backlog",
+            type=click.IntRange(min=0),
+            default=DEFAULT_MAX_BACKLOG,
+            show_default=True,
+            help="/readyz answers 503 when more events than this wait (pending, or failed "
+            "and due again).",
+        ),
+        click.option(
+            "--ready-max-worker-age",
+            type=click.FloatRange(min=0),
+            default=DEFAULT_MAX_WORKER_AGE,
+            show_default=True,
+            help="/readyz answers 503 when no worker beat in the store for this many "
+            "seconds (0: not checked; not checked with --no-worker either).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
 def api_options(function: click.decorators.FC) -> click.decorators.FC:
@@ -187,8 +245,10 @@ def _check_manifest(app: App) -> None:
     help="The app's stripe-app.json, whose permissions are checked at start-up against the "
     "handlers. [default: the app's App(manifest=...)]",
 )
+@metrics_options
 @api_options
 @log_level_option
+@log_format_option
 def serve(
     target: str,
     host: str,
@@ -206,9 +266,14 @@ def serve(
     commit_timeout: float | None,
     stats_interval: float,
     manifest_path: str | None,
+    metrics_port: int | None,
+    metrics_host: str,
+    ready_max_backlog: int,
+    ready_max_worker_age: float,
     api_key: str | None,
     api_base: str | None,
     log_level: str,
+    log_format: str,
 ) -> None:
     """Run the app's webhook endpoint and its worker with one command.
 
@@ -218,10 +283,13 @@ def serve(
     secrets), APPEVENTS_STORE (store URL), APPEVENTS_MANIFEST (stripe-app.json),
     APPEVENTS_API_KEY and APPEVENTS_API_BASE (what handlers fetch thin events' data with).
     """
-    _configure_logging(log_level)
+    _configure_logging(log_level, log_format)
+    metrics = _metrics_for(metrics_port)
     app = load_app(target, app_dir)
     # Refuse an address we cannot listen on before the store is created or opened.
     _check_listen_address(host, port)
+    if metrics_port:
+        _check_listen_address(metrics_host, metrics_port)
     settings: dict[str, object] = {}
     if manifest_path:
         settings["manifest"] = manifest_path
@@ -244,12 +312,15 @@ def serve(
         store.ingest_process = ingest == "process"
     mode = _worker_mode(worker_mode, no_worker, in_memory=isinstance(store, MemoryStore))
     child: WorkerProcess | None = None
+    if metrics is not None:
+        metrics.clock = app.clock
     if mode == "process":
         child = WorkerProcess(
-            [target, "--app-dir", app_dir, "--log-level", log_level],
+            [target, "--app-dir", app_dir, "--log-level", log_level, "--log-format", log_format],
             # The same store as ours: the URL as given (a printable store.url may lack the
             # password), through the environment rather than the visible command line.
             env=_child_env(store_url, api_key, api_base),
+            on_results=metrics.observe if metrics is not None else None,
         )
     runtime = guard(Runtime)(
         app,
@@ -257,7 +328,24 @@ def serve(
         run_worker=mode == "in-process",
         on_commit=child.wake if child else None,
         stats_interval=stats_interval,
+        metrics=metrics,
     )
+    companions: list[Companion] = []
+    observability = None
+    if metrics_port is not None:
+        from ..receiver.observability import ObservabilityServer
+
+        readiness = guard(Readiness)(
+            max_backlog=ready_max_backlog,
+            max_worker_age=None
+            if mode == "off" or not ready_max_worker_age
+            else ready_max_worker_age,
+            clock=app.clock,
+        )
+        observability = ObservabilityServer(
+            runtime, readiness, host=metrics_host, port=metrics_port
+        )
+        companions.append(observability)
     server = guard(WebhookServer)(
         runtime,
         host=host,
@@ -266,6 +354,7 @@ def serve(
         max_url_bytes=max_url_bytes,
         max_header_bytes=max_header_bytes,
         linger_timeout=linger_timeout,
+        companions=companions,
     )
     # The store's thread wants the GIL back after every SQLite call; with the default
     # 5 ms switch interval a busy event loop makes each commit wait for it several times.
@@ -278,6 +367,12 @@ def serve(
             + (f", commits {_DESCRIBE[ingest]})" if ingest else ")"),
             err=True,
         )
+        if observability is not None:
+            click.echo(
+                f"appevents: metrics at http://{metrics_host}:{observability.bound_port}/metrics "
+                "(and /healthz, /readyz)",
+                err=True,
+            )
         if child is not None:
             child.start()
 
@@ -290,6 +385,20 @@ def serve(
     finally:
         if child is not None:
             child.stop()
+
+
+def _metrics_for(port: int | None) -> Metrics | None:
+    """The metrics of this receiver if --metrics-port asks for them (prometheus_client
+    must be installed: the error says how)."""
+    if port is None:
+        return None
+    from ..receiver.metrics import Metrics, require_prometheus
+
+    try:
+        require_prometheus("--metrics-port")
+    except AppEventsError as exc:
+        raise click.UsageError(str(exc)) from None
+    return Metrics()
 
 
 def _child_env(
@@ -354,7 +463,9 @@ def _worker_mode(chosen: str | None, no_worker: bool, *, in_memory: bool) -> str
 @app_dir_option
 @api_options
 @log_level_option
+@log_format_option
 @click.option("--wake-fd", type=int, default=None, hidden=True)  # set by `appevents serve`
+@click.option("--stats-fd", type=int, default=None, hidden=True)  # set by `appevents serve`
 def worker(
     target: str,
     store_url: str | None,
@@ -362,14 +473,16 @@ def worker(
     api_key: str | None,
     api_base: str | None,
     log_level: str,
+    log_format: str,
     wake_fd: int | None,
+    stats_fd: int | None,
 ) -> None:
     """Run only the worker: process the events stored by `appevents serve --no-worker`.
 
     Environment: APPEVENTS_STORE (store URL), APPEVENTS_API_KEY and APPEVENTS_API_BASE
     (what handlers fetch thin events' data with).
     """
-    _configure_logging(log_level)
+    _configure_logging(log_level, log_format)
     app = load_app(target, app_dir)
     if api_settings := _api_settings(api_key, api_base):
         app = guard(app.configured)(**api_settings)
@@ -386,6 +499,8 @@ def worker(
                 loop.add_signal_handler(sig, work.stop)
         if wake_fd is not None:
             watch_wake_pipe(loop, wake_fd, work.notify, work.stop)
+        if stats_fd is not None:
+            work.observer = report_results(stats_fd)
         click.echo(f"appevents: worker on {store.url}", err=True)
         try:
             await work.run()

@@ -10,6 +10,11 @@ The parent writes one byte into a pipe after each commit that stored new events;
 child wakes on it instead of polling. The pipe also ties the child's life to the
 parent's: when the parent dies, even by SIGKILL, the child reads end-of-file and stops
 after its current batch. A child that exits on its own is started again.
+
+With metrics on, a second pipe carries the child's results back: one short JSON line per
+batch (``receiver.metrics.encode_results``), so the parent's ``/metrics`` counts the
+attempts its worker made. The child never waits for it: a line that does not fit in a
+full pipe is dropped (and said once in the log).
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-__all__ = ["WorkerProcess", "watch_wake_pipe"]
+from ..receiver.inbox import Outcome, StoredEvent
+from ..receiver.metrics import decode_results, encode_results
+
+__all__ = ["WorkerProcess", "report_results", "watch_wake_pipe"]
 
 log = logging.getLogger("appevents")
 
@@ -35,16 +43,32 @@ STOP_TIMEOUT = 15.0
 class WorkerProcess:
     """Start ``appevents worker`` as a child, keep it running, stop it."""
 
-    def __init__(self, arguments: Sequence[str], *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        arguments: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        on_results: Callable[[list[tuple[str, str, float]]], None] | None = None,
+    ) -> None:
+        """``on_results`` gets the child's attempts, (type, outcome, seconds), on a
+        thread of its own (metrics count them)."""
         self._arguments = list(arguments)
         self._env = env
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
+        self._on_results = on_results
+        self._stats: tuple[int, int] | None = os.pipe() if on_results is not None else None
+        self._stats_reader: threading.Thread | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
 
     def start(self) -> None:
+        if self._stats is not None:
+            self._stats_reader = threading.Thread(
+                target=self._read_stats, name="appevents-worker-stats", daemon=True
+            )
+            self._stats_reader.start()
         self._spawn()
         self._monitor = threading.Thread(
             target=self._keep_running, name="appevents-worker-monitor", daemon=True
@@ -76,15 +100,32 @@ class WorkerProcess:
             self._monitor.join(STOP_TIMEOUT)
         with contextlib.suppress(OSError):
             os.close(self._read_fd)
+        if self._stats is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._stats[1])  # the reader sees end-of-file once the child is gone
+            if self._stats_reader is not None:
+                self._stats_reader.join(STOP_TIMEOUT)
+
+    def _read_stats(self) -> None:
+        assert self._stats is not None and self._on_results is not None
+        with os.fdopen(self._stats[0], "rb") as pipe:
+            for line in iter(pipe.readline, b""):
+                results = decode_results(line)
+                if results:
+                    self._on_results(results)
 
     def _spawn(self) -> None:
         command = [
             sys.executable, "-m", "appevents.cli.main", "worker", *self._arguments,
             "--wake-fd", str(self._read_fd),
         ]  # fmt: skip
+        fds = [self._read_fd]
+        if self._stats is not None:
+            command += ["--stats-fd", str(self._stats[1])]
+            fds.append(self._stats[1])
         # Our own interpreter and entry point; the arguments are serve's own options.
         self._process = subprocess.Popen(  # noqa: S603
-            command, pass_fds=(self._read_fd,), env=self._env
+            command, pass_fds=fds, env=self._env
         )
 
     def _keep_running(self) -> None:
@@ -121,3 +162,23 @@ def watch_wake_pipe(
         parent_gone()
 
     loop.add_reader(fd, readable)
+
+
+def report_results(fd: int) -> Callable[[Sequence[tuple[StoredEvent, Outcome]]], None]:
+    """In the child: the worker's observer that writes each batch's results to ``fd``."""
+    os.set_blocking(fd, False)
+    dropped = False
+
+    def report(results: Sequence[tuple[StoredEvent, Outcome]]) -> None:
+        nonlocal dropped
+        for line in encode_results(results):
+            try:
+                os.write(fd, line)
+            except BlockingIOError:
+                if not dropped:
+                    log.warning("worker: the server reads its metrics late; some are dropped")
+                dropped = True
+            except OSError:  # the server is gone: the wake pipe stops this worker soon
+                return
+
+    return report

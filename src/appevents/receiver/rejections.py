@@ -164,6 +164,11 @@ class Rejections:
             return None
         return _summary(counts, f"in the last {elapsed:.{0 if elapsed >= 10 else 1}f} s")
 
+    def counts(self) -> dict[str, int]:
+        """Deliveries refused since the start, by reason (a copy)."""
+        with self._lock:
+            return dict(self.totals)
+
     def run_summary(self) -> str | None:
         """What was refused since the start (None if nothing)."""
         with self._lock:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import InvalidEvent, SignatureError, StoreUnavailable
 from ..event import Event
@@ -20,6 +20,9 @@ from .ingest import GroupCommitter
 from .rejections import Rejections
 from .replies import DUPLICATE, RECEIVED, Reply, error_reply
 from .worker import Worker
+
+if TYPE_CHECKING:  # prometheus_client is optional: metrics.py imports it when used
+    from .metrics import Metrics
 
 __all__ = ["Receiver", "Reply", "Runtime"]
 
@@ -56,11 +59,13 @@ class Runtime:
         run_worker: bool = True,
         on_commit: Callable[[], None] | None = None,
         stats_interval: float = 60.0,
+        metrics: Metrics | None = None,
     ) -> None:
         """``on_commit`` is called after each commit that stored new events: how a worker
         in another process learns there is work (``appevents serve`` wires a pipe).
         ``stats_interval``: seconds between the summaries of refused deliveries logged
-        while some are (and the most often one line per reason is logged)."""
+        while some are (and the most often one line per reason is logged).
+        ``metrics``: count deliveries, commits and (in-process) attempts there."""
         self.app = app
         self.store = store
         self.verifier = Verifier(app.secrets, tolerance=app.tolerance, clock=app.clock)
@@ -72,6 +77,11 @@ class Runtime:
             commit_timeout=app.commit_timeout,
         )
         self.rejections = Rejections(interval=stats_interval)
+        self.metrics = metrics
+        if metrics is not None:
+            metrics.bind(self)
+            self.committer.observe_commit = metrics.commit_seconds.observe
+            self.worker.observer = metrics.observe_results
         self.run_worker = run_worker
         self._on_commit = on_commit
         self._worker_task: asyncio.Task[None] | None = None
@@ -112,6 +122,10 @@ class Runtime:
                 pass
             self._worker_task = None
         await self.store.close()
+
+    def received_counts(self) -> tuple[int, int, dict[str, int]]:
+        """Deliveries stored, answered as duplicates, and refused by reason (metrics)."""
+        return self.committer.committed, self.committer.duplicates, self.rejections.counts()
 
     def _new(self, count: int) -> None:
         if self.run_worker:

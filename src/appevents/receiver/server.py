@@ -20,8 +20,8 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Protocol
 
 from .connection import Connection
 from .limits import (
@@ -36,9 +36,16 @@ from .limits import (
 )
 from .runtime import Runtime
 
-__all__ = ["WebhookServer"]
+__all__ = ["Companion", "WebhookServer"]
 
 log = logging.getLogger("appevents.server")
+
+
+class Companion(Protocol):
+    """Something served beside the webhook, on the same loop (the metrics listener)."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
 
 
 class WebhookServer:
@@ -58,8 +65,10 @@ class WebhookServer:
         max_url_bytes: int = DEFAULT_MAX_URL_BYTES,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         backlog: int = 2048,
+        companions: Sequence[Companion] = (),
     ) -> None:
-        """``max_connections`` defaults to a cap below the process's open-file limit."""
+        """``max_connections`` defaults to a cap below the process's open-file limit.
+        ``companions`` start once the runtime has, and stop before it does."""
         file_limit = open_file_limit()
         if max_connections is None:
             max_connections = default_max_connections(file_limit)
@@ -96,6 +105,7 @@ class WebhookServer:
         self.max_url_bytes = max_url_bytes
         self.max_header_bytes = max_header_bytes
         self.backlog = backlog
+        self.companions = tuple(companions)
         self.connections: set[Connection] = set()
         self.refused: set[Connection] = set()
         self.stopping = False
@@ -117,6 +127,15 @@ class WebhookServer:
         except OSError:
             await self.runtime.stop()
             raise
+        try:
+            for companion in self.companions:
+                await companion.start()
+        except OSError:
+            server.close()
+            for companion in self.companions:
+                await companion.stop()
+            await self.runtime.stop()
+            raise
         self.bound_port = server.sockets[0].getsockname()[1]
         sweeper = loop.create_task(self._sweep())
         try:
@@ -128,6 +147,8 @@ class WebhookServer:
             server.close()
             sweeper.cancel()
             await self._drain()
+            for companion in self.companions:
+                await companion.stop()
             await self.runtime.stop()
 
     def closed(self, connection: Connection) -> None:
