@@ -6,13 +6,13 @@ import datetime
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..receiver.inbox import Attempt, Status, Store, StoredEvent
+from ..receiver.inbox import Attempt, Backlog, Status, Store, StoredEvent
 from .common import app_option, console, print_json, run, store_for_reading, store_option
 
 T = TypeVar("T")
@@ -157,6 +157,126 @@ def replay(
     )
     click.echo(f"{len(changed)} event(s) queued for replay" + (": " if changed else ""), nl=False)
     click.echo(", ".join(changed))
+
+
+@inbox.command("stats")
+@click.option(
+    "--top",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many event types, accounts and workers to show.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@store_option
+@app_option
+def stats(
+    top: int, as_json: bool, store_url: str | None, app_target: str | None, app_dir: str
+) -> None:
+    """The inbox's figures, as the receiver's /metrics shows them: events by status and by
+    type, the backlog, the oldest pending event's age, the busiest accounts' lag and the
+    workers' heartbeats. Environment: APPEVENTS_STORE, APPEVENTS_APP.
+    """
+    now = time.time()
+
+    async def fetch(
+        store: Store,
+    ) -> tuple[dict[Status, int], list[tuple[str, dict[Status, int]]], Backlog]:
+        return (
+            await store.counts(),
+            await store.counts_by_type(top=top),
+            await store.backlog(now=now, top=top),
+        )
+
+    counts, by_type, backlog = _with_store((store_url, app_target, app_dir), fetch)
+    figures = _stats_figures(now, counts, by_type, backlog)
+    if as_json:
+        print_json(figures)
+        return
+    _print_stats(figures)
+
+
+def _stats_figures(
+    now: float,
+    counts: dict[Status, int],
+    by_type: list[tuple[str, dict[Status, int]]],
+    backlog: Backlog,
+) -> dict[str, object]:
+    oldest = backlog.oldest_pending_at
+    return {
+        "at": now,
+        "events": sum(counts.values()),
+        "by_status": {str(status): n for status, n in counts.items()},
+        "dead": counts.get(Status.DEAD, 0),
+        "backlog": backlog.due,
+        "pending": backlog.pending,
+        "failed_due": backlog.failed_due,
+        "failed_later": backlog.failed_later,
+        "oldest_pending_received_at": oldest,
+        "oldest_pending_age_seconds": None if oldest is None else round(now - oldest, 3),
+        "by_type": [
+            {"type": kind, "events": sum(n.values()), **{str(s): c for s, c in n.items()}}
+            for kind, n in by_type
+        ],
+        "busiest_accounts": [
+            {
+                "account": a.account,
+                "unfinished": a.unfinished,
+                "oldest_received_at": a.oldest_received_at,
+                "lag_seconds": round(now - a.oldest_received_at, 3),
+            }
+            for a in backlog.busiest
+        ],
+        "workers": [
+            {
+                "worker": w.name,
+                "started_at": w.started_at,
+                "beat_at": w.beat_at,
+                "heartbeat_age_seconds": round(now - w.beat_at, 3),
+            }
+            for w in backlog.workers
+        ],
+    }
+
+
+def _print_stats(figures: dict[str, Any]) -> None:
+    by_status = figures["by_status"]
+    click.echo(
+        f"events: {figures['events']} ("
+        + ", ".join(f"{n} {status}" for status, n in by_status.items())
+        + ")"
+    )
+    age = figures["oldest_pending_age_seconds"]
+    click.echo(
+        f"backlog: {figures['backlog']} ({figures['pending']} pending, {figures['failed_due']} "
+        f"failed and due again; {figures['failed_later']} failed waiting for their retry)"
+    )
+    click.echo("oldest pending: " + ("none" if age is None else f"{age:.1f} s ago"))
+    click.echo(
+        f"dead: {figures['dead']}" + (" (appevents inbox replay --dead)" if figures["dead"] else "")
+    )
+    statuses = [str(s) for s in Status]
+    types = Table("type", "events", *statuses)
+    for row in figures["by_type"]:
+        types.add_row(escape(row["type"]), str(row["events"]), *(str(row[s]) for s in statuses))
+    console().print(types)
+    accounts = Table("busiest account", "unfinished", "lag (s)")
+    for row in figures["busiest_accounts"]:
+        accounts.add_row(
+            escape(row["account"] or "(platform)"),
+            str(row["unfinished"]),
+            f"{row['lag_seconds']:.1f}",
+        )
+    console().print(accounts)
+    if not figures["workers"]:
+        click.echo("workers: none beat in the store in the last hour")
+        return
+    workers = Table("worker", "last beat (s ago)", "started")
+    for row in figures["workers"]:
+        workers.add_row(
+            escape(row["worker"]), f"{row['heartbeat_age_seconds']:.1f}", _when(row["started_at"])
+        )
+    console().print(workers)
 
 
 @click.group()
