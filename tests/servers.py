@@ -17,9 +17,8 @@ from typing import Any, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
-import uvicorn
 
-from prompt_server import PromptServer
+from appevents.loopback import bind_loopback, serve_asgi
 
 T = TypeVar("T")
 
@@ -32,25 +31,8 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def asgi_server(app: Any, port: int = 0) -> Iterator[str]:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
-    server = PromptServer(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-        thread.join(15)
-        sock.close()
+    with serve_asgi(app, bind_loopback(port)) as base:
+        yield base
 
 
 @contextlib.contextmanager
