@@ -78,7 +78,7 @@ class ASGIEndpoint:
                 signature = value
             elif name == b"content-length" and value.isdigit():
                 declared = int(value)
-        refused = misrouted(scope["path"], scope["method"], self.app.path)
+        refused = misrouted(scope["path"], scope["method"], self.expected_path(scope))
         if refused is None and declared is not None and declared > limit:
             refused = too_large(limit)
         if refused is not None:
@@ -100,6 +100,11 @@ class ASGIEndpoint:
             await self._start_lazily(runtime)
         reply = await runtime.receive(b"".join(chunks), signature, _client(scope))
         await _respond(send, reply)
+
+    def expected_path(self, scope: Scope) -> str:
+        """The full path deliveries go to: the app's own here; a shell mounted under a
+        prefix (appevents.integrations.starlette) derives it from the scope."""
+        return self.app.path
 
     async def _refuse(
         self, send: Send, reply: Reply, signature: bytes | None, scope: Scope
