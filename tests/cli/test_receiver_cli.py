@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from appevents import Event
 from appevents.cli.main import cli
 from appevents.receiver import App, RetryPolicy, SQLiteStore
+from appevents.receiver.stores.sqlite.connection import SCHEMA_VERSION
 from appevents.testing import make_event
 from receiver.stores.sqlite.test_migrations import VERSION_1
 
@@ -229,7 +230,8 @@ def test_reading_commands_ask_for_an_older_schema_to_be_migrated(tmp_path):
     result = CliRunner().invoke(cli, ["inbox", "list", "--store", store_url])
     assert result.exit_code == 1
     assert result.output == (
-        f"Error: inbox {path} has schema version 1 and needs migrating to 3 first: run "
+        f"Error: inbox {path} has schema version 1 and needs migrating to {SCHEMA_VERSION} "
+        "first: run "
         f"appevents db migrate --store sqlite:///{path} (appevents serve and appevents worker "
         "also migrate it when they start)\n"
     )

@@ -30,7 +30,9 @@ __all__ = [
     "AccountLag",
     "Attempt",
     "Backlog",
+    "CatchupProgress",
     "Outcome",
+    "Source",
     "Status",
     "Store",
     "StoredEvent",
@@ -58,6 +60,15 @@ class Status(StrEnum):
 UNFINISHED = (Status.PENDING, Status.FAILED)
 
 
+class Source(StrEnum):
+    """How an event reached the inbox."""
+
+    DELIVERED = "delivered"
+    """Stripe delivered it to the webhook endpoint."""
+    CATCHUP = "catchup"
+    """``appevents catchup`` listed it from the API: its delivery never arrived."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     id: str
@@ -74,6 +85,7 @@ class StoredEvent:
     erased_at: float | None
     payload: bytes | None
     """The raw body as received; None once erased (the account uninstalled the app)."""
+    source: Source = Source.DELIVERED
 
     def next_attempt(self) -> StoredEvent:
         """This event as claimed for its next attempt."""
@@ -98,6 +110,7 @@ class StoredEvent:
             "completed_at": self.completed_at,
             "last_error": self.last_error,
             "erased": self.erased_at is not None,
+            "source": str(self.source),
         }
         if with_payload:
             result["payload"] = None if self.payload is None else self.payload.decode()
@@ -112,6 +125,27 @@ class Attempt:
     finished_at: float
     status: Status
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CatchupProgress:
+    """How far a catch-up of one account's events got (``appevents catchup``)."""
+
+    account: str | None
+    """None: the platform's own events."""
+    livemode: bool
+    since: int
+    """The start of the period asked for (epoch seconds)."""
+    until: int
+    """Its end, excluded: when the run started."""
+    through: int
+    """Every event created before this is in the inbox; the run is over once it reaches
+    ``until``."""
+    updated_at: float
+
+    @property
+    def finished(self) -> bool:
+        return self.through >= self.until
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +254,12 @@ class Store(abc.ABC):
         """Run the app's schema set-up ``function(connection)`` in a transaction."""
 
     @abc.abstractmethod
-    async def insert_events(self, events: Sequence[Event], received_at: float) -> list[bool]:
+    async def insert_events(
+        self, events: Sequence[Event], received_at: float, *, source: Source = Source.DELIVERED
+    ) -> list[bool]:
         """Durably add events in one commit; True per event that is new, False if a duplicate.
+
+        ``source`` is recorded with the new ones (a duplicate keeps its own).
 
         Raises :class:`~appevents.errors.StoreUnavailable` when it cannot commit.
         """
@@ -299,6 +337,19 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def forget_worker(self, worker: str) -> None:
         """Remove ``worker``'s heartbeat (it stopped)."""
+
+    @abc.abstractmethod
+    async def newest_created(self, account: str | None, livemode: bool) -> int | None:
+        """The largest ``created`` among the account's stored events (None: the
+        platform's own), or None if none is stored: where ``catchup --since-last`` starts."""
+
+    @abc.abstractmethod
+    async def catchup_progress(self, account: str | None, livemode: bool) -> CatchupProgress | None:
+        """The account's last saved catch-up progress, if any."""
+
+    @abc.abstractmethod
+    async def save_catchup_progress(self, progress: CatchupProgress) -> None:
+        """Keep ``progress`` (replacing the account's previous one)."""
 
     async def __aenter__(self) -> Store:
         await self.open()

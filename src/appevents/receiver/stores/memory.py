@@ -21,7 +21,9 @@ from ..inbox import (
     AccountLag,
     Attempt,
     Backlog,
+    CatchupProgress,
     Outcome,
+    Source,
     Status,
     Store,
     StoredEvent,
@@ -84,6 +86,7 @@ class MemoryStore(Store):
         self._installations: dict[tuple[str, bool], Installation] = {}
         self._processing = asyncio.Lock()
         self._workers: dict[str, WorkerBeat] = {}
+        self._catchup: dict[tuple[str | None, bool], CatchupProgress] = {}
         self.unavailable: Exception | None = None
         """Set to an exception to simulate a store that cannot commit."""
 
@@ -96,7 +99,9 @@ class MemoryStore(Store):
     async def setup(self, function: Callable[[Any], Any]) -> None:
         function(None)
 
-    async def insert_events(self, events: Sequence[Event], received_at: float) -> list[bool]:
+    async def insert_events(
+        self, events: Sequence[Event], received_at: float, *, source: Source = Source.DELIVERED
+    ) -> list[bool]:
         if self.unavailable is not None:
             raise StoreUnavailable(f"memory store set unavailable: {self.unavailable}")
         inserted = []
@@ -117,6 +122,7 @@ class MemoryStore(Store):
                     last_error=None,
                     erased_at=None,
                     payload=event.raw,
+                    source=source,
                 )
             inserted.append(new)
         return inserted
@@ -281,6 +287,22 @@ class MemoryStore(Store):
 
     async def forget_worker(self, worker: str) -> None:
         self._workers.pop(worker, None)
+
+    async def newest_created(self, account: str | None, livemode: bool) -> int | None:
+        self._check_available()
+        return max(
+            (e.created for e in self._events.values()
+             if e.account == account and e.livemode == livemode),
+            default=None,
+        )  # fmt: skip
+
+    async def catchup_progress(self, account: str | None, livemode: bool) -> CatchupProgress | None:
+        self._check_available()
+        return self._catchup.get((account, livemode))
+
+    async def save_catchup_progress(self, progress: CatchupProgress) -> None:
+        self._check_available()
+        self._catchup[(progress.account, progress.livemode)] = progress
 
     def _check_available(self) -> None:
         if self.unavailable is not None:

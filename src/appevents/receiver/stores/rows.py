@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..inbox import AccountLag, Backlog, Status, StoredEvent, WorkerBeat
+from ..inbox import AccountLag, Backlog, Source, Status, StoredEvent, WorkerBeat
 from ..installations import Installation
 
 __all__ = ["backlog_from_rows", "installation_from_row", "stored_event_from_row"]
 
 
-def stored_event_from_row(row: Sequence[Any]) -> StoredEvent:
+def stored_event_from_row(row: Sequence[Any], source: str | None = None) -> StoredEvent:
     """``id, account, livemode, type, created, status, attempts, received_at, available_at,
-    completed_at, last_error, erased_at, payload``."""
+    completed_at, last_error, erased_at, payload``; ``source`` where the query read it."""
     return StoredEvent(
         id=row[0],
         account=row[1] or None,  # '' is the platform's own account in the tables
@@ -28,6 +28,7 @@ def stored_event_from_row(row: Sequence[Any]) -> StoredEvent:
         last_error=row[10],
         erased_at=row[11],
         payload=None if row[12] is None else bytes(row[12]),
+        source=Source.DELIVERED if source is None else Source(source),
     )
 
 

@@ -258,7 +258,7 @@ async def test_an_unreachable_server_is_unavailable_with_the_cause():
 
 async def test_migrations_reach_exactly_the_schema_file(postgres_store_factory, postgres_schema):
     async with postgres_store_factory() as store:
-        assert store.applied_migrations == ["0001_initial", "0002_workers"]
+        assert store.applied_migrations == ["0001_initial", "0002_workers", "0003_catchup"]
     truth = f"{postgres_schema}_truth"
     try:
         with connect(truth) as db:
@@ -303,12 +303,12 @@ async def test_processes_opening_a_fresh_schema_together_migrate_it_once(
     stores = [postgres_store_factory() for _ in range(4)]
     await asyncio.gather(*(s.open() for s in stores))
     try:
-        assert sorted(len(s.applied_migrations) for s in stores) == [0, 0, 0, 2]
-        assert {s.schema_version for s in stores} == {2}
+        assert sorted(len(s.applied_migrations) for s in stores) == [0, 0, 0, 3]
+        assert {s.schema_version for s in stores} == {3}
         versions = query(
             postgres_schema, "SELECT version, name FROM appevents_schema_version ORDER BY 1"
         )
-        assert versions == [(1, "0001_initial"), (2, "0002_workers")]
+        assert versions == [(1, "0001_initial"), (2, "0002_workers"), (3, "0003_catchup")]
     finally:
         await asyncio.gather(*(s.close() for s in stores))
 

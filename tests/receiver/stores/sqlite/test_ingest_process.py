@@ -136,9 +136,10 @@ def test_the_child_exits_when_its_parent_is_killed(tmp_path):
 
 def test_rows_carry_what_the_insert_needs(make_event):
     event = make_event(7, account=None)
-    ((event_id, account, livemode, type_, created, order_key, received, available, raw),) = (
+    ((event_id, account, livemode, type_, created, order_key, received, available, source, raw),) = (
         event_rows([event], NOW)
-    )
+    )  # fmt: skip
     assert (event_id, account, livemode, type_) == (event.id, "", event.livemode, event.type)
+    assert source == "delivered"
     assert (created, received, available, raw) == (event.created, NOW, NOW, event.raw)
     assert order_key == f"{event.created:012d}{event.id}"

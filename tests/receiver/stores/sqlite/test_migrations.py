@@ -148,8 +148,11 @@ async def test_a_version_2_file_moves_payloads_apart_and_keeps_every_state(tmp_p
     ]
     with sqlite3.connect(old) as db:
         after = db.execute("SELECT * FROM events WHERE id IN ('evt_done', 'evt_erased')")
-        # The view reads as the table did: seq, the old columns, the payload's encoding.
-        assert sorted(row[1:-1] for row in after) == sorted(
+        # The view reads as the table did: seq, the old columns, the payload's encoding,
+        # then (since 5) the source, 'delivered' for every event a delivery brought.
+        after = after.fetchall()
+        assert {row[-1] for row in after} == {"delivered"}
+        assert sorted(row[1:-2] for row in after) == sorted(
             row for row in before if row[0] in ("evt_done", "evt_erased")
         )
         # Moved payloads stay as they were; erased ones (and evt_1's) have none.

@@ -44,7 +44,9 @@ from ...inbox import (
     WORKER_FORGOTTEN_AFTER,
     Attempt,
     Backlog,
+    CatchupProgress,
     Outcome,
+    Source,
     Status,
     Store,
     StoredEvent,
@@ -165,7 +167,9 @@ class PostgresStore(Store):
                 f"{self._redact(exc)}; fix its SQL for PostgreSQL"
             ) from exc
 
-    async def insert_events(self, events: Sequence[Event], received_at: float) -> list[bool]:
+    async def insert_events(
+        self, events: Sequence[Event], received_at: float, *, source: Source = Source.DELIVERED
+    ) -> list[bool]:
         if not events:
             return []
         if self._pool is None:
@@ -178,6 +182,7 @@ class PostgresStore(Store):
             "types": [e.type for e in events],
             "created": [e.created for e in events],
             "payloads": [e.raw for e in events],
+            "source": str(source),
         }
         try:
             async with self._pool.connection() as connection:
@@ -229,14 +234,14 @@ class PostgresStore(Store):
         row = await self._fetchone(Q["get_event"], {"id": event_id})
         if row is None:
             raise NotFound(f"no event {event_id!r} in the inbox at {self.url}")
-        return stored_event_from_row(row)
+        return stored_event_from_row(row, row[13])
 
     async def list_events(
         self, *, status: Status | None = None, account: str | None = None, limit: int = 100
     ) -> list[StoredEvent]:
         params = {"status": None if status is None else str(status), "account": account}
         rows = await self._fetchall(Q["list_events"], {**params, "limit": limit})
-        return [stored_event_from_row(row) for row in rows]
+        return [stored_event_from_row(row, row[13]) for row in rows]
 
     async def attempts(self, event_id: str) -> list[Attempt]:
         await self.get_event(event_id)
@@ -292,6 +297,34 @@ class PostgresStore(Store):
                 await connection.execute(sql, params)
         except psycopg.Error as exc:
             raise self._unavailable(what, exc) from exc
+
+    async def newest_created(self, account: str | None, livemode: bool) -> int | None:
+        params = {"account": account or "", "livemode": livemode}
+        row = await self._fetchone(Q["newest_created"], params)
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def catchup_progress(self, account: str | None, livemode: bool) -> CatchupProgress | None:
+        params = {"account": account or "", "livemode": livemode}
+        row = await self._fetchone(Q["get_catchup_progress"], params)
+        if row is None:
+            return None
+        return CatchupProgress(row[0] or None, bool(row[1]), row[2], row[3], row[4], row[5])
+
+    async def save_catchup_progress(self, progress: CatchupProgress) -> None:
+        p = progress
+        params = {
+            "account": p.account or "",
+            "livemode": p.livemode,
+            "since": p.since,
+            "until": p.until,
+            "through": p.through,
+            "updated_at": p.updated_at,
+        }
+        try:
+            async with self._connections.connection() as connection:
+                await connection.execute(Q["save_catchup_progress"], params)
+        except psycopg.Error as exc:
+            raise self._unavailable("could not save the catch-up's progress", exc) from exc
 
     async def _fetchall(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         try:

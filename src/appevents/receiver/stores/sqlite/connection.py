@@ -16,12 +16,13 @@ from .lock import WriterLock
 __all__ = ["SCHEMA_VERSION", "Connection", "run_without_suspending"]
 
 T = TypeVar("T")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # The version a script reaches -> the script, which starts from the version before.
 MIGRATIONS = {
     2: "0002_attempt_tenants.sql",
     3: "0003_payloads_apart.sql",
     4: "0004_workers.sql",
+    5: "0005_catchup.sql",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ....event import Event
+from ...inbox import Source
 from ..queries import load_queries
 from .connection import Connection
 from .payloads import encode_payload
@@ -18,22 +19,24 @@ __all__ = ["Row", "event_rows", "insert_rows", "order_key"]
 
 Q = load_queries(__package__, "queries.sql")
 # One statement per chunk of rows: a batch costs a few statements, not one per event.
-_ROWS_PER_INSERT = 500  # 9 parameters each, well under SQLite's 32766 limit
+_ROWS_PER_INSERT = 500  # 10 parameters each, well under SQLite's 32766 limit
 _IDS_PER_SELECT = 4000
 
-Row = tuple[str, str, bool, str, int, str, float, float, bytes]
+Row = tuple[str, str, bool, str, int, str, float, float, str, bytes]
 """id, account ('' for the platform), livemode, type, created, order_key, received_at,
-available_at, payload: what an insert sets (the payload in its own table)."""
+available_at, source, payload: what an insert sets (the payload in its own table)."""
 
 
 def order_key(created: int, event_id: str) -> str:
     return f"{created:012d}{event_id}"
 
 
-def event_rows(events: Sequence[Event], received_at: float) -> list[Row]:
+def event_rows(
+    events: Sequence[Event], received_at: float, source: str = Source.DELIVERED
+) -> list[Row]:
     return [
         (e.id, e.account or "", e.livemode, e.type, e.created, order_key(e.created, e.id),
-         received_at, received_at, e.raw)
+         received_at, received_at, str(source), e.raw)
         for e in events
     ]  # fmt: skip
 
@@ -74,7 +77,7 @@ def insert_rows(connection: Connection, rows: Sequence[Row]) -> list[bool]:
             chunk = fresh[start : start + _ROWS_PER_INSERT]
             first = last + 1 + start
             sql = Q["insert_inbox"].format(
-                values=", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                values=", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             )
             numbered = list(enumerate(chunk, first))
             db.execute(sql, [value for seq, (row, _) in numbered for value in (seq, *row[:-1])])

@@ -26,7 +26,9 @@ from ...inbox import (
     WORKER_FORGOTTEN_AFTER,
     Attempt,
     Backlog,
+    CatchupProgress,
     Outcome,
+    Source,
     Status,
     Store,
     StoredEvent,
@@ -157,8 +159,10 @@ class SQLiteStore(Store):
 
         await work.lane.run(run)
 
-    async def insert_events(self, events: Sequence[Event], received_at: float) -> list[bool]:
-        rows = event_rows(events, received_at)
+    async def insert_events(
+        self, events: Sequence[Event], received_at: float, *, source: Source = Source.DELIVERED
+    ) -> list[bool]:
+        rows = event_rows(events, received_at, source)
         if self._ingest_child is not None:
             return await self._ingest_child.insert(rows)
         if self._ingest is None:
@@ -386,6 +390,31 @@ class SQLiteStore(Store):
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite store {self.path} could not record: {exc}") from exc
 
+    async def newest_created(self, account: str | None, livemode: bool) -> int | None:
+        row = await self._w.lane.run(
+            self._w.fetchone, Q["newest_created"], (account or "", livemode)
+        )
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def catchup_progress(self, account: str | None, livemode: bool) -> CatchupProgress | None:
+        row = await self._w.lane.run(
+            self._w.fetchone, Q["get_catchup_progress"], (account or "", livemode)
+        )
+        if row is None:
+            return None
+        return CatchupProgress(row[0] or None, bool(row[1]), row[2], row[3], row[4], row[5])
+
+    async def save_catchup_progress(self, progress: CatchupProgress) -> None:
+        w = self._w
+        p = progress
+        params = (p.account or "", p.livemode, p.since, p.until, p.through, p.updated_at)
+
+        def save() -> None:
+            with w.writing():
+                w.db.execute(Q["save_catchup_progress"], params)
+
+        await w.lane.run(save)
+
 
 class _Transaction:
     """The processing transaction as ``work`` sees it.
@@ -451,14 +480,15 @@ class _Transaction:
 
 
 def _stored(row: Sequence[Any]) -> StoredEvent:
-    """A stored event from the columns of get_event: the payload's body, then encoding."""
-    return stored_event_from_row((*row[:12], decode_payload(row[12], row[13])))
+    """A stored event from the columns of get_event: the payload's body, its encoding,
+    then the event's source."""
+    return stored_event_from_row((*row[:12], decode_payload(row[12], row[13])), row[14])
 
 
 def _claim(head: Sequence[Any]) -> tuple[int, StoredEvent]:
     """An account_head row as the worker takes it: its seq, and the event at its next
     attempt."""
-    return head[14], _stored(head).next_attempt()
+    return head[15], _stored(head).next_attempt()
 
 
 def _admit(db: sqlite3.Connection, limit: int, accounts: list[str]) -> list[str] | None:

@@ -40,8 +40,10 @@ INSERT INTO appevents_schema_version (version, name) VALUES (%(version)s, %(name
 -- primary key and reported by their absence from RETURNING. Rows go in id order: two
 -- receivers inserting the same ids in different orders would each wait for the other's
 -- key (a deadlock, one batch refused with a 503); in one order, one simply waits.
-INSERT INTO events (id, account, livemode, type, created, received_at, available_at, payload)
-SELECT id, account, livemode, type, created, %(received_at)s, %(received_at)s, payload
+INSERT INTO events (id, account, livemode, type, created, received_at, available_at, payload,
+                    source)
+SELECT id, account, livemode, type, created, %(received_at)s, %(received_at)s, payload,
+       %(source)s
 FROM unnest(%(ids)s::text[], %(accounts)s::text[], %(livemodes)s::boolean[],
             %(types)s::text[], %(created)s::bigint[], %(payloads)s::bytea[])
      AS batch (id, account, livemode, type, created, payload)
@@ -148,7 +150,7 @@ ON CONFLICT (account, livemode) DO UPDATE SET
 
 -- name: get_event
 SELECT id, account, livemode, type, created, status, attempts, received_at, available_at,
-       completed_at, last_error, erased_at, payload
+       completed_at, last_error, erased_at, payload, source
 FROM events WHERE id = %(id)s
 
 -- name: list_attempts
@@ -175,7 +177,7 @@ SELECT pg_advisory_xact_lock(%(lock_class)s, hashtext('setup ' || current_schema
 
 -- name: list_events
 SELECT id, account, livemode, type, created, status, attempts, received_at, available_at,
-       completed_at, last_error, erased_at, payload
+       completed_at, last_error, erased_at, payload, source
 FROM events
 WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(account)s::text IS NULL OR account = %(account)s)
@@ -221,3 +223,18 @@ ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, beat_at = exc
 
 -- name: forget_worker
 DELETE FROM workers WHERE name = %(name)s
+
+-- name: newest_created
+-- Where `catchup --since-last` starts (events_by_account: one index probe).
+SELECT MAX(created) FROM events WHERE account = %(account)s AND livemode = %(livemode)s
+
+-- name: get_catchup_progress
+SELECT account, livemode, since, until, through, updated_at
+FROM catchup_progress WHERE account = %(account)s AND livemode = %(livemode)s
+
+-- name: save_catchup_progress
+INSERT INTO catchup_progress (account, livemode, since, until, through, updated_at)
+VALUES (%(account)s, %(livemode)s, %(since)s, %(until)s, %(through)s, %(updated_at)s)
+ON CONFLICT (account, livemode) DO UPDATE SET
+    since = excluded.since, until = excluded.until, through = excluded.through,
+    updated_at = excluded.updated_at

@@ -25,7 +25,9 @@ CREATE TABLE events (
     completed_at  double precision,
     last_error    text,
     erased_at     double precision,
-    payload       bytea                     -- raw body as signed; NULL once erased
+    payload       bytea,                    -- raw body as signed; NULL once erased
+    -- how it came (0003): Stripe delivered it, or `appevents catchup` listed it
+    source        text NOT NULL DEFAULT 'delivered' CHECK (source IN ('delivered', 'catchup'))
 );
 
 -- The head of each account's queue is its unfinished event with the smallest
@@ -76,4 +78,16 @@ CREATE TABLE workers (
     name        text PRIMARY KEY,           -- host:pid
     started_at  double precision NOT NULL,
     beat_at     double precision NOT NULL
+);
+
+-- How far `appevents catchup` got with each account (0003): every event created before
+-- `through` is stored; '' is the platform's own account.
+CREATE TABLE catchup_progress (
+    account     text NOT NULL,
+    livemode    boolean NOT NULL,
+    since       bigint NOT NULL,
+    until       bigint NOT NULL,
+    through     bigint NOT NULL,
+    updated_at  double precision NOT NULL,
+    PRIMARY KEY (account, livemode)
 );

@@ -36,11 +36,11 @@ SELECT id FROM inbox WHERE id IN ({marks})
 SELECT COALESCE(MAX(seq), 0) FROM inbox
 
 -- name: insert_inbox
--- {values} is one "(?, ?, ?, ?, ?, ?, ?, ?, ?)" per event of the chunk: none of their
+-- {values} is one "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" per event of the chunk: none of their
 -- ids is stored (stored_ids, in the same transaction, under the write lock), and their
 -- seq follow last_seq.
 INSERT INTO inbox (seq, id, account, livemode, type, created, order_key, received_at,
-                   available_at)
+                   available_at, source)
 VALUES {values}
 
 -- name: insert_payloads
@@ -76,10 +76,10 @@ LIMIT ?
 -- name: account_head
 -- One account's head, read again inside the write transaction (another worker may have
 -- processed it, or an earlier event was admitted since due_accounts); none if it is not
--- due. The stored event's columns, the payload's encoding, then seq.
+-- due. The stored event's columns, the payload's encoding, its source, then seq.
 SELECT i.id, i.account, i.livemode, i.type, i.created, i.status, i.attempts,
        i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body,
-       p.encoding, i.seq
+       p.encoding, i.source, i.seq
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq
 WHERE i.seq = (
     SELECT seq FROM inbox INDEXED BY inbox_unfinished
@@ -164,7 +164,7 @@ ON CONFLICT (account, livemode) DO UPDATE SET
 -- name: get_event
 SELECT i.id, i.account, i.livemode, i.type, i.created, i.status, i.attempts,
        i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body,
-       p.encoding
+       p.encoding, i.source
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq
 WHERE i.id = ?
 
@@ -172,7 +172,7 @@ WHERE i.id = ?
 -- {where} filters on status and account (or is empty).
 SELECT i.id, i.account, i.livemode, i.type, i.created, i.status, i.attempts,
        i.received_at, i.available_at, i.completed_at, i.last_error, i.erased_at, p.body,
-       p.encoding
+       p.encoding, i.source
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq
 {where}
 ORDER BY i.received_at DESC, i.order_key DESC
@@ -240,3 +240,23 @@ DELETE FROM workers WHERE beat_at < ?
 
 -- name: forget_worker
 DELETE FROM workers WHERE name = ?
+
+-- name: newest_created
+-- Where `catchup --since-last` starts: the account's newest event, admitted or not.
+SELECT MAX(newest) FROM (
+    SELECT MAX(created) AS newest FROM inbox INDEXED BY inbox_by_account
+    WHERE admitted = 1 AND account = ?1 AND livemode = ?2
+    UNION ALL
+    SELECT MAX(created) FROM inbox WHERE admitted = 0 AND account = ?1 AND livemode = ?2
+)
+
+-- name: get_catchup_progress
+SELECT account, livemode, since, until, through, updated_at
+FROM catchup_progress WHERE account = ? AND livemode = ?
+
+-- name: save_catchup_progress
+INSERT INTO catchup_progress (account, livemode, since, until, through, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account, livemode) DO UPDATE SET
+    since = excluded.since, until = excluded.until, through = excluded.through,
+    updated_at = excluded.updated_at

@@ -1,4 +1,4 @@
--- The SQLite inbox, schema version 4 (the truth). Applied on open when the file is new;
+-- The SQLite inbox, schema version 5 (the truth). Applied on open when the file is new;
 -- sqlite_migrations/ brings older files here, and a test proves both give the same tables.
 --
 -- Shaped for the receiver's commit, which every delivery waits for: a new event writes
@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS inbox (
     completed_at  REAL,
     last_error    TEXT,
     erased_at     REAL,
-    admitted      INTEGER NOT NULL DEFAULT 0 CHECK (admitted IN (0, 1))
+    admitted      INTEGER NOT NULL DEFAULT 0 CHECK (admitted IN (0, 1)),
+    -- how it came (added in 5): Stripe delivered it, or `appevents catchup` listed it
+    source        TEXT NOT NULL DEFAULT 'delivered' CHECK (source IN ('delivered', 'catchup'))
 );
 
 -- New rows, in arrival order, until the worker admits them: always short, and appended
@@ -86,13 +88,25 @@ CREATE TABLE IF NOT EXISTS workers (
     beat_at     REAL NOT NULL
 ) WITHOUT ROWID;
 
+-- How far `appevents catchup` got with each account (added in 5): every event created
+-- before `through` is stored; '' is the platform's own account.
+CREATE TABLE IF NOT EXISTS catchup_progress (
+    account     TEXT NOT NULL,
+    livemode    INTEGER NOT NULL,
+    since       INTEGER NOT NULL,
+    until       INTEGER NOT NULL,
+    through     INTEGER NOT NULL,
+    updated_at  REAL NOT NULL,
+    PRIMARY KEY (account, livemode)
+) WITHOUT ROWID;
+
 -- Every stored event with its payload (NULL once erased; zlib-compressed where
 -- payload_encoding says so), as one table reads: for people and scripts inspecting the
 -- file. The store itself reads the tables.
 CREATE VIEW IF NOT EXISTS events AS
 SELECT i.seq, i.id, i.account, i.livemode, i.type, i.created, i.order_key, i.status,
        i.attempts, i.received_at, i.available_at, i.completed_at, i.last_error,
-       i.erased_at, p.body AS payload, p.encoding AS payload_encoding
+       i.erased_at, p.body AS payload, p.encoding AS payload_encoding, i.source
 FROM inbox AS i LEFT JOIN payloads AS p ON p.seq = i.seq;
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
