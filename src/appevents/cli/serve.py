@@ -487,6 +487,14 @@ def worker(
     if api_settings := _api_settings(api_key, api_base):
         app = guard(app.configured)(**api_settings)
     store = store_for_writing(open_store(store_url) if store_url else guard(app.open_store)())
+    run_worker(app, store, wake_fd=wake_fd, stats_fd=stats_fd)
+
+
+def run_worker(
+    app: App, store: Store, *, wake_fd: int | None = None, stats_fd: int | None = None
+) -> None:
+    """Process ``app``'s events in ``store`` until SIGINT/SIGTERM: what ``appevents worker``
+    runs, and the framework integrations' worker commands (``flask appevents worker``)."""
 
     async def main() -> None:
         await store.open()
