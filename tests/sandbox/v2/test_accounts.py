@@ -206,7 +206,7 @@ def test_a_v2_account_is_a_v1_connected_account(sandbox) -> None:
     assert (v1.email, v1.business_profile.name, v1.country) == (
         "owner@larkspur.test",
         "Larkspur",
-        "us",
+        "US",
     )
     assert (v1.default_currency, v1.type, v1.charges_enabled) == ("eur", "custom", True)
     assert v1.details_submitted is True and v1.payouts_enabled is False

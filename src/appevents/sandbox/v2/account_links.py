@@ -7,6 +7,10 @@ Stripe's hosted flow: opening it finishes the flow at once, redirects to ``retur
 emits ``v2.core.account_link.returned`` on the platform (``data``: ``account_id``,
 ``configurations``, ``use_case``). A link opened again, or after it expired, redirects to
 ``refresh_url``, as Stripe's do, and emits nothing.
+
+``POST /_sandbox/account_links/return`` (``url``: the link's) does what opening it does, for
+the platform that made the link, and answers where it led (``redirect``): what
+``appevents trigger v2.core.account_link.returned`` runs.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ..callers import Caller
 from ..service import Sandbox
 from ..state import v2_accounts
 from ..state.v2_accounts import LinkRow
+from . import params as v2_params
 from .accounts import account_of
 from .accounts_params import checked
 from .calls import Route, V2Call
@@ -83,7 +88,24 @@ def routes(sandbox: Sandbox) -> list[Route]:
             v2_accounts.insert_link(db, link)
         return body
 
-    return [("POST", "/v2/core/account_links", create)]
+    @v2_errors
+    def open_as_platform(call: V2Call, caller: Caller, raw: dict[str, Any]) -> Any:
+        v2_params.known_only(raw, ("url",))
+        url = v2_params.required_str(raw, "url", "an account link's url")
+        token = url.rsplit(LINK_PATH, 1)[-1] if LINK_PATH in url else ""
+        link = v2_accounts.get_link(sandbox.db, token) if token else None
+        if link is None or (link.platform, link.livemode) != (caller.account, caller.livemode):
+            raise V2Error(
+                f"No such account link: {url[:200]!r}: give the url an account link you "
+                "created answered",
+                status=404, param="url", code="resource_missing",
+            )  # fmt: skip
+        return {"url": url, "redirect": follow(sandbox, token)}
+
+    return [
+        ("POST", "/v2/core/account_links", create),
+        ("POST", LINK_PATH + "return", open_as_platform),
+    ]
 
 
 def follow(sandbox: Sandbox, token: str) -> str | None:

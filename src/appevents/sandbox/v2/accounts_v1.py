@@ -8,7 +8,7 @@ v1 ``account``             from the v2 account
 ``email``                  ``contact_email``
 ``business_profile.name``  ``display_name``
 ``business_profile.url``   ``defaults.profile.business_url``
-``country``                ``identity.country`` (``US`` until it is given)
+``country``                ``identity.country``, upper case (``US`` until it is given)
 ``default_currency``       ``defaults.currency`` (``usd`` until it is given)
 ``type``                   ``dashboard``: ``full`` standard, ``express`` express, else custom
 ``metadata``               ``metadata``
@@ -41,7 +41,7 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
     statuses = capability_statuses(body)
     return {
         "business_profile": {"name": body.get("display_name"), "url": profile.get("business_url")},
-        "country": identity.get("country") or "US",
+        "country": (identity.get("country") or "US").upper(),
         "default_currency": (defaults.get("currency") or "usd").lower(),
         "email": body.get("contact_email"),
         "metadata": dict(body.get("metadata") or {}),
