@@ -81,7 +81,8 @@ def test_a_wrong_secret_shows_on_stderr_by_default_without_secret_or_body(app_di
         stderr = process.stderr.read().decode()
     timestamp = headers["Stripe-Signature"].split(",")[0]
     assert (
-        "rejected a delivery from 127.0.0.1: 400 no_matching_signature, Stripe-Signature "
+        "rejected a delivery from 127.0.0.1 to /webhook: 400 no_matching_signature, "
+        "Stripe-Signature "
         f"{timestamp} (" in stderr
     )
     assert "the endpoint's signing secret?" in stderr
