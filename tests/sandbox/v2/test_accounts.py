@@ -114,6 +114,24 @@ def test_missing_requirements_restrict_until_an_update_supplies_them(sandbox) ->
     ]
     after = updated.configuration.recipient.capabilities.stripe_balance.stripe_transfers
     assert after.status == "active" and after.status_details == []
+    newest_last = reversed(client.v2.core.events.list().data)
+    by_type = {e.type: client.v2.core.events.retrieve(e.id) for e in newest_last}
+    assert by_type["v2.core.account.updated"].changes.to_dict() == {
+        "before": {"display_name": None}, "after": {"display_name": "Larkspur payouts"},
+    }  # fmt: skip
+    status = by_type["v2.core.account[configuration.recipient].capability_status_updated"]
+    assert status.changes.to_dict() == {
+        "before": {"configuration": {"recipient": {"capabilities": {"stripe_balance": {
+            "stripe_transfers": {"status": "restricted"}}}}}},
+        "after": {"configuration": {"recipient": {"capabilities": {"stripe_balance": {
+            "stripe_transfers": {"status": "active"}}}}}},
+    }  # fmt: skip
+    identity = by_type["v2.core.account[identity].updated"].changes.to_dict()
+    assert identity["before"]["identity"]["entity_type"] is None
+    assert identity["after"]["identity"]["entity_type"] == "individual"
+    assert identity["after"]["identity"]["individual"]["surname"] == "Okafor"
+    assert "country" not in identity["after"]["identity"]  # unchanged
+    assert by_type["v2.core.account[requirements].updated"].changes.after.requirements.entries == []
     client.v2.core.accounts.update(account.id, {"display_name": "Larkspur payouts"})
     assert types_since(client, seen) == []  # nothing changed: no event
 

@@ -19,6 +19,7 @@ Apps acting on an installed account need ``connected_account_read`` (Stripe has 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ..callers import Caller
@@ -34,6 +35,7 @@ from .thin import emit_thin, related
 __all__ = ["account_of", "emit_account_event", "routes"]
 
 PATH = "/v2/core/accounts"
+_TOP_LEVEL = ("contact_email", "contact_phone", "dashboard", "display_name", "metadata")
 
 
 def account_of(sandbox: Sandbox, caller: Caller, account_id: str) -> dict[str, Any]:
@@ -46,29 +48,35 @@ def account_of(sandbox: Sandbox, caller: Caller, account_id: str) -> dict[str, A
 
 def emit_account_event(
     sandbox: Sandbox, caller: Caller, call: V2Call, event_type: str, account_id: str,
-    data: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None, changes: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
     emit_thin(
         sandbox, caller.account, caller.livemode, event_type,
         related_object=related(account_id, "v2.core.account", f"{PATH}/{account_id}"),
-        data=data, request_id=call.request_id, idempotency_key=call.idempotency_key,
+        data=data, changes=changes, request_id=call.request_id,
+        idempotency_key=call.idempotency_key,
     )  # fmt: skip
 
 
 def routes(sandbox: Sandbox) -> list[Route]:
     def decided(caller: Caller, call: V2Call, body: dict[str, Any]) -> None:
-        """Statuses and requirements decided anew, saved, their events emitted."""
+        """Statuses and requirements decided anew, saved, their events emitted (with
+        ``changes``: the capability's status, the requirements, before and after)."""
+        before = copy.deepcopy(body)
         moved, requirements = accounts_model.decide(body)
         v2_accounts.save_account(sandbox.db, body)
         for config, capability, _status in moved:
+            path = ("configuration", config, "capabilities", *capability.split("."), "status")
             emit_account_event(
                 sandbox, caller, call,
                 f"v2.core.account[configuration.{config}].capability_status_updated",
                 body["id"], {"updated_capability": capability},
+                accounts_model.changes(before, body, *path),
             )  # fmt: skip
         if requirements:
             emit_account_event(sandbox, caller, call, "v2.core.account[requirements].updated",
-                               body["id"])  # fmt: skip
+                               body["id"], changes=accounts_model.changes(
+                                   before, body, "requirements"))  # fmt: skip
         sync_v1(sandbox, body, call.request_id)
 
     @v2_errors
@@ -106,15 +114,23 @@ def routes(sandbox: Sandbox) -> list[Route]:
                 code="account_closed",
             )
         with sandbox.transaction():
+            before = copy.deepcopy(body)
             changed = accounts_model.merge(body, params, sandbox.clock())
             v2_accounts.save_account(sandbox.db, body)
             if "account" in changed:
-                emit_account_event(sandbox, caller, call, "v2.core.account.updated", body["id"])
+                top = {k: v for k, v in before.items() if k in _TOP_LEVEL}
+                emit_account_event(
+                    sandbox, caller, call, "v2.core.account.updated", body["id"],
+                    changes=accounts_model.changes(
+                        top, {k: v for k, v in body.items() if k in _TOP_LEVEL}),
+                )  # fmt: skip
             for part in ("identity", "defaults", *(f"configuration.{c}" for c in
                          accounts_model.CONFIGURATIONS)):  # fmt: skip
                 if part in changed:
-                    emit_account_event(sandbox, caller, call, f"v2.core.account[{part}].updated",
-                                       body["id"])  # fmt: skip
+                    emit_account_event(
+                        sandbox, caller, call, f"v2.core.account[{part}].updated", body["id"],
+                        changes=accounts_model.changes(before, body, *part.split(".")),
+                    )  # fmt: skip
             decided(caller, call, body)
         return accounts_model.render(body, include)
 

@@ -24,6 +24,7 @@ __all__ = [
     "CONFIGURATIONS",
     "INCLUDES",
     "capability_statuses",
+    "changes",
     "decide",
     "merge",
     "new_account",
@@ -268,3 +269,34 @@ def render(body: dict[str, Any], include: list[str] | None) -> dict[str, Any]:
         {name: copy.deepcopy(configs.get(name)) for name in CONFIGURATIONS} if configs else None
     )
     return shown
+
+
+def changes(before: dict[str, Any], after: dict[str, Any], *path: str) -> dict[str, Any]:
+    """An event's ``changes``: the values under ``path`` that differ, ``before`` and
+    ``after``, nested as in the object (``{"identity": {"country": "us"}}``)."""
+    old, new = _at(before, path), _at(after, path)
+    was, now = _diff(old, new) if isinstance(old, dict) and isinstance(new, dict) else (old, new)
+    for part in reversed(path):
+        was, now = {part: was}, {part: now}
+    return {"before": was, "after": now}
+
+
+def _at(body: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = body
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    was: dict[str, Any] = {}
+    now: dict[str, Any] = {}
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            was[key], now[key] = _diff(a, b)
+        else:
+            was[key], now[key] = copy.deepcopy(a), copy.deepcopy(b)
+    return was, now

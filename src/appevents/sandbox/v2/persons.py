@@ -18,6 +18,7 @@ from . import accounts_pages
 from . import params as v2_params
 from .accounts import PATH as ACCOUNTS
 from .accounts import account_of
+from .accounts_model import changes
 from .accounts_params import checked
 from .calls import Route, V2Call
 from .errors import V2Error, v2_errors
@@ -33,13 +34,16 @@ def _path(account_id: str) -> str:
 
 
 def routes(sandbox: Sandbox) -> list[Route]:
-    def emit(caller: Caller, call: V2Call, event_type: str, person: dict[str, Any]) -> None:
+    def emit(
+        caller: Caller, call: V2Call, event_type: str, person: dict[str, Any],
+        changes: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
         url = f"{_path(person['account'])}/{person['id']}"
         emit_thin(
             sandbox, caller.account, caller.livemode, event_type,
             related_object=related(person["id"], OBJECT, url),
-            data={"account_id": person["account"]}, request_id=call.request_id,
-            idempotency_key=call.idempotency_key,
+            data={"account_id": person["account"]}, changes=changes,
+            request_id=call.request_id, idempotency_key=call.idempotency_key,
         )  # fmt: skip
 
     def writable(caller: Caller, account_id: str) -> dict[str, Any]:
@@ -95,7 +99,8 @@ def routes(sandbox: Sandbox) -> list[Route]:
             person["updated"] = rfc3339(sandbox.clock())
             with sandbox.transaction() as db:
                 v2_accounts.save_person(db, person)
-                emit(caller, call, "v2.core.account_person.updated", person)
+                emit(caller, call, "v2.core.account_person.updated", person,
+                     changes(before, person))  # fmt: skip
         return person
 
     @v2_errors
