@@ -107,12 +107,12 @@ class ReceiverHarness:
             outcomes = [self.outcomes.get(event_id) for event_id in wanted]
             for event_id, outcome in zip(wanted, outcomes, strict=True):
                 # A failure is reported at once, whatever else is still to come.
-                if outcome is not None and outcome.status in (Status.FAILED, Status.DEAD):
-                    if not failures:
-                        raise AssertionError(
-                            f"a handler failed on event {event_id} ({outcome.status}):\n"
-                            f"{outcome.error}"
-                        )
+                failed = outcome is not None and outcome.status in (Status.FAILED, Status.DEAD)
+                if failed and not failures:
+                    assert outcome is not None
+                    raise AssertionError(
+                        f"a handler failed on event {event_id} ({outcome.status}):\n{outcome.error}"
+                    )
             return all(o is not None and o.status in final for o in outcomes)
 
         self._wait(processed, timeout, f"events {', '.join(wanted)}")
