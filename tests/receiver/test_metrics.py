@@ -5,11 +5,14 @@ PostgreSQL; and the one bounded query every store answers them with."""
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from appevents.cli.main import cli
 from appevents.errors import ConfigurationError
 from appevents.event import Event
 from appevents.receiver import App, MemoryStore, SQLiteStore
@@ -23,7 +26,9 @@ from appevents.receiver.metrics import (
 )
 from appevents.receiver.retry import RetryPolicy
 from appevents.testing import make_event, signed_headers
+from cli_results import run
 from observed_servers import FakeClock, observed_server, postgres_store
+from servers import free_port, poll_until, serve_process
 
 SECRET = "whsec_metrics_endpoint_secret"
 WRONG = "whsec_not_this_endpoint"
@@ -243,3 +248,83 @@ def _stored(event):
         created=event.created, status=Status.PENDING, attempts=1, received_at=1.0,
         available_at=1.0, completed_at=None, last_error=None, erased_at=None, payload=event.raw,
     )  # fmt: skip
+
+
+SERVED_APP = """
+from appevents.receiver import App
+from appevents.receiver.retry import RetryPolicy
+
+app = App(retry=RetryPolicy(max_attempts=1))
+
+@app.on("customer.created")
+def refuse(event, ctx):
+    raise RuntimeError("the handler is broken")
+
+@app.on("invoice.paid")
+def accept(event, ctx):
+    pass
+"""
+
+
+def test_serve_counts_its_child_workers_attempts_and_inbox_stats_agree(tmp_path):
+    (tmp_path / "servedapp.py").write_text(SERVED_APP)
+    port, metrics_port = free_port(), free_port()
+    store = f"sqlite:///{tmp_path / 'inbox.db'}"
+    args = ["servedapp:app", "--app-dir", str(tmp_path), "--secret", SECRET, "--store", store,
+            "--metrics-port", str(metrics_port)]  # fmt: skip
+    base = f"http://127.0.0.1:{metrics_port}"
+    with serve_process(args, cwd=tmp_path, port=port):
+        url = f"http://127.0.0.1:{port}/webhook"
+        bodies = [make_event("invoice.paid", account=f"acct_{n}") for n in range(3)]
+        bodies.append(make_event("customer.created", account="acct_9"))
+        for body in bodies:
+            response = httpx.post(url, content=body, headers=signed_headers(body, SECRET))
+            assert response.status_code == 200
+
+        def settled():
+            samples = _scrape(base)
+            done = samples.get(
+                ("appevents_attempts_total", (("outcome", "done"), ("type", "invoice.paid")))
+            )
+            dead = samples.get(
+                ("appevents_attempts_total", (("outcome", "dead"), ("type", "customer.created")))
+            )
+            return samples if (done, dead) == (3, 1) else None
+
+        samples = poll_until(settled, what="the child worker's attempts in /metrics")
+        ready = poll_until(
+            lambda: (r := httpx.get(base + "/readyz")).status_code == 200 and r,
+            what="a ready receiver",
+        )
+        figures = json.loads(run("inbox", "stats", "--json", "--store", store))
+    assert received(samples, "stored") == 4
+    assert ready.json()["checks"]["worker"]["ok"] is True
+    assert figures["by_status"]["done"] == 3 and figures["dead"] == 1
+    assert figures["backlog"] == samples[("appevents_backlog_events", ())] == 0
+    [worker] = figures["workers"]  # the child process, beating in the store
+    assert ("appevents_worker_heartbeat_age_seconds", (("worker", worker["worker"]),)) in samples
+
+
+def test_serve_refuses_metrics_without_prometheus_client(tmp_path, monkeypatch):
+    (tmp_path / "servedapp.py").write_text(SERVED_APP)
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "servedapp:app", "--app-dir", str(tmp_path), "--secret", SECRET,
+         "--store", f"sqlite:///{tmp_path / 'inbox.db'}", "--metrics-port", "0"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--metrics-port needs prometheus_client" in result.output
+    assert "pip install 'appevents[metrics]'" in result.output
+    assert not (tmp_path / "inbox.db").exists()
+
+
+def _scrape(base: str):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(base + "/metrics").text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
