@@ -147,7 +147,9 @@ def _serve(
 
 
 @contextlib.contextmanager
-def appevents_server(*, secret: str, db: Path, log: Path, worker: bool = True) -> Iterator[Server]:
+def appevents_server(
+    *, secret: str, db: Path, log: Path, worker: bool = True, metrics: bool = False
+) -> Iterator[Server]:
     port = free_port()
     command = [
         sys.executable,
@@ -170,8 +172,16 @@ def appevents_server(*, secret: str, db: Path, log: Path, worker: bool = True) -
     ]
     if not worker:
         command.append("--no-worker")
-    label = "appevents serve (built-in server, SQLite FULL" + (
-        ", its worker processing in a child process)" if worker else ", --no-worker: the receiver)"
+    if metrics:
+        command += ["--metrics-port", str(free_port())]
+    label = (
+        "appevents serve (built-in server, SQLite FULL"
+        + (
+            ", its worker processing in a child process"
+            if worker
+            else ", --no-worker: the receiver"
+        )
+        + (", --metrics-port)" if metrics else ")")
     )
     name = "appevents+worker" if worker else "appevents"
     with _serve(name, label, command, {}, port, log) as server:

@@ -69,6 +69,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="where the SQLite store goes (default: a temporary folder on disk, removed)",
     )
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="run appevents serve with --metrics-port (Prometheus metrics on): what the "
+        "instrumentation costs the receiver",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     args = parser.parse_args(argv)
     args.peers = [p.strip() for p in args.peers.split(",") if p.strip()]
@@ -182,7 +188,11 @@ class Bench:
                 continue
             db = self.db_dir / f"{name}.db"  # a fresh inbox each
             with peers.appevents_server(
-                secret=self.secret, db=db, log=logs / f"{name}.log", worker=name == OURS_WORKER
+                secret=self.secret,
+                db=db,
+                log=logs / f"{name}.log",
+                worker=name == OURS_WORKER,
+                metrics=self.args.metrics,
             ) as server:
                 results.append(self.measure(server, db))
         return results
