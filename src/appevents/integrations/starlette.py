@@ -56,6 +56,7 @@ class MountedReceiver:
     def __init__(self, app: App) -> None:
         self.app = app
         self._runtime: Runtime | None = None
+        self._holders = 0
         self.endpoint = MountedEndpoint(self)
         """The ASGI app to ``Mount``: answers at the mount's prefix + ``App.path``."""
         self.routed_endpoint = RoutedEndpoint(self)
@@ -74,11 +75,28 @@ class MountedReceiver:
         return self._runtime is not None and self._runtime.started
 
     async def start(self) -> None:
-        await self.runtime.start()
+        """Open the store and start the worker, unless a lifespan already did: each start
+        is matched by a :meth:`stop`, and the last stop stops it (so the site's lifespan
+        and a router's, which FastAPI nests in it, can both name the receiver)."""
+        if self._holders == 0:
+            runtime = self.runtime
+            try:
+                await runtime.start()
+            except BaseException:
+                # A setup hook that failed leaves the store open: the next start (a
+                # fixed site restarting) gets a fresh instance and a store opened anew.
+                self._runtime = None
+                with contextlib.suppress(Exception):
+                    await runtime.store.close()
+                raise
+        self._holders += 1
 
     async def stop(self) -> None:
-        """Stop the worker and close the store; a later start makes a new instance (a
-        stopped worker does not run again)."""
+        """Stop the worker and close the store once no lifespan holds them; a later start
+        makes a new instance (a stopped worker does not run again)."""
+        self._holders = max(0, self._holders - 1)
+        if self._holders:
+            return
         runtime, self._runtime = self._runtime, None
         if runtime is not None:
             await runtime.stop()
