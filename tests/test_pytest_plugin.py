@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,11 @@ def test_a_withheld_event_says_why_it_never_comes(pytester):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
+
+
+def test_the_example_apps_own_tests_pass(pytester):
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    for name in ("payments_app.py", "stripe-app.json", "test_payments_app.py"):
+        (pytester.path / name).write_text((examples / name).read_text())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "test_payments_app.py")
+    result.assert_outcomes(passed=2)

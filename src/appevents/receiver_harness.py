@@ -16,10 +16,12 @@ the events are processed, without polling the store.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from .receiver import App, Outcome, SQLiteStore, Status, StoredEvent
 from .sandbox_harness import SandboxHarness, TriggeredEvent
@@ -33,13 +35,17 @@ Waited = str | TriggeredEvent | Iterable[str | TriggeredEvent] | Callable[[], ob
 class ReceiverHarness:
     """The running app: its URL, its endpoints' ids, and what its worker did."""
 
-    def __init__(self, app: App, sandbox: SandboxHarness, url: str, endpoints: list[str]):
+    def __init__(
+        self, app: App, sandbox: SandboxHarness, url: str, endpoints: list[str], store: Path
+    ) -> None:
         self.app = app
         """The running copy of the app (its secrets, store and API settings injected)."""
         self.sandbox = sandbox
         self.url = url
         """The webhook URL the sandbox delivers to."""
         self.endpoints = endpoints
+        self.store_path = store
+        """The app's SQLite store, made for this test."""
         self.outcomes: dict[str, Outcome] = {}
         """The last outcome of each event processed so far, by event id."""
         self._changed = threading.Condition()
@@ -71,13 +77,14 @@ class ReceiverHarness:
             )
             for connect in kinds
         ]
+        store = Path(folder) / f"appevents-{sock.getsockname()[1]}.db"
         running = app.configured(
             secrets=[m["secret"] for m in made],
-            store=SQLiteStore(Path(folder) / f"appevents-{sock.getsockname()[1]}.db"),
+            store=SQLiteStore(store),
             api_key=sandbox.api_key,
             api_base=sandbox.url,
         )
-        harness = cls(running, sandbox, url, [m["id"] for m in made])
+        harness = cls(running, sandbox, url, [m["id"] for m in made], store)
         runtime = running.runtime()
         runtime.worker.observer = harness._observe
         try:
@@ -120,6 +127,11 @@ class ReceiverHarness:
 
     wait_processed = wait_for
     """The same as :meth:`wait_for`."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` in the app's store (SQLite), where its handlers wrote."""
+        with contextlib.closing(sqlite3.connect(self.store_path)) as db:
+            return [tuple(row) for row in db.execute(sql, tuple(params))]
 
     def _delivered(self, targets: Iterable[str | TriggeredEvent]) -> list[str]:
         ids = [t.id if isinstance(t, TriggeredEvent) else str(t) for t in targets]
