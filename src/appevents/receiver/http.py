@@ -21,7 +21,7 @@ __all__ = ["ASGIEndpoint", "Endpoint", "WSGIEndpoint"]
 class Endpoint(Receiver, Protocol):
     """What the HTTP shells need of the receiver they serve (``appevents.App`` is one)."""
 
-    def runtime(self) -> Runtime: ...
+    def runtime(self, *, run_worker: bool = True) -> Runtime: ...
 
 
 Scope = MutableMapping[str, Any]
@@ -142,8 +142,11 @@ class WSGIEndpoint:
     function (Django): pass the raw body and the Stripe-Signature header.
     """
 
-    def __init__(self, app: Endpoint) -> None:
+    def __init__(self, app: Endpoint, *, run_worker: bool = True) -> None:
+        """``run_worker=False``: only receive, the worker runs elsewhere (``appevents
+        worker``, ``flask appevents worker``)."""
         self.app = app
+        self.run_worker = run_worker
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runtime: Runtime | None = None
@@ -157,8 +160,15 @@ class WSGIEndpoint:
                     target=loop.run_forever, name="appevents-wsgi-loop", daemon=True
                 )
                 thread.start()
-                runtime = self.app.runtime()
-                asyncio.run_coroutine_threadsafe(runtime.start(), loop).result()
+                try:
+                    runtime = self.app.runtime(run_worker=self.run_worker)
+                    asyncio.run_coroutine_threadsafe(runtime.start(), loop).result()
+                except BaseException:
+                    # The next request tries again with a new loop: end this one's thread.
+                    loop.call_soon_threadsafe(loop.stop)
+                    thread.join(10)
+                    loop.close()
+                    raise
                 self._loop, self._thread, self._runtime = loop, thread, runtime
             return self._loop, self._runtime
 
