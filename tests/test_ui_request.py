@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import sys
 
 import pytest
 import stripe
@@ -231,3 +232,26 @@ def test_we_accept_stripe_nodes_signature():
     header = done.stdout.strip()
     got = verify_ui_request(json.dumps({**BODY, **extra}), header, SECRET)
     assert got.payload == {**BODY, **extra}
+
+
+def test_a_wsgi_environ_is_searched_too():
+    environ = {"REQUEST_METHOD": "POST", "HTTP_STRIPE_SIGNATURE": HAND}
+    assert verify(BODY, environ).account_id == ACCOUNT
+
+
+def nested(depth: int) -> list:
+    deep: list = []
+    for _ in range(depth):
+        deep = [deep]
+    return deep
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 100_000 + "]" * 100_000, {**BODY, "deep": nested(sys.getrecursionlimit() + 10)}],
+    ids=["text", "dict"],
+)
+def test_deeply_nested_bodies_are_refused_not_crashed_on(body):
+    with pytest.raises(SignatureError) as info:
+        verify(body, HAND)
+    assert info.value.reason == "invalid_ui_request_body"

@@ -83,7 +83,12 @@ def verify_ui_request(
     # With extra fields, they are either the additional payload or unsigned app data.
     candidates = [extra, {}] if extra else [{}]
     for i, candidate in enumerate(candidates):
-        signed = signed_bytes(user_id, account_id, candidate)
+        try:
+            signed = signed_bytes(user_id, account_id, candidate)
+        except RecursionError:
+            raise SignatureError(
+                INVALID_BODY, "the UI-extension request body is nested too deeply to verify"
+            ) from None
         try:
             timestamp = verifier.verify(signed, header)
         except SignatureError as exc:
@@ -162,6 +167,10 @@ def _parse_body(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
         )
     try:
         parsed = json.loads(body)
+    except RecursionError:
+        raise SignatureError(
+            INVALID_BODY, "the UI-extension request body is JSON nested too deeply to read"
+        ) from None
     except ValueError as exc:
         raise SignatureError(
             INVALID_BODY,
@@ -193,7 +202,8 @@ def _header_value(signature: str | Mapping[str, str] | None) -> str | None:
     if signature is None or isinstance(signature, str):
         return signature
     for key, value in signature.items():
-        if key.lower() == _HEADER:
+        # A WSGI environ names it HTTP_STRIPE_SIGNATURE.
+        if key.lower() in (_HEADER, "http_stripe_signature"):
             return value
     return None
 
