@@ -198,6 +198,11 @@ def test_list_filters_and_pages_and_close(sandbox) -> None:
          "identity.attestations.terms_of_service.account.date", "parameter_missing"),
         ({"include": ["everything"]}, "include[0]", "invalid_value"),
         ({"account_token": "ct_x"}, "account_token", "invalid_value"),
+        ({"identity": "us"}, "identity", "invalid_value"),
+        ({"metadata": {"tier": 5}}, "metadata.tier", "invalid_value"),
+        ({"configuration": {"merchant": []}}, "configuration.merchant", "invalid_value"),
+        ({"defaults": {"locales": "fr-FR"}}, "defaults.locales", "invalid_value"),
+        ({"display_name": "x" * 5001}, "display_name", "invalid_value"),
     ],
 )  # fmt: skip
 def test_bad_params_name_the_param_in_v2_shape(sandbox, params, param, code) -> None:

@@ -39,17 +39,18 @@ def checked(operation: str, raw: dict[str, Any], *, query: bool = False) -> dict
 
 def _object(value: Any, type_name: str, where: str, query: bool) -> dict[str, Any]:
     fields: dict[str, list[Any]] = _params()["types"][type_name]
+    name_of = where.removesuffix(".")  # ``where`` is the prefix of its fields' names
     if not isinstance(value, dict):
         raise V2Error(
-            f"Invalid {where}: expected an object with {_some(fields)}, got {_shown(value)}",
-            param=where,
+            f"Invalid {name_of}: expected an object with {_some(fields)}, got {_shown(value)}",
+            param=name_of,
         )
     for name in value:
         if name not in fields:
             close = closest(str(name), list(fields))
             hint = f" Did you mean {close[0]}?" if close else ""
             raise V2Error(
-                f"Received unknown parameter: {where}{name}.{hint} {where or 'This request'} "
+                f"Received unknown parameter: {where}{name}.{hint} {name_of or 'This request'} "
                 f"takes {_some(fields)}",
                 param=f"{where}{name}", code="parameter_unknown",
             )  # fmt: skip
