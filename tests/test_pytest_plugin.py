@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -141,3 +142,15 @@ def test_the_example_apps_own_tests_pass(pytester):
         (pytester.path / name).write_text((examples / name).read_text())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "test_payments_app.py")
     result.assert_outcomes(passed=2)
+
+
+def test_the_readmes_pytest_example_passes(pytester):
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```python\n(from payments_app import app\n.*?)```", readme, re.DOTALL)
+    assert found, "README.md has no pytest example starting with 'from payments_app import app'"
+    for name in ("payments_app.py", "stripe-app.json"):
+        (pytester.path / name).write_text((root / "examples" / name).read_text())
+    pytester.makepyfile(test_readme_example=found.group(1))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
