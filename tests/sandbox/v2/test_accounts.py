@@ -249,6 +249,10 @@ def test_a_v2_account_is_a_v1_connected_account(sandbox) -> None:
     assert [e.data.previous_attributes.to_dict() for e in account_events] == [
         {"charges_enabled": False}
     ]
+    client.v1.accounts.delete(account.id)  # its platform deletes it through v1
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v2.core.accounts.retrieve(account.id)
+    assert info.value.http_status == 404 and account.id in info.value.user_message
 
 
 def test_delivered_to_a_thin_destination_and_fetched_back(sandbox, receiver) -> None:

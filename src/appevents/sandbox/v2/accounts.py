@@ -24,7 +24,8 @@ from typing import Any
 
 from ..callers import Caller
 from ..service import Sandbox
-from ..state import v2_accounts
+from ..state import accounts, v2_accounts
+from ..stripe_errors import ResourceMissing
 from . import accounts_model, accounts_pages
 from .accounts_params import checked
 from .accounts_v1 import create_v1, sync_v1
@@ -39,11 +40,17 @@ _TOP_LEVEL = ("contact_email", "contact_phone", "dashboard", "display_name", "me
 
 
 def account_of(sandbox: Sandbox, caller: Caller, account_id: str) -> dict[str, Any]:
-    """The account ``caller`` made (404 otherwise, whether it exists or not)."""
+    """The account ``caller`` made (404 otherwise, whether it exists or not, and once its
+    platform deleted it through v1's ``DELETE /v1/accounts/{id}``)."""
     caller.require("connected_account")
-    return v2_accounts.get_account(
+    body = v2_accounts.get_account(
         sandbox.db, account_id, platform=caller.account, livemode=caller.livemode
     )
+    try:
+        accounts.get_account(sandbox.db, account_id)
+    except ResourceMissing:
+        raise ResourceMissing("v2.core.account", account_id) from None
+    return body
 
 
 def emit_account_event(
