@@ -94,7 +94,7 @@ def routes(sandbox: Sandbox) -> list[Route]:
         include = params.pop("include", None)
         now = sandbox.clock()
         with sandbox.transaction() as db:
-            draft = accounts_model.new_account("acct_new", params, caller.livemode, now)
+            draft = accounts_model.new_account("", params, caller.livemode, now)
             account_id = create_v1(sandbox, caller.account, draft)
             body = accounts_model.new_account(account_id, params, caller.livemode, now)
             v2_accounts.insert_account(db, body, caller.account)
