@@ -136,7 +136,14 @@ def uninstall(account: str, manifest_path: Path, account_key: str | None) -> Non
     help="The backend URL the printed curl line calls.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the sandbox's answer as JSON.")
-@manifest_option
+@click.option(
+    "--manifest",
+    "manifest_path",
+    default=DEFAULT_MANIFEST,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The app manifest whose id names the app (without --app).",
+)
 def sign_ui_request(
     account: str,
     user: str | None,
