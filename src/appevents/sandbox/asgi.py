@@ -29,6 +29,7 @@ from . import listen, pairing_http, request_logs
 from .api import Call, Operation, operations
 from .api_calls import ApiCalls, encode
 from .callers import Caller
+from .dashboard import dashboard_routes
 from .formdata import decode_form
 from .lane import Lane
 from .listen import ListenHub
@@ -331,7 +332,8 @@ async def _answer(
 def _starlette(
     sandbox: Sandbox, lane: Lane, streams: ListenHub, lifespan: Lifespan | None
 ) -> Starlette:
-    """The routes that are not API operations: pairing, the event stream, unknown URLs."""
+    """The routes that are not API operations: pairing, the event stream, the dashboard,
+    unknown URLs."""
 
     async def stream(websocket: WebSocket) -> None:
         session = streams.sessions.get(websocket.path_params["token"])
@@ -356,6 +358,7 @@ def _starlette(
         *pairing_http.routes(pairings, platform),
         *account_links.http_routes(sandbox, lane.run),
         WebSocketRoute("/_sandbox/listen/{token}", stream),
+        *dashboard_routes(sandbox, lane, streams),  # the browser's: `/` and the pages under it
         Route("/{path:path}", unknown, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -20,7 +20,7 @@ import sqlite3
 from typing import Any
 
 from .callers import Caller
-from .state import accounts, apps, thin_events
+from .state import accounts, apps, deliveries, thin_events
 from .stripe_errors import ResourceMissing
 
 __all__ = ["deliveries_of", "visible_app", "visible_event"]
@@ -67,12 +67,7 @@ def deliveries_of(db: sqlite3.Connection, caller: Caller, event_id: str) -> dict
     ).fetchall()
     owed = []
     for r in rows:
-        attempts = db.execute(
-            "SELECT number, at, duration_ms, status_code, response, error FROM delivery_attempts"
-            " WHERE delivery = ? ORDER BY number",
-            (r["id"],),
-        ).fetchall()
-        owed.append({**dict(r), "attempts_log": [dict(a) for a in attempts]})
+        owed.append({**dict(r), "attempts_log": deliveries.attempts_of(db, r["id"])})
     withheld = db.execute(
         "SELECT w.endpoint, w.reason, w.message FROM withheld w"
         " JOIN webhook_endpoints e ON e.id = w.endpoint"

@@ -59,6 +59,16 @@ def set_failure_streak(
             cache.endpoint_saved(current.changed(failing_since=failing_since, status=status))
 
 
+def set_secret(db: sqlite3.Connection, endpoint_id: str, secret: str) -> Endpoint:
+    """Give the endpoint a new signing secret (the Dashboard's "Roll secret"): deliveries
+    from now on are signed with it."""
+    updated = get_endpoint(db, endpoint_id).changed(secret=secret)
+    db.execute("UPDATE webhook_endpoints SET secret = ? WHERE id = ?", (secret, endpoint_id))
+    if (cache := cache_of(db)) is not None:
+        cache.endpoint_saved(updated)
+    return updated
+
+
 def get_endpoint(
     db: sqlite3.Connection,
     endpoint_id: str,

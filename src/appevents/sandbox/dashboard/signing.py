@@ -1,0 +1,27 @@
+"""The request headers of a recorded delivery attempt.
+
+Attempts record their answer, not their request: the headers are those the delivery
+engine sends (delivery.py), with ``Stripe-Signature`` computed again over the payload at
+the attempt's second, with the endpoint's current secret (a rolled secret shows the new
+one's signature). A browser test compares them with what a receiver was sent."""
+
+from __future__ import annotations
+
+from ...signature import sign
+from ..delivery import USER_AGENT
+from ..owed import payload_of
+
+__all__ = ["attempt_headers"]
+
+
+def attempt_headers(stored: str, secret: str, at: float, pending: int) -> list[tuple[str, str]]:
+    """``stored``: the event's JSON as stored; ``pending``: the ``pending_webhooks`` it was
+    sent with (its number of deliveries, for a first attempt)."""
+    payload = payload_of(stored, pending)
+    return [
+        ("Content-Type", "application/json; charset=utf-8"),
+        ("User-Agent", USER_AGENT),
+        ("Accept", "*/*; q=0.5, application/xml"),
+        ("Cache-Control", "no-cache"),
+        ("Stripe-Signature", sign(payload, secret, int(at))),
+    ]
