@@ -29,7 +29,8 @@ from . import (
 from .behaviours import BEHAVIOURS, unlisted
 from .callers import Caller
 from .formdata import as_bool, as_dict, as_optional_str, as_str, shown
-from .listen import ListenHub, Session, open_device
+from .listen import ListenHub, Session
+from .listen_devices import open_device
 from .listen_messages import may_see
 from .rest import build, engine, spec
 from .service import API_VERSION, Sandbox

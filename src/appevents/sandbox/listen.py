@@ -40,6 +40,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from . import listen_responses
 from .acknowledgements import Acknowledgements
 from .lane import Lane
+from .listen_devices import Device, acknowledge, open_device
 from .listen_messages import pending_messages, replay_messages
 from .request_logs import RequestLogs
 from .service import Sandbox
@@ -53,14 +54,6 @@ __all__ = [
     "open_device",
     "stream",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Device:
-    account: str
-    livemode: bool
-    name: str
-    secret: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,35 +74,6 @@ class Session:
     """Send snapshot events (the Stripe CLI asks for them as ``webhooks``)."""
     filters: dict[str, tuple[str, ...]] | None = None
     """A ``request_logs`` session's filters."""
-
-
-def open_device(sandbox: Sandbox, account: str, livemode: bool, name: str) -> Device:
-    """The device's record, created on first use with a new secret and a cursor at now."""
-    db = sandbox.db
-    row = db.execute(
-        "SELECT secret FROM cli_devices WHERE account = ? AND livemode = ? AND device = ?",
-        (account, livemode, name),
-    ).fetchone()
-    if row is not None:
-        return Device(account, livemode, name, row["secret"])
-    secret = sandbox.ids.secret()
-    (latest,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
-    with sandbox.transaction():
-        db.execute(
-            "INSERT INTO cli_devices (account, livemode, device, secret, cursor)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (account, livemode, name, secret, latest),
-        )
-    return Device(account, livemode, name, secret)
-
-
-def acknowledge(sandbox: Sandbox, device: Device, seq: int) -> None:
-    with sandbox.transaction() as db:
-        db.execute(
-            "UPDATE cli_devices SET cursor = MAX(cursor, ?)"
-            " WHERE account = ? AND livemode = ? AND device = ?",
-            (seq, device.account, device.livemode, device.name),
-        )
 
 
 @dataclass(eq=False)  # each connection is its own

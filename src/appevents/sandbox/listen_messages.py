@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import catalog
 from ..manifest import required_permissions
 from ..signature import sign
 from . import routing
+from .listen_devices import Device
 from .service import API_VERSION, Sandbox
 from .state import accounts, apps
 from .state.db import loads
 from .state.events import pending_webhooks
 from .state.thin_events import THIN_ACCOUNT
-
-if TYPE_CHECKING:
-    from .listen import Device
 
 __all__ = ["STREAM_BATCH", "may_see", "pending_messages", "replay_messages"]
 
