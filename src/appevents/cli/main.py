@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "serve": "appevents.cli.serve:serve",
     "worker": "appevents.cli.serve:worker",
     "inbox": "appevents.cli.inbox:inbox",
+    "catchup": "appevents.cli.catchup:catchup",
     "installations": "appevents.cli.inbox:installations",
     "apps": "appevents.cli.apps:apps",
     "db": "appevents.cli.db:db",
@@ -27,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "webhook-endpoints": "appevents.cli.resources:webhook_endpoints",
     "accounts": "appevents.cli.resources:accounts",
     "trigger": "appevents.cli.trigger:trigger",
+    "dashboard": "appevents.cli.dashboard:dashboard",
 }
 
 

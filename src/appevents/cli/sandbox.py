@@ -134,6 +134,7 @@ def sandbox(
     click.echo(f"  test secret key: {keys['test']}")
     click.echo(f"  live secret key: {keys['live']}")
     click.echo(f"stripe-python: stripe.api_base = 'http://{host}:{port}'", err=False)
+    click.echo(f"dashboard: http://{host}:{port}/ (or `appevents dashboard`)")
     config = uvicorn.Config(
         server.asgi(), log_level=log_level.lower(), access_log=False, lifespan="on"
     )
