@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from flask import Flask, g, request
 from appevents import App, ConfigurationError, sign_ui_request
 from appevents.integrations.flask import AppEvents, ui_request_required
 from appevents.testing import make_event, signed_headers
-from servers import poll_until, wsgi_server
+from servers import free_port, poll_until, wait_http, wsgi_server
 
 SECRET = "whsec_flask_test"
 APP_SECRET = "absec_flask_ui_test"
@@ -224,6 +225,95 @@ def test_flask_appevents_worker_processes_what_the_site_received(tmp_path):
     assert "worker stopped after 1 attempts" in err.decode()
     with contextlib.closing(sqlite3.connect(db)) as connection:
         assert connection.execute("SELECT id FROM seen").fetchall() == [(event_id,)]
+
+
+SERVED_MODULE = """
+from flask import Flask
+
+from appevents import App
+from appevents.integrations.flask import AppEvents
+
+receiver = App("{secret}", store="sqlite:///{db}")
+receiver.on("*")(lambda event: None)
+site = Flask(__name__)
+AppEvents(site, app=receiver, url_prefix="/stripe")
+"""
+
+
+def workers(tmp_path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(tmp_path / "inbox.db")) as db:
+        return [row[0] for row in db.execute("SELECT name FROM workers")]
+
+
+@contextlib.contextmanager
+def served(tmp_path, command: list[str], port: int):
+    (tmp_path / "served_site.py").write_text(
+        SERVED_MODULE.format(secret=SECRET, db=tmp_path / "inbox.db")
+    )
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_http(f"http://127.0.0.1:{port}/stripe/webhook", process)
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+        if process.stderr:
+            process.stderr.close()
+
+
+def deliver_some(base: str, count: int) -> list[str]:
+    ids = []
+    for _ in range(count):
+        body = make_event("invoice.paid", account="acct_1FlaskServed")
+        assert deliver(base + "/stripe/webhook", body).status_code == 200
+        ids.append(json.loads(body)["id"])
+    return ids
+
+
+def test_under_gunicorn_preload_each_sync_worker_runs_its_own_and_stops_at_exit(tmp_path):
+    pytest.importorskip("gunicorn")
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--preload",
+               "--bind", f"127.0.0.1:{port}", "served_site:site"]  # fmt: skip
+    with served(tmp_path, command, port) as process:
+        ids = deliver_some(f"http://127.0.0.1:{port}", 6)
+        poll_until(
+            lambda: sorted(rows(tmp_path)) == sorted((i, "done") for i in ids),
+            what="every event processed",
+        )
+        assert workers(tmp_path)  # the serving processes' workers, not the master's
+        process.send_signal(signal.SIGTERM)  # gunicorn's graceful stop
+        assert process.wait(20) == 0
+    assert workers(tmp_path) == []  # each stopped its worker at exit
+
+
+def test_under_flask_run_reload_the_reloaded_child_runs_it_and_the_watcher_never(tmp_path):
+    port = free_port()
+    command = [sys.executable, "-m", "flask", "--app", "served_site:site", "run",
+               "--reload", "--port", str(port)]  # fmt: skip
+    with served(tmp_path, command, port) as process:
+        base = f"http://127.0.0.1:{port}"
+        first = deliver_some(base, 1)
+        poll_until(lambda: len(workers(tmp_path)) == 1, what="the child's worker")
+        before = workers(tmp_path)
+        module = tmp_path / "served_site.py"
+        module.write_text(module.read_text() + "# changed\n")
+        # The old child stops its worker as it exits for the reload.
+        poll_until(lambda: workers(tmp_path) == [], what="the old child's worker stopped")
+        wait_http(base + "/stripe/webhook", process)  # the new child serves
+        second = deliver_some(base, 1)
+        poll_until(
+            lambda: sorted(rows(tmp_path)) == sorted((i, "done") for i in first + second),
+            what="both events processed",
+        )
+        after = workers(tmp_path)
+        assert len(after) == 1 and after != before  # the new child's own worker
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        assert "Threads:\t1\n" in status  # the watcher runs no receiver of its own
 
 
 CALLER = {"user_id": "usr_1FlaskUser", "account_id": "acct_1FlaskAccount"}

@@ -108,7 +108,7 @@ class AppEvents:
         flask_app.cli.add_command(self._commands())
         flask_app.extensions["appevents"] = self
         if not self._exit_hook:
-            atexit.register(self.close)
+            _at_exit(self.close)
             self._exit_hook = True
 
     def close(self) -> None:
@@ -192,6 +192,20 @@ def _worker_command(app: App) -> click.Command:
         run_worker(app, store_for_writing(guard(app.open_store)()))
 
     return worker
+
+
+def _at_exit(stop: Callable[[], None]) -> None:
+    """Run ``stop`` as the interpreter exits, while the store can still work.
+
+    ``atexit`` is too late: by then concurrent.futures has shut its thread pools (its own
+    hook, run when the main thread ends), and the store's threads refuse the last writes
+    of a stopping worker. Threading's exit hooks run first, newest first, so one
+    registered now runs before that pool's; ``atexit`` serves if it is ever gone."""
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:
+        atexit.register(stop)
+    else:
+        register(stop)
 
 
 def _response(reply: Reply) -> Response:
