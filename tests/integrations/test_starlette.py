@@ -182,3 +182,26 @@ def test_a_failing_store_fails_the_sites_startup_with_the_reason(tmp_path):
     with pytest.raises(ConfigurationError, match=r"folder .*missing-folder' does not exist"):
         asyncio.run(start())
     assert not mounted_receiver(app).started
+
+
+def test_without_the_lifespan_the_first_delivery_starts_it_and_says_what_is_missing(
+    tmp_path, caplog
+):
+    handled: list[str] = []
+    app = receiver_app(tmp_path, handled)
+    site = Starlette(routes=[Mount("/stripe", app=appevents_endpoint(app))])
+    body = make_event("invoice.paid", account="acct_1NoLifespan")
+    with asgi_server(site) as base:
+        assert deliver(base + "/stripe/webhook", body).status_code == 200
+        poll_until(lambda: handled, what="the lazily started worker ran the handler")
+        assert deliver(base + "/stripe/webhook", body).json()["duplicate"] is True
+        receiver = mounted_receiver(app)
+        assert receiver.started
+        # Stopped here by the test: nothing in the site would.
+        asyncio.run_coroutine_threadsafe(
+            receiver.stop(), receiver.runtime._worker_task.get_loop()
+        ).result(10)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "appevents.starlette"]
+    assert len(warnings) == 1
+    assert "receiver at /stripe/webhook was started by a request" in warnings[0]
+    assert "lifespan=appevents_lifespan(app)" in warnings[0]

@@ -22,6 +22,7 @@ receiver's own (:mod:`appevents.receiver.http`): these are thin shells around it
 from __future__ import annotations
 
 import contextlib
+import logging
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -43,6 +44,8 @@ __all__ = [
     "appevents_route",
     "mounted_receiver",
 ]
+
+log = logging.getLogger("appevents.starlette")
 
 State = Mapping[str, Any] | None
 Lifespan = Callable[[Any], AbstractAsyncContextManager[State]]
@@ -127,6 +130,7 @@ class MountedEndpoint(ASGIEndpoint):
     def __init__(self, receiver: MountedReceiver) -> None:
         super().__init__(receiver.app)
         self.receiver = receiver
+        self._warned = False
 
     @property
     def runtime(self) -> Runtime:
@@ -147,6 +151,16 @@ class MountedEndpoint(ASGIEndpoint):
             # the receiver's lifespan, once.
             await _serve_lifespan(self.receiver, receive, send)
             return
+        if scope["type"] == "http" and not self.receiver.started and not self._warned:
+            # The first delivery starts it (ASGIEndpoint does), but nothing will stop it.
+            self._warned = True
+            log.warning(
+                "appevents: the receiver at %s was started by a request, not by the site's "
+                "lifespan, so its worker will not be stopped with the site: pass "
+                "lifespan=appevents_lifespan(app) to Starlette()/FastAPI(), or include "
+                "appevents_router(app) in FastAPI",
+                self.expected_path(scope),
+            )
         await super().__call__(scope, receive, send)
 
 
