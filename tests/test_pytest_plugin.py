@@ -154,3 +154,14 @@ def test_the_readmes_pytest_example_passes(pytester):
     pytester.makepyfile(test_readme_example=found.group(1))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
+
+
+def test_an_install_and_an_uninstall_are_seconds_apart(appevents_sandbox):
+    # Events carry whole seconds: a receiver could take a same-second uninstall as older.
+    merchant = appevents_sandbox.install(MANIFEST)
+    appevents_sandbox.uninstall(MANIFEST, merchant)
+    client = appevents_sandbox.client(merchant.test_key)
+    authorized, deauthorized = sorted(
+        client.v1.events.list({"type": "account.application.*"}).data, key=lambda e: e.type
+    )
+    assert deauthorized.created >= authorized.created + 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +30,30 @@ if TYPE_CHECKING:
 
     from .sandbox.server import SandboxServer
 
-__all__ = ["Account", "SandboxHarness", "TriggeredEvent"]
+__all__ = ["Account", "SandboxHarness", "ShiftedClock", "TriggeredEvent"]
 
 TIME_SCALE = 1 / 3600
 """An hour of Stripe's delivery retry schedule lasts a second."""
 
 AppRef = str | Path | Mapping[str, Any]
 """A manifest (its path, or its parsed JSON) or a registered app's ``ca_...``/manifest id."""
+
+
+LIFECYCLE_STEP = 1.0
+"""Seconds the clock moves on after an install or uninstall. Events carry whole seconds,
+and a receiver orders an account's install and uninstall by them: one made in the same
+second as the other could count as the older (as it could at Stripe, where it is rare).
+A test installs and uninstalls within milliseconds, so the harness keeps them apart."""
+
+
+class ShiftedClock:
+    """``time.time()`` plus an offset that only grows (the sandbox's clock)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +77,10 @@ class TriggeredEvent:
 class SandboxHarness:
     """A running sandbox and the merchant-side helpers tests need."""
 
-    def __init__(self, server: SandboxServer, url: str) -> None:
+    def __init__(self, server: SandboxServer, url: str, clock: ShiftedClock | None = None) -> None:
         self.server = server
+        self.clock = clock or ShiftedClock()
+        """The sandbox's clock: the time now, moved on by :meth:`advance`."""
         self.url = url
         """The API base: ``api_base`` for stripe-python, ``App(api_base=...)``."""
         platform = server.platform()
@@ -86,12 +106,17 @@ class SandboxHarness:
             disable=DisablePolicy(time_scale=TIME_SCALE),
         )
         Path(folder).mkdir(parents=True, exist_ok=True)
-        server = SandboxServer(Path(folder) / "sandbox.db", settings=settings)
+        clock = ShiftedClock()
+        server = SandboxServer(Path(folder) / "sandbox.db", settings=settings, clock=clock)
         try:
             with serve_asgi(server.asgi()) as url:
-                yield cls(server, url)
+                yield cls(server, url, clock)
         finally:
             server.close()
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox's clock on: the events it makes next are that much later."""
+        self.clock.offset += seconds
 
     # -- calling it -------------------------------------------------------------------------
 
@@ -171,6 +196,7 @@ class SandboxHarness:
             {"account": merchant.id, "mode": mode},
             key=merchant.test_key,
         )
+        self.advance(LIFECYCLE_STEP)
         return merchant
 
     def uninstall(self, app: AppRef, account: str | Account) -> None:
@@ -182,6 +208,7 @@ class SandboxHarness:
             f"/_sandbox/apps/{registered['id']}/installs/{merchant.id}",
             key=merchant.test_key,
         )
+        self.advance(LIFECYCLE_STEP)
 
     def trigger(
         self, event: str, account: str | Account | None = None, **options: Sequence[str]

@@ -27,23 +27,25 @@ MANIFEST = {
 
 
 class World:
-    """The developer's Connect endpoint at an App on a free port, the app installed on a
-    merchant, a bystander account beside it."""
+    """The developer's endpoints at an App on a free port, the app registered, a merchant
+    to install it and a bystander account beside it, in the plugin's sandbox harness (it
+    keeps an install and an uninstall in different seconds, as they are in practice)."""
 
     def __init__(self, sandbox: Any, tmp_path: Any) -> None:
         self.sandbox = sandbox
         self.port = free_port()
-        developer = sandbox.client()
         url = f"http://127.0.0.1:{self.port}/webhook"
-        connect = developer.v1.webhook_endpoints.create(
-            {"url": url, "enabled_events": ["*"], "connect": True}
-        )
-        own = developer.v1.webhook_endpoints.create({"url": url, "enabled_events": ["*"]})
-        self.app = App([connect.secret, own.secret], store=SQLiteStore(tmp_path / "inbox.db"),
-                       api_key=sandbox.key, api_base=sandbox.base)  # fmt: skip
-        self.registered = sandbox.post("/_sandbox/apps", {"manifest": MANIFEST})
-        self.merchant = sandbox.post("/_sandbox/accounts", {"email": "shop@example.com"})
-        self.bystander = sandbox.post("/_sandbox/accounts", {"email": "other@example.com"})
+        made = [
+            sandbox.request(
+                "POST", "/v1/webhook_endpoints",
+                {"url": url, "enabled_events": ["*"], "connect": connect},
+            )
+            for connect in (True, False)
+        ]  # fmt: skip
+        self.app = App([m["secret"] for m in made], store=SQLiteStore(tmp_path / "inbox.db"),
+                       api_key=sandbox.api_key, api_base=sandbox.url)  # fmt: skip
+        self.merchant = sandbox.create_account("shop@example.com")
+        self.bystander = sandbox.create_account("other@example.com")
         self.seen: list[tuple[str, Any]] = []
         self.lock = threading.Lock()
 
@@ -56,29 +58,22 @@ class World:
             return [v for w, v in self.seen if w == what]
 
     def install(self) -> None:
-        self.sandbox.post(
-            f"/_sandbox/apps/{self.registered['id']}/installs",
-            {"account": self.merchant["id"], "mode": "test"},
-            key=self.merchant["keys"]["test"],
-        )
+        self.sandbox.install(MANIFEST, self.merchant)
 
     def uninstall(self) -> None:
-        self.sandbox.delete(
-            f"/_sandbox/apps/{self.registered['id']}/installs/{self.merchant['id']}",
-            key=self.merchant["keys"]["test"],
-        )
+        self.sandbox.uninstall(MANIFEST, self.merchant)
 
     def as_merchant(self) -> stripe.StripeClient:
-        return self.sandbox.client(self.merchant["keys"]["test"])
+        return self.sandbox.client(self.merchant.test_key)
 
 
 @pytest.fixture
-def world(sandbox, tmp_path) -> World:
-    return World(sandbox, tmp_path)
+def world(appevents_sandbox, tmp_path) -> World:
+    return World(appevents_sandbox, tmp_path)
 
 
 def test_handlers_call_stripe_as_the_events_account(world):
-    other_customer = world.sandbox.client(world.bystander["keys"]["test"]).v1.customers.create(
+    other_customer = world.sandbox.client(world.bystander.test_key).v1.customers.create(
         {"email": "elsewhere@example.com"}
     )
 
@@ -114,8 +109,8 @@ def test_handlers_call_stripe_as_the_events_account(world):
         )
         world.sandbox.client().v1.customers.create({"email": "platform-own@example.com"})
         wait_for(lambda: world.of("refused") and world.of("platform"), timeout=20)
-    assert world.of("install") == [world.merchant["id"]]
-    assert world.of("customer") == [(world.merchant["id"], customer.id, "buyer@example.com")]
+    assert world.of("install") == [world.merchant.id]
+    assert world.of("customer") == [(world.merchant.id, customer.id, "buyer@example.com")]
     assert world.of("other") == [(404, "resource_missing")]
     ((status, message),) = world.of("refused")
     assert status == 403 and "invoice_read" in message
@@ -140,7 +135,7 @@ def test_an_uninstall_handler_cannot_call_the_account(world):
         world.uninstall()
         wait_for(lambda: world.of("uninstall"), timeout=20)
     (message,) = world.of("uninstall")
-    assert f"uninstalled from account {world.merchant['id']}" in message
+    assert f"uninstalled from account {world.merchant.id}" in message
     assert "can no longer call that account" in message
 
 
