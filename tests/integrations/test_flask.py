@@ -164,8 +164,10 @@ def test_flask_appevents_inbox_lists_the_sites_store(site, tmp_path):
     assert [(i["account"], i["source"]) for i in json.loads(installs.output)] == [
         ("acct_1FlaskInbox", "implied")
     ]
+    figures = json.loads(runner.invoke(args=["appevents", "stats", "--json"]).output)
+    assert (figures["events"], figures["by_status"]["done"]) == (1, 1), figures
     help_text = runner.invoke(args=["appevents", "--help"]).output
-    for command in ("worker", "inbox", "show", "replay", "installations"):
+    for command in ("worker", "inbox", "show", "replay", "stats", "installations"):
         assert f"  {command} " in help_text
 
 

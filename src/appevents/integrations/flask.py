@@ -23,8 +23,8 @@ request, each serving process (a gunicorn worker, the reloader's child) runs its
 and the reloader's restart (``sys.exit`` in the child) runs the exit hook.
 ``run_worker=False`` leaves processing to ``flask appevents worker``.
 
-Commands (``flask appevents --help``): ``worker``, ``inbox``, ``show``, ``replay`` and
-``installations``: the ``appevents`` command line's own, on the receiver's store.
+Commands (``flask appevents --help``): ``worker``, ``inbox``, ``show``, ``replay``,
+``stats`` and ``installations``: the ``appevents`` command line's own, on the receiver's store.
 
 A UI extension's call is verified by :func:`ui_request_required`, which puts the
 caller (an :class:`appevents.UIRequest`) on ``flask.g.ui_request``.
@@ -151,7 +151,7 @@ class AppEvents:
         return _response(self.endpoint.deliver(body, signature, remote))
 
     def _commands(self) -> click.Group:
-        from ..cli.inbox import list_events, list_installations, replay, show
+        from ..cli.inbox import list_events, list_installations, replay, show, stats
 
         app = self.app
 
@@ -163,12 +163,13 @@ class AppEvents:
             defaults = {"store_url": store}
             # The site's receiver is the default store; --store or APPEVENTS_STORE win.
             ctx.default_map = {
-                name: defaults for name in ("inbox", "show", "replay", "installations")
+                name: defaults for name in ("inbox", "show", "replay", "stats", "installations")
             }
 
         group.add_command(list_events, "inbox")
         group.add_command(show, "show")
         group.add_command(replay, "replay")
+        group.add_command(stats, "stats")
         group.add_command(list_installations, "installations")
         group.add_command(_worker_command(app))
         return group
