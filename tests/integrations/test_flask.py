@@ -1,6 +1,7 @@
-"""The Flask extension over a real WSGI server on 127.0.0.1 (the ``flask appevents worker``
-command as a real process): the blueprint's endpoint under a prefix, the receiver started
-by the site's first request and stopped by close, the commands, the UI decorator."""
+"""The Flask extension over werkzeug's threaded server on 127.0.0.1, and under gunicorn,
+``flask run --reload`` and ``flask appevents worker`` as real processes: the blueprint's
+endpoint under a prefix, the receiver started by a site's first request and stopped at
+close or exit, the commands, the UI decorator."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 from flask import Flask, g, request
+from werkzeug.serving import make_server
 
 from appevents import App, ConfigurationError, sign_ui_request
 from appevents.integrations.flask import AppEvents, ui_request_required
 from appevents.testing import make_event, signed_headers
-from servers import free_port, poll_until, wait_http, wsgi_server
+from servers import free_port, poll_until, wait_http
 
 SECRET = "whsec_flask_test"
 APP_SECRET = "absec_flask_ui_test"
@@ -42,6 +44,20 @@ def rows(tmp_path) -> list[tuple[str, str]]:
 
 def deliver(url: str, body: bytes, secret: str = SECRET) -> httpx.Response:
     return httpx.post(url, content=body, headers=signed_headers(body, secret))
+
+
+@contextlib.contextmanager
+def wsgi_server(flask_app: Flask):
+    """Werkzeug's threaded server (what ``flask run`` serves with) on a free port."""
+    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
 
 
 def loop_threads() -> int:
