@@ -1,0 +1,89 @@
+"""One Django configuration for this folder's tests (settings.configure is once per
+process): the test site, a SQLite database in a folder of this process's own, and a
+PostgreSQL database whose schema is this process's own (created on first use)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import django
+import pytest
+from django.conf import settings
+
+sys.path.insert(0, str(Path(__file__).parent))  # the djsite package
+
+SECRET = "whsec_django_test"
+_FOLDER = Path(tempfile.mkdtemp(prefix="appevents-django-"))
+PG_SCHEMA = f"test_django_{uuid.uuid4().hex[:10]}"
+
+if not settings.configured:
+    from psycopg.conninfo import conninfo_to_dict
+
+    from environment import postgres_url
+
+    pg = conninfo_to_dict(postgres_url())
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="django-tests-only",
+        ALLOWED_HOSTS=["127.0.0.1", "testserver", "localhost"],
+        ROOT_URLCONF="djsite.urls",
+        INSTALLED_APPS=["appevents.integrations.django", "djsite"],
+        # CSRF enforced: the webhook view must be exempt for a delivery to get through
+        MIDDLEWARE=[
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+        ],
+        DATABASES={
+            "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(_FOLDER / "site.db")},
+            "pg": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": pg.get("dbname", "test"),
+                "USER": pg.get("user", "postgres"),
+                "PASSWORD": pg.get("password", ""),
+                "HOST": pg.get("host", "127.0.0.1"),
+                "PORT": pg.get("port", "5432"),
+                "OPTIONS": {"options": f"-c search_path={PG_SCHEMA}"},
+            },
+        },
+        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+        USE_TZ=True,
+        APPEVENTS={},
+    )
+    django.setup()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_FOLDER, ignore_errors=True)
+
+
+@pytest.fixture
+def settings_override():
+    """``configure(**APPEVENTS)``: the site's receiver for one test (reset after it)."""
+    from django.test import override_settings
+
+    from appevents.integrations.django import conf
+
+    active: list[override_settings] = []
+
+    def configure(**values: object) -> None:
+        override = override_settings(APPEVENTS=values)
+        override.enable()
+        active.append(override)
+
+    yield configure
+    for override in reversed(active):
+        override.disable()
+    conf.reset()
+
+
+def sqlite_rows(path: Path) -> list[tuple[str, str]]:
+    db = sqlite3.connect(path)
+    try:
+        return list(db.execute("SELECT id, status FROM events ORDER BY id"))
+    finally:
+        db.close()
