@@ -176,3 +176,27 @@ def test_a_payload_holding_a_script_is_shown_as_text_and_never_runs(page, world,
     assert dialogs == []
     assert page.locator("main script, main img").count() == 0
     screenshot(page, "escaped")
+
+
+def test_the_pages_fit_a_phone_and_every_control_has_a_label(page, world, screenshot):
+    world.customer("on a phone")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/events", "/accounts", "/apps", "/webhooks", "/listen"):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a phone"
+        unlabelled = page.evaluate(
+            """[...document.querySelectorAll('input:not([type=hidden]), select, button')]
+                .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                              && !el.textContent.trim())
+                .map(el => el.outerHTML)"""
+        )
+        assert unlabelled == [], f"{path}: controls without a label: {unlabelled}"
+        assert page.locator("main").count() == 1 and page.locator("nav").count() == 1
+    page.goto("/events")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    screenshot(page, "phone")
