@@ -104,11 +104,12 @@ def shop(pytester):
 
 
 def test_an_apps_suite_runs_against_the_sandbox_with_the_plugins_fixtures(shop):
-    result = shop.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result = shop.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=4)
 
 
-def test_the_fixtures_are_listed_by_pytest(shop):
+def test_a_fresh_pytest_loads_the_plugin_from_its_entry_point(shop):
+    # A new interpreter, as a user's: only the installed entry point can bring the fixtures.
     result = shop.runpytest_subprocess("--fixtures", "-q")
     result.stdout.fnmatch_lines(["*appevents_sandbox*", "*appevents_receiver*"])
 
@@ -132,7 +133,7 @@ def test_a_withheld_event_says_why_it_never_comes(pytester):
             """
         )
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
 
 
@@ -140,7 +141,7 @@ def test_the_example_apps_own_tests_pass(pytester):
     examples = Path(__file__).resolve().parents[1] / "examples"
     for name in ("payments_app.py", "stripe-app.json", "test_payments_app.py"):
         (pytester.path / name).write_text((examples / name).read_text())
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "test_payments_app.py")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "test_payments_app.py")
     result.assert_outcomes(passed=2)
 
 
@@ -152,7 +153,7 @@ def test_the_readmes_pytest_example_passes(pytester):
     for name in ("payments_app.py", "stripe-app.json"):
         (pytester.path / name).write_text((root / "examples" / name).read_text())
     pytester.makepyfile(test_readme_example=found.group(1))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
 
 
