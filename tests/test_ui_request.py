@@ -173,6 +173,9 @@ def test_configuration_errors():
         verify(BODY, HAND, secret=[])
     with pytest.raises(ConfigurationError, match="webhook endpoint secret"):
         verify(BODY, HAND, secret="whsec_endpoint")
+    for bad in ("", " absec_padded", None):
+        with pytest.raises(ConfigurationError, match="absec_"):
+            verify(BODY, HAND, secret=[bad])
     with pytest.raises(ConfigurationError, match="tolerance"):
         verify(BODY, HAND, tolerance=0)
 

@@ -69,14 +69,18 @@ class ReceiverHarness:
         sock = bind_loopback()
         url = url_of(sock) + app.path
         kinds = [True, False] if platform_events else [True]
-        made = [
-            sandbox.request(
-                "POST",
-                "/v1/webhook_endpoints",
-                {"url": url, "enabled_events": list(events), "connect": connect},
-            )
-            for connect in kinds
-        ]
+        try:
+            made = [
+                sandbox.request(
+                    "POST",
+                    "/v1/webhook_endpoints",
+                    {"url": url, "enabled_events": list(events), "connect": connect},
+                )
+                for connect in kinds
+            ]
+        except BaseException:
+            sock.close()
+            raise
         store = Path(folder) / f"appevents-{sock.getsockname()[1]}.db"
         running = app.configured(
             secrets=[m["secret"] for m in made],

@@ -142,7 +142,12 @@ def _check_secrets(secret: str | Iterable[str]) -> tuple[str, ...]:
             "page in the Dashboard > Signing secret, or `appevents apps` for the sandbox)"
         )
     for s in secrets:
-        if isinstance(s, str) and s.startswith("whsec_"):
+        if not isinstance(s, str) or not s.strip() or s != s.strip():
+            raise ConfigurationError(
+                f"app signing secret {s!r} is empty, not a string or has surrounding "
+                "whitespace: pass the app's absec_... secret exactly as the Dashboard shows it"
+            )
+        if s.startswith("whsec_"):
             raise ConfigurationError(
                 f"{s[:10]}... is a webhook endpoint secret: UI-extension requests are signed "
                 "with the app's signing secret (absec_...), not the endpoint's"
