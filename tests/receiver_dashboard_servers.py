@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Iterator
+import time
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ class Served:
     runtime: Runtime
     loop: asyncio.AbstractEventLoop
     flags: dict[str, bool] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
 
     @property
     def store(self) -> Store:
@@ -46,7 +48,8 @@ class Served:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(15)
 
     def deliver(self, body: bytes) -> None:
-        answer = httpx.post(self.webhook, content=body, headers=signed_headers(body, SECRET))
+        headers = signed_headers(body, SECRET, int(self.clock()))
+        answer = httpx.post(self.webhook, content=body, headers=headers)
         assert answer.status_code == 200, answer.text
 
     def event(self, event_id: str) -> StoredEvent:
@@ -68,8 +71,12 @@ class Served:
         return client
 
 
-def receiver_app(store: Store | str, flags: dict[str, bool]) -> App:
-    app = App(SECRET, store=store, retry=RetryPolicy(max_attempts=1), poll_interval=0.2)
+def receiver_app(
+    store: Store | str, flags: dict[str, bool], clock: Callable[[], float] = time.time
+) -> App:
+    app = App(
+        SECRET, store=store, retry=RetryPolicy(max_attempts=1), poll_interval=0.2, clock=clock
+    )
 
     @app.on("*")
     def handle(event: Any) -> None:
@@ -80,10 +87,17 @@ def receiver_app(store: Store | str, flags: dict[str, bool]) -> App:
 
 
 @contextlib.contextmanager
-def served_dashboard(store: Store | str, *, token: str = TOKEN) -> Iterator[Served]:
+def served_dashboard(
+    store: Store | str,
+    *,
+    token: str = TOKEN,
+    run_worker: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> Iterator[Served]:
+    """``run_worker=False``: events stay pending (nothing processes them)."""
     flags: dict[str, bool] = {"broken": False}
-    app = receiver_app(store, flags)
-    runtime = Runtime(app, app.open_store(), run_worker=True)
+    app = receiver_app(store, flags, clock)
+    runtime = Runtime(app, app.open_store(), run_worker=run_worker)
     dashboard = DashboardServer(
         runtime.store, TokenAuth(token), clock=app.clock, wake=runtime.worker.notify
     )
@@ -113,6 +127,7 @@ def served_dashboard(store: Store | str, *, token: str = TOKEN) -> Iterator[Serv
             runtime,
             loop,
             flags,
+            clock,
         )
     finally:
         loop.call_soon_threadsafe(server.stop)

@@ -4,6 +4,6 @@ hour's activity as charts; behind a token, on a listener of its own
 (``appevents serve --dashboard``, ``appevents dashboard --store``)."""
 
 from .auth import TokenAuth
-from .server import DashboardServer, dashboard_app, login_url
+from .server import DashboardServer, dashboard_app, login_url, serve_store
 
-__all__ = ["DashboardServer", "TokenAuth", "dashboard_app", "login_url"]
+__all__ = ["DashboardServer", "TokenAuth", "dashboard_app", "login_url", "serve_store"]

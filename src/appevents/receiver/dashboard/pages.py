@@ -35,7 +35,7 @@ def routes(site: Site) -> list[BaseRoute]:
         except ConfigurationError as exc:  # a filter that cannot apply: say which
             found, error = None, str(exc)
         return site.page(
-            request, "inbox.html", found=found, filters=filters, error=error, dead=dead,
+            request, "inbox.html", status=400 if error else 200, found=found, filters=filters, error=error, dead=dead,
             statuses=queries.STATUSES, action="/dead" if dead else "/",
             live_stream=await _live(site),
         )  # fmt: skip

@@ -24,7 +24,7 @@ from .auth import TokenAuth
 from .pages import routes
 from .site import Site
 
-__all__ = ["DashboardServer", "dashboard_app", "login_url"]
+__all__ = ["DashboardServer", "dashboard_app", "login_url", "serve_store"]
 
 START_TIMEOUT = 10.0
 
@@ -127,3 +127,42 @@ class DashboardServer:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._task, 5)
         self._server = self._task = None
+
+
+class _AnnouncingServer(PromptServer):
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.on_ready()
+
+
+def serve_store(
+    store: Store,
+    auth: TokenAuth,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    on_ready: Callable[[str], None] = lambda url: None,
+) -> None:
+    """Serve the dashboard of ``store`` alone until SIGINT/SIGTERM (``appevents dashboard
+    --store``); ``on_ready(login_url)`` once it answers. Raises OSError if it cannot bind."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    url = login_url(host, sock.getsockname()[1], auth)
+    app = dashboard_app(store, auth, own_store=True)
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=2)  # fmt: skip
+    try:
+        _AnnouncingServer(config, lambda: on_ready(url)).run(sockets=[sock])
+    finally:
+        sock.close()
