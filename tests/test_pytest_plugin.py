@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_results import run
+
 pytest_plugins = ["pytester"]
 
 MANIFEST = {
@@ -56,6 +58,8 @@ TESTS = """
 import sqlite3
 import httpx
 import pytest
+
+from cli_results import run
 from shop import app
 from appevents import verify_ui_request
 
@@ -166,3 +170,19 @@ def test_an_install_and_an_uninstall_are_seconds_apart(appevents_sandbox):
         client.v1.events.list({"type": "account.application.*"}).data, key=lambda e: e.type
     )
     assert deauthorized.created >= authorized.created + 1
+
+
+def test_the_cli_logged_in_to_the_sandbox_acts_as_its_accounts(
+    appevents_sandbox, tmp_path, monkeypatch
+):
+    merchant = appevents_sandbox.create_account()
+    for name, value in appevents_sandbox.cli_login(tmp_path / "cli").items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "stripe-app.json").write_text(json.dumps(MANIFEST))
+    monkeypatch.chdir(tmp_path)
+    assert run("accounts", "list").startswith("Connected accounts:\n  none")  # logged in
+    assert run("apps", "install", "--account", merchant.id).startswith(
+        "Installed com.example.pluginshop 1.0.0"
+    )
+    issued = json.loads(run("apps", "sign-ui-request", "--account", merchant.id, "--json"))
+    assert issued["account_id"] == merchant.id

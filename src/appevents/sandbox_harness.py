@@ -14,6 +14,7 @@ soon. ``appevents.pytest_plugin`` makes it the ``appevents_sandbox`` fixture.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -246,6 +247,21 @@ class SandboxHarness:
         """The event's deliveries to the developer's endpoints, and those withheld (why)."""
         shown: dict[str, Any] = self.request("GET", f"/_sandbox/events/{event_id}/deliveries")
         return shown
+
+    def cli_login(self, folder: str | Path) -> dict[str, str]:
+        """Log the ``appevents`` CLI in to this sandbox, its login and the keys of the
+        accounts made so far kept in ``folder``; the environment variables to run it with
+        (``APPEVENTS_CONFIG_DIR``), for ``subprocess`` or ``monkeypatch.setenv``."""
+        from .cli.config import Login, write_private_json
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        login = Login(self.url, self.platform, self.api_key, self.live_key, "pytest")
+        write_private_json(folder / "config.json", dataclasses.asdict(login))
+        keys = {a.id: {"test": a.test_key, "live": a.live_key} for a in self.accounts.values()}
+        # What `appevents accounts create` keeps, so `apps install --account` works as them.
+        write_private_json(folder / "merchants.json", {self.url: keys}, "the merchants' keys")
+        return {"APPEVENTS_CONFIG_DIR": str(folder)}
 
     def _account(self, account: str | Account | None) -> Account:
         if account is None:
