@@ -111,6 +111,45 @@ def metrics_options(function: click.decorators.FC) -> click.decorators.FC:
     return function
 
 
+DASHBOARD_TOKEN_ENV = "APPEVENTS_DASHBOARD_TOKEN"  # noqa: S105 - a variable name, no secret
+
+
+def dashboard_options(function: click.decorators.FC) -> click.decorators.FC:
+    """--dashboard and where it listens, and its token."""
+    options = [
+        click.option(
+            "--dashboard",
+            "dashboard_on",
+            is_flag=True,
+            help="Serve the operators' dashboard (inbox, dead letters with replay, "
+            "installations, activity) on a listener of its own, behind a token.",
+        ),
+        click.option(
+            "--dashboard-port",
+            type=click.IntRange(0, 65535),
+            default=None,
+            help="The dashboard's port (0: a free one); implies --dashboard. [default: 0]",
+        ),
+        click.option(
+            "--dashboard-host",
+            default="127.0.0.1",
+            show_default=True,
+            help="Interface the dashboard binds (keep it local, or behind TLS).",
+        ),
+        click.option(
+            "--dashboard-token",
+            envvar=DASHBOARD_TOKEN_ENV,
+            show_envvar=True,
+            default=None,
+            help="The token every dashboard page and button needs (16 characters or more). "
+            "[default: a random one, printed at start-up in the login URL]",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 def api_options(function: click.decorators.FC) -> click.decorators.FC:
     """--api-key / --api-base: what handlers' ctx.fetch_event() and fetch_related_object() use."""
     function = click.option(
@@ -246,6 +285,7 @@ def _check_manifest(app: App) -> None:
     "handlers. [default: the app's App(manifest=...)]",
 )
 @metrics_options
+@dashboard_options
 @api_options
 @log_level_option
 @log_format_option
@@ -270,6 +310,10 @@ def serve(
     metrics_host: str,
     ready_max_backlog: int,
     ready_max_worker_age: float,
+    dashboard_on: bool,
+    dashboard_port: int | None,
+    dashboard_host: str,
+    dashboard_token: str | None,
     api_key: str | None,
     api_base: str | None,
     log_level: str,
@@ -281,15 +325,19 @@ def serve(
     handlers, by default in a child process that the server wakes after each commit and
     restarts if it dies. Environment: APPEVENTS_WEBHOOK_SECRET (comma-separated
     secrets), APPEVENTS_STORE (store URL), APPEVENTS_MANIFEST (stripe-app.json),
-    APPEVENTS_API_KEY and APPEVENTS_API_BASE (what handlers fetch thin events' data with).
+    APPEVENTS_API_KEY and APPEVENTS_API_BASE (what handlers fetch thin events' data with),
+    APPEVENTS_DASHBOARD_TOKEN (the dashboard's token).
     """
     _configure_logging(log_level, log_format)
     metrics = _metrics_for(metrics_port)
+    dashboard_on = dashboard_on or dashboard_port is not None
     app = load_app(target, app_dir)
     # Refuse an address we cannot listen on before the store is created or opened.
     _check_listen_address(host, port)
     if metrics_port:
         _check_listen_address(metrics_host, metrics_port)
+    if dashboard_port:
+        _check_listen_address(dashboard_host, dashboard_port)
     settings: dict[str, object] = {}
     if manifest_path:
         settings["manifest"] = manifest_path
@@ -346,6 +394,16 @@ def serve(
             runtime, readiness, host=metrics_host, port=metrics_port
         )
         companions.append(observability)
+    dashboard = None
+    if dashboard_on:
+        from ..receiver.dashboard import DashboardServer, TokenAuth
+
+        dashboard = DashboardServer(
+            runtime.store, guard(TokenAuth)(dashboard_token), host=dashboard_host,
+            port=dashboard_port or 0, clock=app.clock, metrics=metrics,
+            wake=child.wake if child else runtime.worker.notify if mode == "in-process" else None,
+        )  # fmt: skip
+        companions.append(dashboard)
     server = guard(WebhookServer)(
         runtime,
         host=host,
@@ -373,6 +431,8 @@ def serve(
                 "(and /healthz, /readyz)",
                 err=True,
             )
+        if dashboard is not None:
+            click.echo(f"appevents: dashboard at {dashboard.login_url}", err=True)
         if child is not None:
             child.start()
 
