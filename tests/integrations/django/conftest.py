@@ -5,23 +5,21 @@ PostgreSQL database whose schema is this process's own (created on first use).""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 import django
 import pytest
 from django.conf import settings
 
-sys.path.insert(0, str(Path(__file__).parent))  # the djsite package
+# The djsite package; appended, so that `conftest` still names the suite's own.
+sys.path.append(str(Path(__file__).parent))
 
-SECRET = "whsec_django_test"
 _FOLDER = Path(tempfile.mkdtemp(prefix="appevents-django-"))
-PG_SCHEMA = f"test_django_{uuid.uuid4().hex[:10]}"
 
 if not settings.configured:
+    from djsite.support import PG_SCHEMA
     from psycopg.conninfo import conninfo_to_dict
 
     from environment import postgres_url
@@ -79,11 +77,3 @@ def settings_override():
     for override in reversed(active):
         override.disable()
     conf.reset()
-
-
-def sqlite_rows(path: Path) -> list[tuple[str, str]]:
-    db = sqlite3.connect(path)
-    try:
-        return list(db.execute("SELECT id, status FROM events ORDER BY id"))
-    finally:
-        db.close()

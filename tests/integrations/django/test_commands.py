@@ -9,10 +9,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from djsite import events
+from djsite.support import SECRET, sqlite_rows
 
 from appevents.integrations.django import conf
 from appevents.testing import make_event, signed_headers
-from conftest import SECRET, sqlite_rows
 
 
 @pytest.fixture

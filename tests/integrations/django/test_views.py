@@ -11,10 +11,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 from djsite import events
+from djsite.support import SECRET, sqlite_rows
 
 from appevents.integrations.django import conf
 from appevents.testing import make_event, signed_headers
-from conftest import SECRET, sqlite_rows
 from servers import poll_until, wsgi_server
 
 

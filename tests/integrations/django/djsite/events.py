@@ -12,19 +12,24 @@ receiver = App(store="memory://", retry=RetryPolicy(max_attempts=1))
 
 @receiver.on("payment_intent.succeeded")
 def record_payment(event, ctx):
-    from .models import Payment
-
-    Payment.objects.create(event_id=event.id, account=ctx.account)
+    payments().create(event_id=event.id, account=ctx.account)
     handled.append(event.id)
 
 
 @receiver.on("charge.failed")
 def record_then_fail(event, ctx):
-    from .models import Payment
-
-    Payment.objects.create(event_id=event.id, account=ctx.account)
+    payments().create(event_id=event.id, account=ctx.account)
     handled.append(event.id)
     raise RuntimeError(f"the handler failed after writing {event.id}")
+
+
+def payments():
+    """The Payment rows of the database the inbox is in (the tests use two)."""
+    from django.conf import settings
+
+    from .models import Payment
+
+    return Payment.objects.using(settings.APPEVENTS.get("DATABASE", "default"))
 
 
 @receiver.on("invoice.paid")

@@ -26,13 +26,18 @@ class ClickCommand(BaseCommand):  # type: ignore[misc]  # Django has no type hin
     subcommands: tuple[str, ...] = ()
     """A group's subcommands that read the store (each gets the site's receiver)."""
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "args",
-            nargs=argparse.REMAINDER,
-            metavar="ARGUMENTS",
-            help=f"the arguments of `appevents {self.click_command.name}` (try --help)",
-        )
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        """Django's parser, whose parsing hands every argument to the click command as it
+        is: argparse would refuse the click command's options (``--dead``) or take an
+        option's value (``--status dead``) for an argument of its own."""
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+
+        def parse_args(args: Any = None, namespace: Any = None) -> argparse.Namespace:
+            options = {a.dest: a.default for a in parser._actions if a.dest != "help"}
+            return argparse.Namespace(**{**options, "args": list(args or [])})
+
+        parser.parse_args = parse_args
+        return parser
 
     def handle(self, *args: str, **options: Any) -> None:
         site = {"app_target": CLI_TARGET}

@@ -1,0 +1,124 @@
+"""``"STORE": "django"``: the inbox in the Django database itself, SQLite and PostgreSQL.
+A handler's ORM row commits with its event's ``done``; a handler that fails after writing
+leaves neither its row nor a ``done`` (rolled back together). Deliveries over a real
+WSGI server (CSRF middleware on); the worker as the web process's own and as the
+management command."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.wsgi import get_wsgi_application
+from django.db import connections
+from djsite import events
+from djsite.models import Payment
+from djsite.support import PG_SCHEMA, SECRET
+
+from appevents import App
+from appevents.integrations.django import conf
+from appevents.integrations.django.store import DjangoStore
+from appevents.testing import make_event, signed_headers
+from postgres_support import require_postgres
+from servers import poll_until, wsgi_server
+
+
+def fresh_database(alias: str) -> None:
+    """No appevents tables, and an empty Payment table, in ``alias``."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
+            cursor.execute(f'CREATE SCHEMA "{PG_SCHEMA}"')
+        else:
+            cursor.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+            for kind, name in cursor.fetchall():
+                if kind in ("table", "view"):
+                    cursor.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
+            cursor.execute("PRAGMA user_version = 0")
+    connection.close()  # a new session resolves the recreated schema of its search_path
+    with connection.schema_editor() as editor:
+        editor.create_model(Payment)
+    connection.close()
+
+
+@pytest.fixture(params=["default", "pg"])
+def alias(request):
+    if request.param == "pg":
+        require_postgres()
+    fresh_database(request.param)
+    yield request.param
+    for name in ("default", "pg"):
+        connections[name].close()
+
+
+def configure(settings_override, alias: str, **more: object) -> None:
+    events.handled.clear()
+    settings_override(
+        APP="djsite.events.receiver", SECRETS=[SECRET], STORE="django", DATABASE=alias, **more
+    )
+
+
+def deliver(base: str, body: bytes) -> httpx.Response:
+    return httpx.post(base + "/stripe/webhook", content=body, headers=signed_headers(body, SECRET))
+
+
+def statuses(capsys) -> dict[str, str]:
+    capsys.readouterr()
+    call_command("appevents_inbox", "list", "--format", "json")
+    return {row["id"]: row["status"] for row in json.loads(capsys.readouterr().out)}
+
+
+def payments(alias: str) -> list[tuple[str, str]]:
+    return sorted(Payment.objects.using(alias).values_list("event_id", "account"))
+
+
+def test_the_handlers_row_commits_with_done_and_a_failures_row_rolls_back(
+    alias, settings_override, capsys
+):
+    configure(settings_override, alias, RUN_WORKER=False)
+    paid = make_event("payment_intent.succeeded", account="acct_1DjangoStorePaid")
+    failed = make_event("charge.failed", account="acct_1DjangoStoreFailed")
+    with wsgi_server(get_wsgi_application()) as base:
+        for body in (paid, failed):
+            assert deliver(base, body).json() == {"received": True, "duplicate": False}
+        assert deliver(base, paid).json() == {"received": True, "duplicate": True}
+    paid_id, failed_id = json.loads(paid)["id"], json.loads(failed)["id"]
+    assert statuses(capsys) == {paid_id: "pending", failed_id: "pending"}
+    call_command("appevents_worker", "--once")
+    assert sorted(events.handled) == sorted([paid_id, failed_id])  # both handlers ran
+    # The failing handler's row went with its savepoint; the other's committed with done.
+    assert payments(alias) == [(paid_id, "acct_1DjangoStorePaid")]
+    assert statuses(capsys) == {paid_id: "done", failed_id: "dead"}
+    call_command("appevents_inbox", "show", failed_id)
+    assert f"the handler failed after writing {failed_id}" in capsys.readouterr().out
+    call_command("appevents_replay", "--dead")
+    assert capsys.readouterr().out.strip() == f"1 event(s) queued for replay: {failed_id}"
+    assert statuses(capsys) == {paid_id: "done", failed_id: "pending"}
+
+
+def test_the_web_process_runs_the_worker_on_the_django_database(alias, settings_override):
+    configure(settings_override, alias)
+    body = make_event("payment_intent.succeeded", account="acct_1DjangoStoreWeb")
+    event_id = json.loads(body)["id"]
+    with wsgi_server(get_wsgi_application()) as base:
+        assert deliver(base, body).status_code == 200
+        poll_until(lambda: payments(alias), what="the handler's row committed")
+    assert payments(alias) == [(event_id, "acct_1DjangoStoreWeb")]
+    conf.reset()
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT id, status, attempts FROM events")  # the store's own view/table
+        assert cursor.fetchall() == [(event_id, "done", 1)]
+
+
+def test_async_handlers_are_refused_with_the_django_store(alias):
+    app = App(SECRET)
+
+    @app.on("invoice.paid")
+    async def paid(event): ...
+
+    with pytest.raises(ImproperlyConfigured, match=r"paid \(invoice.paid\) is async def"):
+        DjangoStore(alias, app=app)
