@@ -124,7 +124,7 @@ class World:
         **kwargs: Any,
     ) -> Any:
         sent = {"Authorization": f"Bearer {key or self.key}", **(headers or {})}
-        answer = httpx.request(method, self.url + path, headers=sent, timeout=10, **kwargs)
+        answer = httpx.request(method, self.url + path, headers=sent, timeout=30, **kwargs)
         assert answer.status_code < 400, answer.text
         return answer.json()
 
