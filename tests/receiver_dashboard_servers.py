@@ -72,11 +72,15 @@ class Served:
 
 
 def receiver_app(
-    store: Store | str, flags: dict[str, bool], clock: Callable[[], float] = time.time
+    store: Store | str,
+    flags: dict[str, bool],
+    clock: Callable[[], float] = time.time,
+    max_attempts: int = 1,
 ) -> App:
-    app = App(
-        SECRET, store=store, retry=RetryPolicy(max_attempts=1), poll_interval=0.2, clock=clock
-    )
+    """Its events die at their first failure, or (``max_attempts`` > 1) wait ten minutes
+    as failed before their next attempt."""
+    retry = RetryPolicy(max_attempts=max_attempts, base_delay=600, jitter=0)
+    app = App(SECRET, store=store, retry=retry, poll_interval=0.2, clock=clock)
 
     @app.on("*")
     def handle(event: Any) -> None:
@@ -93,10 +97,11 @@ def served_dashboard(
     token: str = TOKEN,
     run_worker: bool = True,
     clock: Callable[[], float] = time.time,
+    max_attempts: int = 1,
 ) -> Iterator[Served]:
     """``run_worker=False``: events stay pending (nothing processes them)."""
     flags: dict[str, bool] = {"broken": False}
-    app = receiver_app(store, flags, clock)
+    app = receiver_app(store, flags, clock, max_attempts)
     runtime = Runtime(app, app.open_store(), run_worker=run_worker)
     dashboard = DashboardServer(
         runtime.store, TokenAuth(token), clock=app.clock, wake=runtime.worker.notify
