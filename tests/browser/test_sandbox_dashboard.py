@@ -9,6 +9,7 @@ import re
 import httpx
 import stripe
 from playwright.sync_api import expect
+from websockets.sync.client import connect
 
 from appevents.web import CSRF_FIELD
 
@@ -200,3 +201,39 @@ def test_the_pages_fit_a_phone_and_every_control_has_a_label(page, world, screen
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
     screenshot(page, "phone")
+
+
+def test_a_listen_session_that_connects_appears_live_and_goes_when_it_closes(page, world):
+    page.goto("/listen")
+    rows = page.locator("#listen-region tbody tr")
+    expect(rows).to_contain_text("None connected")
+    expect(page.locator("#live-status")).to_have_text("Live view: on")
+    opened = world.call("POST", "/v1/stripecli/sessions", data={"device_name": "workbench"})
+    with connect(opened["websocket_url"], open_timeout=5, close_timeout=2):
+        expect(rows).to_have_count(1)
+        expect(rows).to_contain_text(world.platform)
+        expect(rows).to_contain_text("workbench")
+        expect(rows).to_contain_text("snapshot events")
+    expect(rows).to_contain_text("None connected")
+
+
+def test_upgrading_from_the_page_moves_the_install_to_the_new_version(page, world, receiver):
+    app = world.register_app(["event_read"])
+    world.endpoint(receiver.url, connect=True)
+    merchant = world.merchant("Grocer")
+    world.install(app["id"], merchant)
+    manifest = {"id": "com.example.dashboard-test", "version": "2.0.0", "name": "Dashboard Test",
+                "icon": "", "permissions": [{"permission": "event_read", "purpose": "e"},
+                                            {"permission": "customer_read", "purpose": "c"}]}  # fmt: skip
+    world.call("POST", "/_sandbox/apps", json={"manifest": manifest})
+    page.goto("/accounts")
+    row = page.locator(f"#account-{merchant['id']} tr[data-app='{app['id']}']")
+    expect(row).to_contain_text("1.0.0")
+    row.get_by_role("button", name="Upgrade to 2.0.0").click()
+    expect(page.locator(".notice")).to_contain_text(f"Upgraded {app['id']} on {merchant['id']}")
+    expect(row).to_contain_text("2.0.0")
+    expect(row.get_by_role("button", name="Upgrade to 2.0.0")).to_have_count(0)
+    events = receiver.wait_for(2)
+    assert [e["type"] for e in events] == ["account.application.authorized"] * 2
+    page.goto(f"/apps/{app['id']}")
+    expect(page.locator("main")).to_contain_text("customer.created")
