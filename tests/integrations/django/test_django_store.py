@@ -16,7 +16,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from djsite import events
 from djsite.models import Payment
-from djsite.support import PG_SCHEMA, SECRET
+from djsite.support import SECRET, fresh_database
 
 from appevents import App
 from appevents.integrations.django import conf
@@ -24,25 +24,6 @@ from appevents.integrations.django.store import DjangoStore
 from appevents.testing import make_event, signed_headers
 from postgres_support import require_postgres
 from servers import poll_until, wsgi_server
-
-
-def fresh_database(alias: str) -> None:
-    """No appevents tables, and an empty Payment table, in ``alias``."""
-    connection = connections[alias]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
-            cursor.execute(f'CREATE SCHEMA "{PG_SCHEMA}"')
-        else:
-            cursor.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
-            for kind, name in cursor.fetchall():
-                if kind in ("table", "view"):
-                    cursor.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
-            cursor.execute("PRAGMA user_version = 0")
-    connection.close()  # a new session resolves the recreated schema of its search_path
-    with connection.schema_editor() as editor:
-        editor.create_model(Payment)
-    connection.close()
 
 
 @pytest.fixture(params=["default", "pg"])

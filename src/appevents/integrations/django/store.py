@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, InterfaceError, connections, transaction
 
-from ...errors import ConfigurationError, NotFound, StoreUnavailable
+from ...errors import NotFound, StoreUnavailable
 from ...event import Event
 from ...receiver.inbox import (
     WORKER_FORGOTTEN_AFTER,
@@ -183,11 +183,8 @@ class DjangoStore(Store):
         time_budget: float = 0.25,
         inline: bool = False,
     ) -> list[tuple[StoredEvent, Outcome]]:
-        if not inline:
-            raise ConfigurationError(
-                f"store {self.url} runs handlers in Django's transaction on its own thread: "
-                "every handler must be a plain function (def, not async def)"
-            )
+        # Always inline, on the processing lane's thread: the handlers must be plain
+        # functions (DjangoStore(app=) checks), and a ``work`` that suspends is refused.
         return await self._on(
             self._work, "could not process events (nothing was recorded)",
             self._batch, now, limit, work, time_budget,

@@ -1,0 +1,46 @@
+"""The store contract suite every store runs (tests/receiver/stores), on DjangoStore
+over Django's SQLite and PostgreSQL connections."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+from djsite.support import fresh_database
+
+from appevents.integrations.django.store import DjangoStore
+from postgres_support import require_postgres
+from receiver.stores.test_store_contract import (  # noqa: F401 - collected here
+    test_a_failed_head_blocks_its_account_until_due_but_not_others,
+    test_dead_events_unblock_their_account_and_can_be_replayed,
+    test_erase_account_touches_only_that_account_mode_and_period,
+    test_erasure_also_clears_error_texts,
+    test_insert_reports_new_and_duplicate_ids,
+    test_installations_saved_in_a_failed_attempt_are_discarded,
+    test_list_filters_and_counts,
+    test_nothing_due_returns_nothing,
+    test_platform_events_keep_account_none,
+    test_process_due_takes_the_head_of_each_account_in_created_order,
+    test_replay_of_unknown_or_erased_events_is_refused,
+    test_same_second_events_are_ordered_by_id,
+    test_the_same_id_twice_in_one_batch_is_new_once,
+    test_time_budget_stops_a_batch_early,
+    test_unknown_event_is_not_found,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["default", pytest.param("pg", marks=pytest.mark.postgres)])
+def alias(request):
+    """A database without appevents' tables (set up outside the event loop: the ORM is sync)."""
+    if request.param == "pg":
+        require_postgres()
+    fresh_database(request.param)
+    yield request.param
+    connections[request.param].close()
+
+
+@pytest.fixture
+async def store(alias):
+    async with DjangoStore(alias) as store:
+        yield store
