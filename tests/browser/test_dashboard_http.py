@@ -3,6 +3,7 @@ live stream's marks, the security headers, the endpoint buttons and their CSRF g
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -127,6 +128,9 @@ def test_the_endpoint_buttons_disable_enable_roll_and_delete_as_the_api_would(wo
         verify(body, headers["stripe-signature"], [made["secret"]])
     assert press("delete").headers["location"].startswith("/webhooks?notice=Deleted")
     assert world.call("GET", "/v1/webhook_endpoints")["data"] == []
+    delivered = json.loads(body)["id"]
+    page = httpx.get(f"{world.url}/events/{delivered}").text
+    assert "endpoint deleted" in page and "Resend event" not in page  # nowhere to resend
     assert press("explode").status_code == 404
 
 

@@ -124,11 +124,14 @@ class EventDetail:
     links: list[dict[str, Any]] = field(default_factory=list)
     listen: list[dict[str, Any]] = field(default_factory=list)
 
+    live_endpoints: frozenset[str] = frozenset()
+
     @property
     def resend_targets(self) -> list[str]:
-        """The endpoints the event may be sent again: those it was routed or withheld from."""
+        """The endpoints the event may be sent again: those it was routed or withheld from,
+        when they still exist."""
         seen = [d["endpoint"] for d in self.deliveries] + [w["endpoint"] for w in self.withheld]
-        return list(dict.fromkeys(seen))
+        return [e for e in dict.fromkeys(seen) if e in self.live_endpoints]
 
 
 def event_detail(db: sqlite3.Connection, event_id: str) -> EventDetail:
@@ -139,6 +142,7 @@ def event_detail(db: sqlite3.Connection, event_id: str) -> EventDetail:
         raise ResourceMissing("event", event_id)
     detail = EventDetail(loads(row["body"]), row["account"], row["body"])
     live = endpoints.live_endpoints(db)
+    detail.live_endpoints = frozenset(live)
     for d in db.execute(
         "SELECT d.id, d.endpoint, d.status, d.attempts, d.next_attempt_at, w.url, w.secret"
         " FROM deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint"
