@@ -10,7 +10,10 @@ Each integration is a module of its own with its own extra, imported only when u
   ``ui_request(secret)`` dependency giving a UI extension's verified caller;
 - ``appevents.integrations.flask`` (``pip install 'appevents[flask]'``): the ``AppEvents``
   extension (``init_app`` registers the endpoint on a blueprint), ``flask appevents …``
-  commands, and the ``@ui_request_required(secret)`` decorator.
+  commands, and the ``@ui_request_required(secret)`` decorator;
+- ``appevents.integrations.django`` (``pip install 'appevents[django]'``): a Django app
+  (``INSTALLED_APPS``, a URL include, ``settings.APPEVENTS``), ``manage.py appevents_*``
+  commands, the Django database as the store, and ``@ui_request_required(secret)``.
 
 The durable contract is the receiver's own: 2xx only after the event is committed, the
 worker processing apart.
