@@ -161,3 +161,20 @@ def test_events_waiting_show_in_the_backlog_now_and_in_its_chart(idle):
     bars = re.findall(r"<title>(\d\d:\d\d) UTC: (\d+)</title>", backlog_chart)
     assert [count for _, count in bars] == ["2"]  # this minute; none waited before
     assert "acct_1Queue</td><td>2</td>" in page  # the busiest accounts
+
+
+def test_the_inbox_pages_through_older_events(idle, monkeypatch):
+    from appevents.receiver.dashboard import queries
+
+    monkeypatch.setattr(queries, "PAGE", 2)  # the page size, not the data, is made small
+    ids = [deliver(idle, "invoice.paid", "acct_1Pages") for _ in range(5)]
+    client = idle.client()
+    first = client.get("/").text
+    assert ids_on(first) == ids[:-3:-1]
+    older = first.split('id="older" href="')[1].split('"')[0]
+    assert older == "/?offset=2"
+    second = client.get(older).text
+    assert ids_on(second) == [ids[2], ids[1]]
+    assert "Events 3 to 4 of 5 matching events shown" in second
+    last = client.get("/?offset=4").text
+    assert ids_on(last) == [ids[0]] and 'id="older"' not in last

@@ -31,12 +31,13 @@ def routes(site: Site) -> list[BaseRoute]:
             filters = Filters(Status.DEAD.value, *_rest(filters))
         error = ""
         try:
-            found = await queries.inbox_page(store, filters)
+            offset = request.query_params.get("offset", "0")
+            found = await queries.inbox_page(store, filters, int(offset) if offset.isdigit() else 0)
         except ConfigurationError as exc:  # a filter that cannot apply: say which
             found, error = None, str(exc)
         return site.page(
-            request, "inbox.html", status=400 if error else 200, found=found, filters=filters, error=error, dead=dead,
-            statuses=queries.STATUSES, action="/dead" if dead else "/",
+            request, "inbox.html", status=400 if error else 200, found=found, filters=filters,
+            error=error, dead=dead, statuses=queries.STATUSES, action="/dead" if dead else "/",
             live_stream=await _live(site),
         )  # fmt: skip
 

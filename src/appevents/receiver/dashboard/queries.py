@@ -106,6 +106,13 @@ class InboxPage:
     scanned_all: bool
     """False when SCAN events were looked through and older ones may match too."""
     counts: dict[Status, int]
+    offset: int = 0
+
+    @property
+    def older(self) -> int | None:
+        """The offset of the next page, if there are more matching events."""
+        after = self.offset + len(self.events)
+        return after if after < self.matching else None
 
 
 async def matching_events(store: Store, filters: Filters) -> tuple[list[StoredEvent], bool]:
@@ -120,9 +127,11 @@ async def matching_events(store: Store, filters: Filters) -> tuple[list[StoredEv
     return [e for e in listed[:SCAN] if filters.matches(e)], complete
 
 
-async def inbox_page(store: Store, filters: Filters) -> InboxPage:
+async def inbox_page(store: Store, filters: Filters, offset: int = 0) -> InboxPage:
+    """The PAGE matching events from ``offset`` on (0: the newest)."""
     found, complete = await matching_events(store, filters)
-    return InboxPage(found[:PAGE], len(found), complete, await store.counts())
+    start = max(offset, 0)
+    return InboxPage(found[start : start + PAGE], len(found), complete, await store.counts(), start)
 
 
 @dataclass(frozen=True, slots=True)
