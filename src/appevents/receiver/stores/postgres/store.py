@@ -24,19 +24,24 @@ network has its transaction aborted and its locks released by the server, and it
 events are simply due again with nothing recorded. A worker that hangs inside a batch
 is cut off by ``idle_in_transaction_session_timeout``, a vanished machine by TCP
 keepalives (see ``connection``).
+
+A batch of an app whose handlers are all sync runs on a sync connection, on one thread
+(``sync_batch``); the others on the async pool. Both read the batch's installations
+once after the claim and settle the whole batch in one statement (``batch``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from ....errors import NotFound, StoreError, StoreUnavailable
 from ....event import Event
@@ -56,18 +61,23 @@ from ...inbox import (
 from ...installations import Installation
 from ..queries import load_queries
 from ..rows import backlog_from_rows, installation_from_row, stored_event_from_row
+from .batch import (
+    Installations,
+    installation_keys,
+    installation_params,
+    installations_of,
+    kept_outcome,
+    settlements,
+)
 from .connection import SyncConnection, connection_string, describe_server
 from .migrations import LOCK_CLASS, migrate
+from .sync_batch import process_batch
 
 __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
 Q = load_queries(__package__, "queries.sql")
 Connection = psycopg.AsyncConnection[Any]
-
-# A handler that swallowed a database error leaves the transaction aborted, so its
-# success cannot be committed; the store cannot ask the retry policy, so it waits this long.
-_ABORTED_RETRY_DELAY = 60.0
 
 
 class PostgresStore(Store):
@@ -104,6 +114,9 @@ class PostgresStore(Store):
         self.applied_migrations: list[str] = []
         """The migrations the last :meth:`open` applied (empty if it was up to date)."""
         self._pool: AsyncConnectionPool[Connection] | None = None
+        # Opened by the first all-sync batch: receivers that run no worker never need it.
+        self._sync_pool: ConnectionPool[psycopg.Connection[Any]] | None = None
+        self._sync_pool_lock = threading.Lock()
 
     async def open(self) -> None:
         if self._pool is not None:
@@ -132,9 +145,31 @@ class PostgresStore(Store):
         self._pool = pool
 
     async def close(self) -> None:
+        with self._sync_pool_lock:
+            sync_pool, self._sync_pool = self._sync_pool, None
+        if sync_pool is not None:
+            await asyncio.to_thread(sync_pool.close)
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+    def _sync_connections(self) -> ConnectionPool[psycopg.Connection[Any]]:
+        """The sync pool (opened on first use, on the calling thread: never the loop's)."""
+        self._connections  # noqa: B018 - refuses a store that is not open
+        with self._sync_pool_lock:
+            if self._sync_pool is None:
+                pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+                    self._conninfo,
+                    min_size=1,
+                    max_size=self.max_size,
+                    kwargs={"autocommit": True},
+                    timeout=self.connect_timeout,
+                    name=f"appevents sync {self.url}",
+                    open=False,
+                )
+                pool.open(wait=True, timeout=self.connect_timeout)
+                self._sync_pool = pool
+            return self._sync_pool
 
     @property
     def _connections(self) -> AsyncConnectionPool[Connection]:
@@ -203,27 +238,46 @@ class PostgresStore(Store):
         limit: int,
         work: Work,
         time_budget: float = 0.25,
-        inline: bool = False,  # nothing to gain: the connection is not on a thread
+        inline: bool = False,
     ) -> list[tuple[StoredEvent, Outcome]]:
-        results: list[tuple[StoredEvent, Outcome]] = []
+        """``inline`` (every handler is sync): the batch runs on a sync connection on one
+        thread, and sync handlers' ``ctx.transaction`` is its ``psycopg.Connection``."""
         claim = {"now": now, "limit": limit, "lock_class": LOCK_CLASS}
         try:
-            async with self._connections.connection() as connection, connection.transaction():
-                cursor = await connection.execute(Q["claim_due_heads"], claim)
-                # A head whose account lock is taken is left alone (see the module
-                # docstring); its row lock ends with this transaction.
-                heads = [stored_event_from_row(row) for row in await cursor.fetchall() if row[13]]
-                tx = _Transaction(connection)
-                started = time.monotonic()
-                for head in heads:
-                    if results and time.monotonic() - started > time_budget:
-                        break
-                    claimed = head.next_attempt()
-                    outcome = await _attempt(connection, tx, claimed, work)
-                    await connection.execute(Q["settle_event"], _settlement(claimed, outcome))
-                    results.append((claimed, outcome))
+            if inline:
+                return await asyncio.to_thread(self._process_inline, claim, work, time_budget)
+            return await self._process_async(claim, work, time_budget)
         except psycopg.Error as exc:
             raise self._unavailable("could not process events (nothing was recorded)", exc) from exc
+
+    def _process_inline(
+        self, claim: dict[str, Any], work: Work, time_budget: float
+    ) -> list[tuple[StoredEvent, Outcome]]:
+        with self._sync_connections().connection() as connection:
+            return process_batch(connection, claim=claim, work=work, time_budget=time_budget)
+
+    async def _process_async(
+        self, claim: dict[str, Any], work: Work, time_budget: float
+    ) -> list[tuple[StoredEvent, Outcome]]:
+        results: list[tuple[StoredEvent, Outcome]] = []
+        async with self._connections.connection() as connection, connection.transaction():
+            cursor = await connection.execute(Q["claim_due_heads"], claim)
+            # A head whose account lock is taken is left alone (see the module
+            # docstring); its row lock ends with this transaction.
+            heads = [stored_event_from_row(row) for row in await cursor.fetchall() if row[13]]
+            if not heads:
+                return results
+            cursor = await connection.execute(Q["get_installations"], installation_keys(heads))
+            found = [installation_from_row(row) for row in await cursor.fetchall()]
+            tx = _Transaction(connection, installations_of(heads, found))
+            started = time.monotonic()
+            for head in heads:
+                if results and time.monotonic() - started > time_budget:
+                    break
+                claimed = head.next_attempt()
+                outcome = await _attempt(connection, tx, claimed, work)
+                results.append((claimed, outcome))
+            await connection.execute(Q["settle_events"], settlements(results))
         return results
 
     async def next_due_at(self) -> float | None:
@@ -351,46 +405,24 @@ async def _attempt(
     connection: Connection, tx: _Transaction, claimed: StoredEvent, work: Work
 ) -> Outcome:
     """Run ``work`` in a savepoint, kept only if the outcome is a success."""
+    tx.start_event()
     async with connection.transaction() as savepoint:
         outcome = await work(claimed, tx)
         aborted = connection.info.transaction_status == TransactionStatus.INERROR
-        if outcome.succeeded and aborted:
-            outcome = Outcome(
-                Status.FAILED,
-                outcome.started_at,
-                outcome.finished_at,
-                error=(
-                    f"{outcome.error or ''}\na handler caught a database error and went on, "
-                    "but the transaction was aborted, so nothing it wrote can be kept; let "
-                    "the error propagate (or use a nested `connection.transaction()`)"
-                ).strip(),
-                retry_at=outcome.finished_at + _ABORTED_RETRY_DELAY,
-            )
+        outcome = kept_outcome(outcome, aborted)
         if not outcome.succeeded:
+            tx.roll_back_event()
             raise psycopg.Rollback(savepoint)
     return outcome
-
-
-def _settlement(claimed: StoredEvent, outcome: Outcome) -> dict[str, Any]:
-    return {
-        "id": claimed.id,
-        "status": str(outcome.status),
-        "attempts": claimed.attempts,
-        "retry_at": outcome.retry_at,
-        "completed_at": outcome.finished_at if outcome.succeeded else None,
-        "error": outcome.error,
-        "erase": outcome.erase_payload,
-        "started_at": outcome.started_at,
-        "finished_at": outcome.finished_at,
-    }
 
 
 class _Transaction:
     """The processing transaction as ``work`` sees it: the batch's connection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, installations: Installations) -> None:
         self._connection = connection
         self._sync = SyncConnection(connection)
+        self._installations = installations
 
     @property
     def connection(self) -> Connection:
@@ -405,29 +437,25 @@ class _Transaction:
         return await asyncio.to_thread(function, *args)
 
     async def get_installation(self, account: str, livemode: bool) -> Installation | None:
+        key = (account, livemode)
+        if key in self._installations:  # read with the batch's claim
+            return self._installations.get(key)
         params = {"account": account, "livemode": livemode}
         cursor = await self._connection.execute(Q["get_installation"], params)
         row = await cursor.fetchone()
         return None if row is None else installation_from_row(row)
 
     async def save_installation(self, installation: Installation, now: float) -> None:
-        i = installation
-        params = {
-            "account": i.account,
-            "livemode": i.livemode,
-            "status": i.status,
-            "source": i.source,
-            "application_id": i.application_id,
-            "application_name": i.application_name,
-            "installed_at": i.installed_at,
-            "uninstalled_at": i.uninstalled_at,
-            "lifecycle_created": i.lifecycle_created,
-            "lifecycle_event_id": i.lifecycle_event_id,
-            "last_deauthorized_at": i.last_deauthorized_at,
-            "active_since_evidence": i.active_since_evidence,
-            "updated_at": now,
-        }
-        await self._connection.execute(Q["save_installation"], params)
+        await self._connection.execute(
+            Q["save_installation"], installation_params(installation, now)
+        )
+        self._installations.saved(installation)
+
+    def start_event(self) -> None:
+        self._installations.start_event()
+
+    def roll_back_event(self) -> None:
+        self._installations.roll_back_event()
 
     async def erase_account(
         self, account: str, livemode: bool, *, through_created: int, now: float

@@ -105,6 +105,34 @@ SELECT id, account, livemode, %(attempts)s, %(started_at)s, %(finished_at)s, %(s
        %(error)s
 FROM settled
 
+-- name: settle_events
+-- The whole batch's outcomes in one round trip: each event's new state (as settle_event
+-- writes it) and its attempt row. The rows are already the batch's, locked by its claim.
+WITH batch AS (
+    SELECT * FROM unnest(%(ids)s::text[], %(statuses)s::text[], %(attempts)s::integer[],
+                         %(retry_at)s::double precision[], %(completed_at)s::double precision[],
+                         %(errors)s::text[], %(erase)s::boolean[],
+                         %(started_at)s::double precision[], %(finished_at)s::double precision[])
+         AS b (id, status, attempts, retry_at, completed_at, error, erase, started_at,
+               finished_at)
+),
+settled AS (
+    UPDATE events AS e
+    SET status = b.status, attempts = b.attempts,
+        available_at = COALESCE(b.retry_at, e.available_at),
+        completed_at = b.completed_at, last_error = b.error,
+        erased_at = CASE WHEN b.erase AND e.payload IS NOT NULL
+                         THEN b.finished_at ELSE e.erased_at END,
+        payload = CASE WHEN b.erase THEN NULL ELSE e.payload END
+    FROM batch AS b
+    WHERE e.id = b.id
+    RETURNING e.id, e.account, e.livemode, b.attempts, b.started_at, b.finished_at, b.status,
+              b.error
+)
+INSERT INTO attempts (event_id, account, livemode, number, started_at, finished_at,
+                      status, error)
+SELECT * FROM settled
+
 -- name: erase_account
 -- Error texts go too: a handler's traceback may quote the account's data.
 UPDATE events SET payload = NULL, last_error = NULL, erased_at = %(now)s
@@ -122,6 +150,16 @@ SELECT account, livemode, status, source, application_id, application_name, inst
        uninstalled_at, lifecycle_created, lifecycle_event_id, last_deauthorized_at,
        active_since_evidence
 FROM installations WHERE account = %(account)s AND livemode = %(livemode)s
+
+-- name: get_installations
+-- The installations of a batch's accounts, read once after its claim: the account locks
+-- are held by then, so no other worker can change them before the batch commits.
+SELECT i.account, i.livemode, i.status, i.source, i.application_id, i.application_name,
+       i.installed_at, i.uninstalled_at, i.lifecycle_created, i.lifecycle_event_id,
+       i.last_deauthorized_at, i.active_since_evidence
+FROM installations AS i
+JOIN unnest(%(accounts)s::text[], %(livemodes)s::boolean[]) AS k (account, livemode)
+  ON i.account = k.account AND i.livemode = k.livemode
 
 -- name: list_installations
 SELECT account, livemode, status, source, application_id, application_name, installed_at,
