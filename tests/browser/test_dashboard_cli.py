@@ -5,10 +5,13 @@ sandbox answers."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import expect
 
 from sandbox_fixtures import kill, start_sandbox
@@ -58,3 +61,18 @@ def test_appevents_dashboard_says_how_to_start_a_sandbox_when_none_answers():
     assert result.returncode == 1
     assert f"no sandbox answers at {nowhere}/" in result.stderr
     assert "start one with `appevents sandbox`" in result.stderr
+
+
+def test_ctrl_c_stops_the_sandbox_promptly_while_a_dashboard_stream_is_open(tmp_path: Path):
+    port = free_port()
+    process, _ = start_sandbox(tmp_path / "state.db", port)
+    try:
+        with httpx.stream("GET", f"http://127.0.0.1:{port}/live", timeout=30) as stream:
+            assert next(stream.iter_lines()) == "retry: 500"
+            began = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=15) == 0
+            assert time.monotonic() - began < 6  # uvicorn ends open streams: not their 15 s
+    finally:
+        if process.poll() is None:
+            kill(process)
