@@ -45,7 +45,11 @@ if not settings.configured:
                 "PASSWORD": pg.get("password", ""),
                 "HOST": pg.get("host", "127.0.0.1"),
                 "PORT": pg.get("port", "5432"),
-                "OPTIONS": {"options": f"-c search_path={PG_SCHEMA}"},
+                # this process's sessions are told apart by their name (a test ends them)
+                "OPTIONS": {
+                    "options": f"-c search_path={PG_SCHEMA}",
+                    "application_name": PG_SCHEMA,
+                },
             },
         },
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",

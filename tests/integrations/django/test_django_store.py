@@ -16,9 +16,9 @@ from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from djsite import events
 from djsite.models import Payment
-from djsite.support import SECRET, fresh_database
+from djsite.support import PG_SCHEMA, SECRET, fresh_database
 
-from appevents import App
+from appevents import App, Status
 from appevents.integrations.django import conf
 from appevents.integrations.django.store import DjangoStore
 from appevents.testing import make_event, signed_headers
@@ -103,3 +103,61 @@ def test_async_handlers_are_refused_with_the_django_store(alias):
 
     with pytest.raises(ImproperlyConfigured, match=r"paid \(invoice.paid\) is async def"):
         DjangoStore(alias, app=app)
+
+
+def test_a_dropped_connection_is_unavailable_once_then_connected_again(settings_override):
+    """The server ends the store's sessions: that commit fails (the receiver answers 503,
+    Stripe retries), and the next one connects anew."""
+    require_postgres()
+    fresh_database("pg")
+    configure(settings_override, "pg", RUN_WORKER=False)
+    first = make_event("invoice.paid", account="acct_1DjangoDropped")
+    second = make_event("invoice.paid", account="acct_1DjangoDropped")
+    with wsgi_server(get_wsgi_application()) as base:
+        assert deliver(base, first).status_code == 200
+        with connections["pg"].cursor() as cursor:  # another session ends the store's
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                [PG_SCHEMA],
+            )
+            assert cursor.rowcount >= 1
+        refused = deliver(base, second)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (503, "store_unavailable")
+        assert deliver(base, second).json() == {"received": True, "duplicate": False}
+    conf.reset()
+    with connections["pg"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM events")
+        assert cursor.fetchone() == (2,)
+    connections["pg"].close()
+
+
+def end_this_process_sessions() -> None:
+    with connections["pg"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = %s AND pid <> pg_backend_pid()",
+            [PG_SCHEMA],
+        )
+        assert cursor.rowcount >= 1
+
+
+def test_a_read_on_a_dropped_connection_fails_once_then_reconnects():
+    """Outside a transaction Django would keep the broken connection: the store closes it."""
+    import asyncio
+
+    from appevents import StoreUnavailable
+
+    require_postgres()
+    fresh_database("pg")
+
+    async def main() -> None:
+        async with DjangoStore("pg") as store:
+            assert (await store.counts())[Status.DONE] == 0
+            await asyncio.to_thread(end_this_process_sessions)
+            with pytest.raises(StoreUnavailable, match="Django database 'pg' could not be read"):
+                await store.counts()
+            assert (await store.counts())[Status.DONE] == 0
+
+    asyncio.run(main())
+    connections["pg"].close()

@@ -92,8 +92,19 @@ class DjangoStore(Store):
     async def _on(self, lane: Lane | None, what: str, function: Callable[..., T], *args: Any) -> T:
         if lane is None:
             raise StoreUnavailable(f"store {self.url} is not open: call `await store.open()`")
+
+        def guarded() -> T:
+            try:
+                return function(*args)
+            except (DatabaseError, InterfaceError):
+                # Django reconnects at request boundaries only: a lane's broken connection
+                # (a server restart, a dropped session) is closed here, so the next call
+                # connects again instead of failing forever.
+                connections[self.alias].close_if_unusable_or_obsolete()
+                raise
+
         try:
-            return await lane.run(function, *args)
+            return await lane.run(guarded)
         except (DatabaseError, InterfaceError) as exc:
             raise StoreUnavailable(
                 f"Django database {self.alias!r} {what}: {' '.join(str(exc).split())}"
