@@ -61,6 +61,12 @@ if not settings.configured:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_FOLDER, ignore_errors=True)
+    from djsite.support import PG_SCHEMA
+
+    from postgres_support import _postgres_problem, drop_schema
+
+    if _postgres_problem() is None:  # the schema the tests made, if they did
+        drop_schema(PG_SCHEMA)
 
 
 @pytest.fixture

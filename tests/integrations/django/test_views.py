@@ -131,3 +131,31 @@ def test_a_wrong_setting_is_named_with_its_fix(settings_override, values, messag
     with pytest.raises(ImproperlyConfigured) as raised:
         conf.endpoint()
     assert message in str(raised.value)
+
+
+def test_manage_py_check_reports_a_wrong_setting(settings_override):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings_override(APP="djsite.events.receiver")
+    with pytest.raises(SystemCheckError, match=r"appevents.E001.*has no 'SECRETS'"):
+        call_command("check")
+    settings_override(APP="djsite.events.receiver", SECRETS=[SECRET])
+    call_command("check")  # no error
+
+
+def test_reset_stops_the_worker_and_closes_the_store_leaving_no_thread(site, tmp_path):
+    import threading
+
+    def ours() -> list[str]:
+        return sorted(
+            t.name for t in threading.enumerate() if t.name.startswith(("appevents-", "asyncio"))
+        )
+
+    assert httpx.get(site + "/hello").status_code == 200  # starts it
+    assert "appevents-wsgi-loop" in ours()
+    runtime = conf.endpoint().runtime
+    conf.reset()
+    assert not runtime.started
+    poll_until(lambda: "appevents-wsgi-loop" not in ours(), what="the loop thread ended")
+    assert [name for name in ours() if not name.startswith("asyncio")] == []

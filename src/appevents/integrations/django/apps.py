@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import request_started
 from django.test.signals import setting_changed
 
@@ -22,6 +24,20 @@ class AppEventsConfig(AppConfig):  # type: ignore[misc]  # Django has no type hi
         # that never serves. The first request of each serving process starts its own.
         request_started.connect(conf.start_on_first_request, dispatch_uid="appevents-start")
         setting_changed.connect(_settings_changed, dispatch_uid="appevents-settings")
+        checks.register(check_settings)
+
+
+def check_settings(app_configs: Any = None, **_: Any) -> list[checks.CheckMessage]:
+    """``manage.py check`` (and ``runserver``, ``migrate``): settings.APPEVENTS is read
+    as the first request would read it, so a mistake shows before a delivery is refused."""
+    from . import conf
+
+    try:
+        conf.receiver()
+        conf.run_worker_setting()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="appevents.E001")]
+    return []
 
 
 def _settings_changed(*, setting: str, **_: Any) -> None:
