@@ -61,9 +61,12 @@ class Context:
 
     Write your effects through it and they happen exactly once per event: they commit
     with the outcome or roll back with a failure. SQLite: a ``sqlite3.Connection`` (``?``
-    placeholders). PostgreSQL: for ``async def`` handlers a ``psycopg.AsyncConnection``,
-    for sync handlers a ``SyncConnection`` with ``execute(sql, params)`` (``%s``
-    placeholders). The memory store: None.
+    placeholders). PostgreSQL (``%s`` placeholders): for ``async def`` handlers a
+    ``psycopg.AsyncConnection``; for sync handlers a ``psycopg.Connection`` when every
+    handler of the app is sync (the batch then runs on one thread, the fastest way), else
+    a ``SyncConnection`` over the batch's async connection. Both have ``execute(sql,
+    params)`` returning rows with ``fetchone()`` / ``fetchall()``; never commit or roll
+    back through it. The memory store: None.
     """
     attempt: int
     """1 for the first attempt at this event."""
