@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,45 @@ def test_the_readme_django_site_receives_processes_and_verifies_ui_calls(project
     # "STORE": "django": the inbox is in the site's own database file.
     assert (folder / "db.sqlite3").exists() and not (folder / "inbox.db").exists()
     assert "Traceback" not in errors.decode()
+
+
+def test_with_run_worker_false_manage_py_appevents_worker_processes_until_sigterm(project):
+    folder, env = project
+    with (folder / "settings.py").open("a") as settings:
+        settings.write('\nAPPEVENTS["RUN_WORKER"] = False\n')
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(port)], cwd=folder, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "django", "appevents_worker"], cwd=folder, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/stripe/webhook", server)
+        body = make_event("payment_intent.succeeded", account="acct_1ReadmeWorker")
+        event_id = json.loads(body)["id"]
+        answer = httpx.post(
+            base + "/stripe/webhook", content=body, headers=signed_headers(body, SECRET)
+        )
+        assert answer.status_code == 200
+
+        def statuses() -> dict[str, str]:
+            rows = json.loads(manage(project, "appevents_inbox", "list", "--format", "json"))
+            return {row["id"]: row["status"] for row in rows}
+
+        # The web process only receives; the worker (polling the store) processes.
+        poll_until(lambda: statuses() == {event_id: "done"}, what="the worker processed it")
+        worker.send_signal(signal.SIGTERM)
+        printed, errors = worker.communicate(timeout=20)
+    finally:
+        for process in (server, worker):
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+    assert worker.returncode == 0
+    assert "on acct_1ReadmeWorker" in printed.decode()  # the handler ran in the worker
+    assert "appevents: worker on django:default" in errors.decode()
+    assert "appevents: worker stopped after 1 attempts" in errors.decode()
