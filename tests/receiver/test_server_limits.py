@@ -366,7 +366,7 @@ def test_the_server_counts_and_logs_its_own_refusals(app, caplog):
     }
     logged = [r.getMessage() for r in caplog.records if r.name.startswith("appevents")]
     assert any("from 127.0.0.1: 414 url_too_long" in line for line in logged), logged
-    assert any("from 127.0.0.1: 400 no_matching_signature" in line for line in logged)
+    assert any("from 127.0.0.1 to /webhook: 400 no_matching_signature" in line for line in logged)
 
 
 def test_a_client_that_half_closes_after_its_requests_still_reads_the_answers(app):
