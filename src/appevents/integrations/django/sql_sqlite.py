@@ -1,11 +1,10 @@
 """The SQLite store's SQL (``stores/sqlite/sql``) run through a Django cursor.
 
-Same files, same schema version (``PRAGMA user_version``) as ``sqlite:///``: the
-``appevents`` command line can read a Django SQLite database as ``--store
-sqlite:///db.sqlite3``. Not taken over: the store's writer-lock files and its separate
-ingest process, which coordinate processes that all run appevents; here Django's own
-connections share the file, and SQLite's busy timeout (Django's ``OPTIONS["timeout"]``)
-is what waits.
+Same files, same schema version (``PRAGMA user_version``) as ``sqlite:///``. Not taken
+over: WAL, the store's writer-lock files and its separate ingest process, which
+coordinate processes that all run appevents; here the file is Django's, in the journal
+mode the site chose, its own connections share it, and SQLite's busy timeout (Django's
+``OPTIONS["timeout"]``) is what waits.
 """
 
 from __future__ import annotations
