@@ -66,7 +66,8 @@ class Context:
     handler of the app is sync (the batch then runs on one thread, the fastest way), else
     a ``SyncConnection`` over the batch's async connection. Both have ``execute(sql,
     params)`` returning rows with ``fetchone()`` / ``fetchall()``; never commit or roll
-    back through it. The memory store: None.
+    back through it. The memory store: None. The Django database (``"STORE": "django"``):
+    a Django cursor (``%s``); the ORM's writes to that database are in the transaction too.
     """
     attempt: int
     """1 for the first attempt at this event."""
