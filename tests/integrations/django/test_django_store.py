@@ -161,3 +161,65 @@ def test_a_read_on_a_dropped_connection_fails_once_then_reconnects():
 
     asyncio.run(main())
     connections["pg"].close()
+
+
+@pytest.mark.parametrize("database", ["default", "pg"])
+def test_receiving_while_the_worker_runs_processes_each_event_exactly_once(database):
+    """The receiver's connection and the worker's write the same database at once: every
+    event is stored once and its handler's row committed once, in per-account order."""
+    import asyncio
+
+    from appevents import Event
+
+    if database == "pg":
+        require_postgres()
+    fresh_database(database)
+    app = App(SECRET)
+    seen: list[tuple[str, int]] = []
+
+    @app.on("payment_intent.succeeded")
+    def record(event, ctx):
+        Payment.objects.using(database).create(event_id=event.id, account=ctx.account)
+        seen.append((ctx.account, event.created))
+
+    accounts = [f"acct_1Busy{n}" for n in range(4)]
+    bodies = [
+        make_event(
+            "payment_intent.succeeded",
+            account=accounts[n % 4],
+            created=1_700_000_000 + n,
+            event_id=f"evt_1Busy{n:04d}",
+        )
+        for n in range(120)
+    ]
+
+    async def main() -> None:
+        store = DjangoStore(database, app=app)
+        async with store:
+            worker = app.worker(store)
+            all_done = asyncio.Event()
+            done = 0
+
+            def observe(results) -> None:
+                nonlocal done
+                done += sum(outcome.status == Status.DONE for _, outcome in results)
+                if done >= len(bodies):
+                    all_done.set()
+
+            worker.observer = observe
+            running = asyncio.create_task(worker.run())
+            for start in range(0, len(bodies), 6):  # as the group committer batches
+                batch = [Event.parse(b) for b in bodies[start : start + 6]]
+                assert await store.insert_events(batch, 1.0) == [True] * len(batch)
+                worker.notify()
+            await asyncio.wait_for(all_done.wait(), 60)
+            worker.stop()
+            await running
+            assert (await store.counts())[Status.DONE] == len(bodies)
+
+    asyncio.run(main())
+    assert Payment.objects.using(database).count() == len(bodies)
+    for account in accounts:  # each account's events in created order
+        created = [when for who, when in seen if who == account]
+        assert created == sorted(created) and len(created) == len(bodies) // 4
+    connections[database].close()
