@@ -185,7 +185,7 @@ def catchup(
         try:
             start = parse_since(since, now=now)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--since") from None
+            raise click.UsageError(str(exc)) from None
         if start.clamped:
             click.echo(
                 f"note: --since {since} is {_when(start.asked)}, but Stripe keeps events 30 "

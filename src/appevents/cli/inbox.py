@@ -69,7 +69,7 @@ def list_events(
     if fmt == "json":
         print_json([r.to_dict() for r in rows])
         return
-    table = Table("id", "type", "account", "created", "status", "attempts", "last error")
+    table = Table("id", "type", "account", "created", "status", "attempts", "source", "last error")
     for r in rows:
         error = (r.last_error or "").strip().splitlines()[-1:] or [""]
         # Stored text is shown as it is: rich must not read markup in it.
@@ -80,6 +80,7 @@ def list_events(
             _when(r.created),
             str(r.status) + (" (erased)" if r.erased_at else ""),
             str(r.attempts),
+            str(r.source),
             escape(error[0][:60]),
         )
     console().print(table)
@@ -121,7 +122,7 @@ def show(
         print_json(data)
         return
     # Plain text, not rich: stored text reaches the terminal or the pipe verbatim, unwrapped.
-    for key in ("id", "type", "account", "livemode", "status", "attempts", "last_error"):
+    for key in ("id", "type", "account", "livemode", "status", "attempts", "source", "last_error"):
         click.echo(f"{key}: {data[key]}")
     click.echo(f"created: {_when(data['created'])}")
     click.echo(f"received: {_when(data['received_at'])}")
