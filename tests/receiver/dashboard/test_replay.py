@@ -103,3 +103,22 @@ def test_buttons_without_the_pages_csrf_token_or_from_another_site_are_refused(s
     assert everything.status_code == 403
     assert served.event(event_id).status == "dead"
     assert served.event(event_id).attempts == 1
+
+
+def test_replay_all_dead_letters_replays_every_one_as_inbox_replay_dead_does(served, monkeypatch):
+    from appevents.receiver.dashboard import queries
+
+    monkeypatch.setattr(queries, "SCAN", 1)  # the store's replay_dead, not a listing, replays
+    served.flags["broken"] = True
+    dead = [deliver(served, "invoice.paid", f"acct_1Dead{n}") for n in range(3)]
+    for event_id in dead:
+        served.wait_status(event_id, "dead")
+    client = served.client()
+    page = client.get("/dead").text
+    assert "Replay all 3 matching" in page
+    served.flags["broken"] = False
+    answer = client.post("/actions/replay", data={"csrf_token": csrf_of(page), "status": "dead"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/dead?notice=3+event%28s%29+queued+for+replay"
+    for event_id in dead:
+        served.wait_status(event_id, "done")

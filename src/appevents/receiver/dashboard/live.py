@@ -1,5 +1,5 @@
 """The live view: server-sent events saying "changed" when the inbox moved past what the
-page showed (the counts by status, or a newer event), so that the shared live.js fetches
+page showed (events waiting or failed, or a newer event), so that the shared live.js fetches
 the page's live regions again: an event replayed from the page turns done by itself.
 
 A stream lasts ``LIFETIME`` seconds; the browser reconnects (``retry``) with the last
@@ -20,19 +20,21 @@ from .site import LIVE_PATH, Handler, Site
 
 __all__ = ["live_route", "live_url", "mark"]
 
-POLL = 0.5
+POLL = 1.0
 LIFETIME = 15.0
 KEEPALIVE = 5.0
 RETRY_MS = 1000
 
 
 async def mark(site: Site) -> str:
-    """A short digest of what the pages show: it changes whenever they would."""
-    counts = await site.store.counts()
+    """A short digest of what the pages show: it changes whenever they would. Read with
+    the store's bounded backlog query (unfinished events only), never a count of every
+    event: each open page asks every POLL seconds."""
+    backlog = await site.store.backlog(now=site.clock(), top=1)
     newest = await site.store.list_events(limit=1)
-    seen = sorted((str(k), v) for k, v in counts.items())
-    latest = (newest[0].id, newest[0].status) if newest else ()
-    return hashlib.sha256(repr((seen, latest)).encode()).hexdigest()[:16]
+    latest = (newest[0].id, str(newest[0].status)) if newest else ()
+    seen = (backlog.pending, backlog.failed_due, backlog.failed_later, latest)
+    return hashlib.sha256(repr(seen).encode()).hexdigest()[:16]
 
 
 async def live_url(site: Site) -> str:

@@ -30,6 +30,7 @@ def routes(site: Site) -> list[BaseRoute]:
         if dead:
             filters = Filters(Status.DEAD.value, *_rest(filters))
         error = ""
+        stream = await _live(site)
         try:
             offset = request.query_params.get("offset", "0")
             found = await queries.inbox_page(store, filters, int(offset) if offset.isdigit() else 0)
@@ -38,7 +39,7 @@ def routes(site: Site) -> list[BaseRoute]:
         return site.page(
             request, "inbox.html", status=400 if error else 200, found=found, filters=filters,
             error=error, dead=dead, statuses=queries.STATUSES, action="/dead" if dead else "/",
-            live_stream=await _live(site),
+            live_stream=stream,
         )  # fmt: skip
 
     async def inbox_page(request: Request) -> Response:
@@ -48,9 +49,10 @@ def routes(site: Site) -> list[BaseRoute]:
         return await inbox(request, dead=True)
 
     async def event_page(request: Request) -> Response:
+        stream = await _live(site)
         detail = await queries.event_detail(store, request.path_params["id"])
         return site.page(request, "event.html", detail=detail, summary=queries.error_summary,
-                         live_stream=await _live(site))  # fmt: skip
+                         live_stream=stream)  # fmt: skip
 
     async def installations_page(request: Request) -> Response:
         found = await store.list_installations()
@@ -107,9 +109,7 @@ def routes(site: Site) -> list[BaseRoute]:
             if Status(filters.status) not in REPLAYABLE:
                 raise Refused(409, f"{filters.status} events cannot be replayed: pick dead, "
                               "failed or done events")  # fmt: skip
-            found, _ = await queries.matching_events(store, filters)
-            ids = [e.id for e in found if e.payload is not None]
-            changed = await store.replay(ids, now=site.clock()) if ids else []
+            changed = await queries.replay_matching(store, filters, now=site.clock())
             _wake(site)
             back = "/dead" if filters.status == Status.DEAD else "/"
             query = filters.query()
@@ -178,4 +178,6 @@ def _wake(site: Site) -> None:
 
 
 async def _live(site: Site) -> str:
+    """The live stream's URL, marked before the page reads what it shows: a change in
+    between then refreshes the page rather than going unseen."""
     return await live_url(site)

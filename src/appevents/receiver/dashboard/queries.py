@@ -26,11 +26,14 @@ __all__ = [
     "inbox_page",
     "installation_history",
     "matching_events",
+    "replay_matching",
 ]
 
 PAGE = 100
-SCAN = 5000
+SCAN = 2000
 """Events the type and date filters look through, newest first."""
+REPLAY_LIMIT = 100_000
+"""Events one "Replay all" of an account's (or failed) events replays at most."""
 LIFECYCLE = (AUTHORIZED, DEAUTHORIZED, "v1." + AUTHORIZED, "v1." + DEAUTHORIZED)
 STATUSES = tuple(s.value for s in Status)
 REPLAYABLE = (Status.DONE, Status.FAILED, Status.DEAD)
@@ -101,37 +104,66 @@ def _day(text: str, name: str) -> int:
 @dataclass(frozen=True, slots=True)
 class InboxPage:
     events: list[StoredEvent]
-    matching: int
-    """How many events the filters select (the page shows the first PAGE)."""
+    matching: int | None
+    """How many events the filters select; None when the store cannot say cheaply (an
+    account's events: the page then only knows whether there are older ones)."""
     scanned_all: bool
     """False when SCAN events were looked through and older ones may match too."""
     counts: dict[Status, int]
     offset: int = 0
+    more: bool = False
+    """Whether matching events older than these exist."""
 
     @property
     def older(self) -> int | None:
         """The offset of the next page, if there are more matching events."""
-        after = self.offset + len(self.events)
-        return after if after < self.matching else None
+        return self.offset + len(self.events) if self.more else None
 
 
-async def matching_events(store: Store, filters: Filters) -> tuple[list[StoredEvent], bool]:
-    """Every event the filters select among the newest SCAN, and whether that was all."""
+async def matching_events(
+    store: Store, filters: Filters, *, limit: int = SCAN
+) -> tuple[list[StoredEvent], bool]:
+    """The events the filters select, newest first, and whether that is all of them: the
+    newest ``limit`` the store selects by status and account (then filtered by type and
+    date, when asked)."""
     filters.check()
     listed = await store.list_events(
         status=Status(filters.status) if filters.status else None,
         account=filters.account or None,
-        limit=SCAN + 1,
+        limit=limit + 1,
     )
-    complete = len(listed) <= SCAN
-    return [e for e in listed[:SCAN] if filters.matches(e)], complete
+    complete = len(listed) <= limit
+    return [e for e in listed[:limit] if filters.matches(e)], complete
 
 
 async def inbox_page(store: Store, filters: Filters, offset: int = 0) -> InboxPage:
     """The PAGE matching events from ``offset`` on (0: the newest)."""
-    found, complete = await matching_events(store, filters)
     start = max(offset, 0)
-    return InboxPage(found[start : start + PAGE], len(found), complete, await store.counts(), start)
+    counts = await store.counts()
+    if not (filters.types or filters.since or filters.until):
+        # The store selects these itself: read only as far as this page goes.
+        found, complete = await matching_events(store, filters, limit=start + PAGE)
+        matching = None
+        if not filters.account:
+            matching = (
+                counts.get(Status(filters.status), 0) if filters.status else sum(counts.values())
+            )
+        return InboxPage(found[start:], matching, True, counts, start, more=not complete)
+    found, complete = await matching_events(store, filters)
+    shown = found[start : start + PAGE]
+    return InboxPage(shown, len(found), complete, counts, start, more=start + PAGE < len(found))
+
+
+async def replay_matching(store: Store, filters: Filters, *, now: float) -> list[str]:
+    """Replay the events the filters select (a status Store.replay accepts): all the dead
+    ones with the store's own ``replay_dead`` when nothing else narrows them, as
+    ``appevents inbox replay --dead`` does; else those listed (erased ones left out)."""
+    if filters == Filters(Status.DEAD.value):
+        return await store.replay_dead(now=now)
+    narrowed = bool(filters.types or filters.since or filters.until)
+    found, _ = await matching_events(store, filters, limit=SCAN if narrowed else REPLAY_LIMIT)
+    ids = [e.id for e in found if e.payload is not None]
+    return await store.replay(ids, now=now) if ids else []
 
 
 @dataclass(frozen=True, slots=True)
