@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+import time
 
 import pytest
 from click.testing import CliRunner
 
 from appevents.cli.main import cli
+from servers import free_port, poll_until, serve_process
 
 MANIFEST = {
     "id": "com.example.catchupcli",
@@ -110,3 +114,70 @@ def test_a_refused_account_fails_the_run_and_says_why(sandbox, tmp_path):
     assert result.exit_code == 1
     assert f"{stranger['id']}: failed: GET {sandbox.base}/v1/events for account " in result.output
     assert "answered 403" in result.output and "is the app still installed there" in result.output
+
+
+APP_MODULE = """
+from appevents import App
+
+app = App(store="sqlite:///inbox.db")
+
+
+@app.on_setup
+def tables(db):
+    db.execute("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY)")
+
+
+@app.on("customer.created")
+def seen(event, ctx):
+    ctx.transaction.execute("INSERT INTO seen VALUES (?)", (event.id,))
+"""
+
+
+def test_serve_catchup_on_start_inserts_and_processes_what_came_after_the_newest_stored(
+    sandbox, tmp_path
+):
+    def customer(n):
+        return sandbox.post("/_sandbox/events", {"type": "customer.created",
+                            "object": {"id": f"cus_s{n}", "object": "customer"}})["id"]  # fmt: skip
+
+    stored = customer(1)
+    (tmp_path / "catchup_app.py").write_text(APP_MODULE)
+    # The receiver had stored the first event; the next two never reached it.
+    body = sandbox.get(f"/v1/events/{stored}")
+    raw = json.dumps(body).encode()
+
+    async def store_first():
+        from appevents import Event
+        from appevents.receiver import SQLiteStore
+
+        async with SQLiteStore(tmp_path / "inbox.db") as store:
+            await store.insert_events([Event.parse(raw)], time.time())
+
+    asyncio.run(store_first())
+    missed = [customer(2), customer(3)]
+    port = free_port()
+    args = ["catchup_app:app", "--secret", "whsec_test", "--catchup-on-start",
+            "--api-key", sandbox.key, "--api-base", sandbox.base]  # fmt: skip
+    with serve_process(args, cwd=tmp_path, port=port):
+
+        def processed():
+            with sqlite3.connect(tmp_path / "inbox.db") as db:
+                return sorted(i for (i,) in db.execute("SELECT id FROM seen"))
+
+        poll_until(lambda: len(processed()) == 3, what="the caught-up events processed")
+    with sqlite3.connect(tmp_path / "inbox.db") as db:
+        sources = dict(db.execute("SELECT id, source FROM inbox"))
+    assert sources == {stored: "delivered", **dict.fromkeys(missed, "catchup")}
+    assert processed() == sorted([stored, *missed])
+
+
+def test_serve_catchup_on_start_needs_a_key(tmp_path):
+    (tmp_path / "catchup_app.py").write_text(APP_MODULE)
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "catchup_app:app", "--app-dir", str(tmp_path), "--secret", "whsec_test",
+         "--catchup-on-start", "--store", f"sqlite:///{tmp_path}/i.db", "--port", "0"],
+        env={"APPEVENTS_API_KEY": ""},
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--catchup-on-start lists events with the platform's secret key" in result.output

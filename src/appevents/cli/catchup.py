@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
+from ..receiver.app import App
 from ..receiver.catchup import Since, TokenBucket, key_livemode, parse_since, rate_for_key
 from ..receiver.catchup_api import EventsAPI
+from ..receiver.catchup_background import CatchupOnStart
 from ..receiver.catchup_run import AccountResult, accounts_to_catch_up, catch_up
 from ..receiver.inbox import Store
 from ..receiver.stripe_api import DEFAULT_API_BASE
@@ -254,3 +256,14 @@ def _settings(
             f"which inbox? pass --store URL (or set {STORE_ENV}) or --app MODULE:APP"
         )
     return store_for_writing(open_store(store_url)), api_key, api_base or DEFAULT_API_BASE
+
+
+def catchup_companion(app: App, store: Store, wake: Callable[[], None] | None) -> CatchupOnStart:
+    """``serve --catchup-on-start``'s catch-up, with the app's key (``--api-key``)."""
+    if not app.api_key:
+        raise click.UsageError(
+            f"--catchup-on-start lists events with the platform's secret key: pass --api-key "
+            f"sk_… or set {API_KEY_ENV} (or App(api_key=...))"
+        )
+    on_inserted = None if wake is None else (lambda count: wake())
+    return guard(CatchupOnStart)(store, app.api_key, app.api_base, on_inserted=on_inserted)

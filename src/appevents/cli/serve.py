@@ -286,6 +286,13 @@ def _check_manifest(app: App) -> None:
 )
 @metrics_options
 @dashboard_options
+@click.option(
+    "--catchup-on-start",
+    is_flag=True,
+    help="Once up, list from the API what arrived since each account's newest stored event "
+    "and insert what is missing, in the background (as `appevents catchup --since-last`; "
+    "needs --api-key).",
+)
 @api_options
 @log_level_option
 @log_format_option
@@ -314,6 +321,7 @@ def serve(
     dashboard_port: int | None,
     dashboard_host: str,
     dashboard_token: str | None,
+    catchup_on_start: bool,
     api_key: str | None,
     api_base: str | None,
     log_level: str,
@@ -404,6 +412,11 @@ def serve(
             wake=child.wake if child else runtime.worker.notify if mode == "in-process" else None,
         )  # fmt: skip
         companions.append(dashboard)
+    if catchup_on_start:
+        from .catchup import catchup_companion
+
+        wake = child.wake if child else runtime.worker.notify if mode == "in-process" else None
+        companions.append(catchup_companion(app, runtime.store, wake))
     server = guard(WebhookServer)(
         runtime,
         host=host,
