@@ -8,6 +8,7 @@ keeps no completion time for those), or still waits (pending, failed)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,7 @@ async def activity(store: Store, now: float) -> Activity:
                *await store.list_events(status=Status.FAILED, limit=SCAN)]  # fmt: skip
     events = {e.id: e for e in [*recent[:SCAN], *waiting]}.values()
     received, processed, backlog = [0] * MINUTES, [0] * MINUTES, [0] * MINUTES
-    ends = [start + (m + 1) * STEP for m in range(MINUTES)]
+    changes = [0] * (MINUTES + 1)  # the backlog's steps, summed below
     for event in events:
         if (m := _minute(event.received_at, start)) is not None:
             received[m] += 1
@@ -52,9 +53,19 @@ async def activity(store: Store, now: float) -> Activity:
         done = event.status in (Status.DONE, Status.SKIPPED)
         if done and left is not None and (m := _minute(left, start)) is not None:
             processed[m] += 1
-        for m, minute_end in enumerate(ends):
-            if event.received_at < minute_end and (left is None or left >= minute_end):
-                backlog[m] += 1
+        # It waited at the end of minutes first..last: from the first end after it came,
+        # through the last end before it left.
+        first = max(0, math.floor((event.received_at - start) / STEP))
+        last = (
+            MINUTES - 1 if left is None else min(MINUTES - 1, math.floor((left - start) / STEP) - 1)
+        )
+        if first <= last:
+            changes[first] += 1
+            changes[last + 1] -= 1
+    waiting_now = 0
+    for m in range(MINUTES):
+        waiting_now += changes[m]
+        backlog[m] = waiting_now
     return Activity(
         start, received, processed, backlog,
         await store.backlog(now=now), await store.counts(), complete,
