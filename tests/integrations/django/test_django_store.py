@@ -32,7 +32,7 @@ def alias(request):
         require_postgres()
     fresh_database(request.param)
     yield request.param
-    for name in ("default", "pg"):
+    for name in connections:
         connections[name].close()
 
 
@@ -163,7 +163,7 @@ def test_a_read_on_a_dropped_connection_fails_once_then_reconnects():
     connections["pg"].close()
 
 
-@pytest.mark.parametrize("database", ["default", "pg"])
+@pytest.mark.parametrize("database", ["default", "wal", "pg"])
 def test_receiving_while_the_worker_runs_processes_each_event_exactly_once(database):
     """The receiver's connection and the worker's write the same database at once: every
     event is stored once and its handler's row committed once, in per-account order."""

@@ -30,7 +30,7 @@ from receiver.stores.test_store_contract import (  # noqa: F401 - collected here
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["default", pytest.param("pg", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["default", "wal", pytest.param("pg", marks=pytest.mark.postgres)])
 def alias(request):
     """A database without appevents' tables (set up outside the event loop: the ORM is sync)."""
     if request.param == "pg":
