@@ -159,3 +159,23 @@ def test_reset_stops_the_worker_and_closes_the_store_leaving_no_thread(site, tmp
     assert not runtime.started
     poll_until(lambda: "appevents-wsgi-loop" not in ours(), what="the loop thread ended")
     assert [name for name in ours() if not name.startswith("asyncio")] == []
+
+
+def test_a_store_that_cannot_open_answers_503_and_leaves_the_pages_working(
+    tmp_path, settings_override, caplog
+):
+    import threading
+
+    store = f"sqlite:///{tmp_path / 'no-such-folder' / 'inbox.db'}"
+    settings_override(APP="djsite.events.receiver", SECRETS=[SECRET], STORE=store)
+    with wsgi_server(get_wsgi_application()) as base:
+        assert httpx.get(base + "/hello").json() == {"hello": "site"}
+        body = make_event("invoice.paid", account="acct_1DjangoBroken")
+        refused = deliver(base + "/stripe/webhook", body)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (
+            503, "receiver_unavailable",
+        )  # fmt: skip
+        assert "no-such-folder" not in refused.text  # the reason is the site's, in its log
+    assert "the receiver did not start" in caplog.text
+    assert "the receiver could not start" in caplog.text and "no-such-folder" in caplog.text
+    assert not any(t.name == "appevents-wsgi-loop" for t in threading.enumerate())

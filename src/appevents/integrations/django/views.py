@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ...receiver.replies import Reply, method_not_allowed, too_large
+from ...errors import AppEventsError
+from ...receiver.replies import Reply, error_reply, method_not_allowed, too_large
 from . import conf
 
 __all__ = ["json_response", "webhook"]
+
+log = logging.getLogger("appevents.django")
 
 
 @csrf_exempt  # type: ignore[untyped-decorator]  # Stripe signs its deliveries; it has no CSRF token to send
@@ -34,10 +39,21 @@ def webhook(request: HttpRequest) -> HttpResponse:
         body = request.read(limit + 1)
         if len(body) > limit:
             refused = too_large(limit)
-    if refused is not None:
-        endpoint.runtime.rejections.rejected(refused, signature, remote, path=request.path)
-        return json_response(refused)
-    return json_response(endpoint.deliver(body, signature, remote))
+    try:
+        if refused is not None:
+            endpoint.runtime.rejections.rejected(refused, signature, remote, path=request.path)
+            return json_response(refused)
+        return json_response(endpoint.deliver(body, signature, remote))
+    except AppEventsError:
+        # The store did not open (each delivery tries again): 503, so Stripe retries,
+        # and the reason in the site's log rather than in Stripe's delivery log.
+        log.exception("appevents: the receiver could not start; the delivery will be retried")
+        return json_response(_NOT_STARTED)
+
+
+_NOT_STARTED = error_reply(
+    503, "receiver_unavailable", "the receiver could not start; Stripe will retry"
+)
 
 
 def _declared_length(request: HttpRequest) -> int:
