@@ -446,6 +446,14 @@ def serve(
             )
         if dashboard is not None:
             click.echo(f"appevents: dashboard at {dashboard.login_url}", err=True)
+            if dashboard_host not in ("127.0.0.1", "localhost", "::1"):
+                click.secho(
+                    f"warning: the dashboard answers on {dashboard_host} over plain HTTP: its "
+                    "token and session cross the network unencrypted unless a TLS proxy "
+                    "fronts it",
+                    fg="yellow",
+                    err=True,
+                )
         if child is not None:
             child.start()
 

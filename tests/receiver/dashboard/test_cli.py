@@ -122,3 +122,22 @@ def test_dashboard_store_refuses_a_store_that_is_not_there(tmp_path):
     assert done.returncode != 0
     assert str(missing) in done.stderr
     assert not missing.exists()  # never created
+
+
+def test_serve_warns_when_the_dashboard_leaves_loopback_and_prints_a_random_token(tmp_path):
+    (tmp_path / "servedapp.py").write_text(SERVED_APP)
+    port, dashboard_port = free_port(), free_port()
+    store = f"sqlite:///{tmp_path / 'inbox.db'}"
+    args = ["servedapp:app", "--app-dir", str(tmp_path), "--secret", SECRET, "--store", store,
+            "--dashboard", "--dashboard-host", "0.0.0.0", "--dashboard-port", str(dashboard_port)]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "APPEVENTS_DASHBOARD_TOKEN"}
+    with serve_process(args, cwd=tmp_path, port=port, env=env) as process:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(15)
+        printed = process.stderr.read().decode() if process.stderr else ""
+    found = re.search(
+        rf"dashboard at http://0\.0\.0\.0:{dashboard_port}/login\?token=(\S+)", printed
+    )
+    assert found is not None, printed
+    assert len(found.group(1)) >= 16
+    assert "warning: the dashboard answers on 0.0.0.0 over plain HTTP" in printed
