@@ -223,3 +223,54 @@ def test_receiving_while_the_worker_runs_processes_each_event_exactly_once(datab
         created = [when for who, when in seen if who == account]
         assert created == sorted(created) and len(created) == len(bodies) // 4
     connections[database].close()
+
+
+@pytest.mark.parametrize("database", ["default", "pg"])
+def test_install_and_uninstall_write_through_the_orm_and_the_uninstall_erases(database):
+    """on_uninstall deletes the account's rows with the ORM, in the transaction that
+    records the uninstall and erases the account's stored payloads."""
+    import asyncio
+
+    from appevents import Event
+
+    if database == "pg":
+        require_postgres()
+    fresh_database(database)
+    app = App(SECRET)
+    rows = Payment.objects.using(database)
+
+    @app.on_install
+    def installed(event, ctx):
+        rows.create(event_id=f"install-{ctx.account}", account=ctx.account)
+
+    @app.on("payment_intent.succeeded")
+    def paid(event, ctx):
+        rows.create(event_id=event.id, account=ctx.account)
+
+    @app.on_uninstall
+    def uninstalled(event, ctx):
+        rows.filter(account=ctx.account).delete()
+
+    account, other = "acct_1DjangoLife", "acct_1DjangoOther"
+    lifecycle = [
+        make_event("account.application.authorized", account=account, created=100),
+        make_event("payment_intent.succeeded", account=account, created=101),
+        make_event("account.application.authorized", account=other, created=100),
+        make_event("account.application.deauthorized", account=account, created=102),
+    ]
+
+    async def main() -> None:
+        async with DjangoStore(database, app=app) as store:
+            await store.insert_events([Event.parse(b) for b in lifecycle], 1.0)
+            worker = app.worker(store)
+            await worker.drain()
+            await worker.close()
+            assert {(i.account, i.status) for i in await store.list_installations()} == {
+                (account, "uninstalled"), (other, "active"),
+            }  # fmt: skip
+            payment = await store.get_event(json.loads(lifecycle[1])["id"])
+            assert (payment.status, payment.payload) == (Status.DONE, None)  # erased
+
+    asyncio.run(main())
+    assert list(rows.values_list("event_id", "account")) == [(f"install-{other}", other)]
+    connections[database].close()
