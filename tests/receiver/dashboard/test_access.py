@@ -105,3 +105,11 @@ def test_a_short_token_is_refused_with_the_fix():
         TokenAuth("short")
     assert len(TokenAuth().token) >= 16
     assert TokenAuth().token != TokenAuth().token
+
+
+def test_the_webhook_address_serves_no_dashboard(served):
+    webhook_base = served.webhook.removesuffix("/webhook")
+    for path in ("/", "/login", "/dead", "/static/app.css"):
+        answer = httpx.get(webhook_base + path, headers={"Authorization": f"Bearer {served.token}"})
+        assert answer.status_code == 404, path
+        assert "appevents receiver" not in answer.text
