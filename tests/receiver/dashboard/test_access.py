@@ -113,3 +113,21 @@ def test_the_webhook_address_serves_no_dashboard(served):
         answer = httpx.get(webhook_base + path, headers={"Authorization": f"Bearer {served.token}"})
         assert answer.status_code == 404, path
         assert "appevents receiver" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://elsewhere.example/", "//elsewhere.example", "/\t/elsewhere.example",
+     "/\\elsewhere.example", "\\\\elsewhere.example", "/\n/elsewhere.example", "dead", ""],
+)  # fmt: skip
+def test_logging_in_never_leads_off_the_dashboard(target):
+    from appevents.receiver.dashboard.site import safe_next
+
+    assert safe_next(target) == "/"
+
+
+def test_logging_in_goes_back_to_the_page_asked_for():
+    from appevents.receiver.dashboard.site import safe_next
+
+    assert safe_next("/events/evt_1A?x=1") == "/events/evt_1A?x=1"
+    assert safe_next("/dead?type=invoice.%2A") == "/dead?type=invoice.%2A"

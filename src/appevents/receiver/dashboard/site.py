@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -150,7 +150,11 @@ def status_tone(status: Status | str) -> str:
 
 def safe_next(target: str) -> str:
     """Where to go after logging in: a path of this dashboard only (never another site)."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # Browsers drop tabs and newlines from URLs and read "\\" as "/": "/\t/x" and "/\\x"
+    # would become "//x", another site.
+    if any(c < " " or c == "\\" for c in target) or not target.startswith("/"):
+        return "/"
+    if target.startswith("//") or urlsplit(target).netloc:
         return "/"
     return target
 
