@@ -9,13 +9,11 @@ import os
 import signal
 import socket
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import AppEventsError
 from ..receiver.app import App
-from ..receiver.health import DEFAULT_MAX_BACKLOG, DEFAULT_MAX_WORKER_AGE, Readiness
 from ..receiver.inbox import Store
 from ..receiver.limits import (
     DEFAULT_LINGER_TIMEOUT,
@@ -24,7 +22,6 @@ from ..receiver.limits import (
     MIN_HEADER_BYTES,
     MIN_URL_BYTES,
 )
-from ..receiver.logs import TEXT_FORMAT, JSONFormatter
 from ..receiver.runtime import Runtime
 from ..receiver.server import Companion, WebhookServer
 from ..receiver.stores.memory import MemoryStore
@@ -45,70 +42,16 @@ from .common import (
     store_option,
 )
 from .config import API_BASE_ENV, API_KEY_ENV
+from .serve_observability import (
+    configure_logging,
+    log_format_option,
+    metrics_for,
+    metrics_options,
+    observability_server,
+)
 from .worker_process import WorkerProcess, report_results, watch_wake_pipe
 
-if TYPE_CHECKING:  # prometheus_client is optional: metrics.py is imported when asked for
-    from ..receiver.metrics import Metrics
-
 log = logging.getLogger("appevents")
-
-
-def _configure_logging(level: str, log_format: str = "text") -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JSONFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
-    )
-    logging.basicConfig(level=level.upper(), handlers=[handler])
-
-
-def log_format_option(function: click.decorators.FC) -> click.decorators.FC:
-    return click.option(
-        "--log-format",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Log lines as text, or as JSON objects one a line (time, level, logger, "
-        "message, and a refused delivery's reason, status, remote, path, event_id...).",
-    )(function)
-
-
-def metrics_options(function: click.decorators.FC) -> click.decorators.FC:
-    """--metrics-port and the readiness thresholds of its /readyz."""
-    options = [
-        click.option(
-            "--metrics-port",
-            type=click.IntRange(0, 65535),
-            default=None,
-            help="Serve /metrics (Prometheus), /healthz and /readyz on this port, apart from "
-            "the webhook (0: a free one); needs pip install 'appevents[metrics]'. "
-            "[default: off]",
-        ),
-        click.option(
-            "--metrics-host",
-            default="127.0.0.1",
-            show_default=True,
-            help="Interface the metrics listener binds.",
-        ),
-        click.option(
-            "--ready-max-backlog",
-            type=click.IntRange(min=0),
-            default=DEFAULT_MAX_BACKLOG,
-            show_default=True,
-            help="/readyz answers 503 when more events than this wait (pending, or failed "
-            "and due again).",
-        ),
-        click.option(
-            "--ready-max-worker-age",
-            type=click.FloatRange(min=0),
-            default=DEFAULT_MAX_WORKER_AGE,
-            show_default=True,
-            help="/readyz answers 503 when no worker beat in the store for this many "
-            "seconds (0: not checked; not checked with --no-worker either).",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
 
 
 DASHBOARD_TOKEN_ENV = "APPEVENTS_DASHBOARD_TOKEN"  # noqa: S105 - a variable name, no secret
@@ -336,8 +279,7 @@ def serve(
     APPEVENTS_API_KEY and APPEVENTS_API_BASE (what handlers fetch thin events' data with),
     APPEVENTS_DASHBOARD_TOKEN (the dashboard's token).
     """
-    _configure_logging(log_level, log_format)
-    metrics = _metrics_for(metrics_port)
+    configure_logging(log_level, log_format)
     dashboard_on = dashboard_on or dashboard_port is not None
     app = load_app(target, app_dir)
     # Refuse an address we cannot listen on before the store is created or opened.
@@ -357,6 +299,7 @@ def serve(
         settings["commit_timeout"] = commit_timeout
     settings.update(_api_settings(api_key, api_base))
     app = guard(app.configured)(**settings)
+    metrics = metrics_for(metrics_port, app.clock)
     if not app.secrets:
         raise click.UsageError(
             f"no webhook signing secret: pass --secret whsec_… or set {SECRET_ENV}"
@@ -368,8 +311,6 @@ def serve(
         store.ingest_process = ingest == "process"
     mode = _worker_mode(worker_mode, no_worker, in_memory=isinstance(store, MemoryStore))
     child: WorkerProcess | None = None
-    if metrics is not None:
-        metrics.clock = app.clock
     if mode == "process":
         child = WorkerProcess(
             [target, "--app-dir", app_dir, "--log-level", log_level, "--log-format", log_format],
@@ -389,17 +330,14 @@ def serve(
     companions: list[Companion] = []
     observability = None
     if metrics_port is not None:
-        from ..receiver.observability import ObservabilityServer
-
-        readiness = guard(Readiness)(
+        observability = observability_server(
+            runtime,
+            host=metrics_host,
+            port=metrics_port,
             max_backlog=ready_max_backlog,
-            max_worker_age=None
-            if mode == "off" or not ready_max_worker_age
-            else ready_max_worker_age,
+            max_worker_age=ready_max_worker_age,
+            worker_here=mode != "off",
             clock=app.clock,
-        )
-        observability = ObservabilityServer(
-            runtime, readiness, host=metrics_host, port=metrics_port
         )
         companions.append(observability)
     dashboard = None
@@ -466,20 +404,6 @@ def serve(
     finally:
         if child is not None:
             child.stop()
-
-
-def _metrics_for(port: int | None) -> Metrics | None:
-    """The metrics of this receiver if --metrics-port asks for them (prometheus_client
-    must be installed: the error says how)."""
-    if port is None:
-        return None
-    from ..receiver.metrics import Metrics, require_prometheus
-
-    try:
-        require_prometheus("--metrics-port")
-    except AppEventsError as exc:
-        raise click.UsageError(str(exc)) from None
-    return Metrics()
 
 
 def _child_env(
@@ -563,7 +487,7 @@ def worker(
     Environment: APPEVENTS_STORE (store URL), APPEVENTS_API_KEY and APPEVENTS_API_BASE
     (what handlers fetch thin events' data with).
     """
-    _configure_logging(log_level, log_format)
+    configure_logging(log_level, log_format)
     app = load_app(target, app_dir)
     if api_settings := _api_settings(api_key, api_base):
         app = guard(app.configured)(**api_settings)
