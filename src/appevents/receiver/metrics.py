@@ -71,13 +71,13 @@ class MetricsSources(Protocol):
 class Metrics:
     """One receiver's metrics; :meth:`exposition` is the text ``/metrics`` answers."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, top: int = 10) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        """``clock``: what the ages are counted with when :meth:`set_backlog` is given
+        no time. How many accounts and workers the gauges show is the backlog's
+        (``Readiness.top``, the bound of the query)."""
         from prometheus_client import CollectorRegistry, Counter, Histogram
 
         self.clock = clock
-        self.top = top
-        """How many accounts (the busiest) and workers the per-account and per-worker
-        gauges show at most: they bound the series a scrape returns."""
         self.registry = CollectorRegistry(auto_describe=True)
         self.commit_seconds = Histogram(
             "appevents_commit_seconds",
@@ -187,7 +187,7 @@ class Metrics:
         )
         unfinished_of = GaugeMetricFamily(
             "appevents_account_unfinished_events",
-            f"Unfinished events of the busiest accounts (at most {self.top}).",
+            "Unfinished events of the busiest accounts.",
             labels=["account"],
         )
         lag = GaugeMetricFamily(
@@ -203,7 +203,7 @@ class Metrics:
         yield lag
         beats = GaugeMetricFamily(
             "appevents_worker_heartbeat_age_seconds",
-            f"Seconds since each worker last beat in the store (the latest {self.top}).",
+            "Seconds since each worker last beat in the store (those that beat latest).",
             labels=["worker"],
         )
         for worker in backlog.workers:
