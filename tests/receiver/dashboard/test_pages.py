@@ -85,6 +85,7 @@ def test_an_event_shows_its_payload_escaped_and_its_failed_attempts_folded(serve
     assert summary.group(1) == f"RuntimeError: the ledger is offline, cannot book {event_id}"
     assert summary.group(2).startswith("Traceback (most recent call last):")
     assert f'action="/actions/events/{event_id}/replay"' in page.text
+    assert '<a href="/?account=acct_1Script">' in page.text  # the account's other events
 
 
 def test_an_erased_payload_is_never_shown_but_its_erasure_is(served):
