@@ -32,6 +32,7 @@ __all__ = [
     "Backlog",
     "CatchupProgress",
     "Outcome",
+    "Pruned",
     "Source",
     "Status",
     "Store",
@@ -125,6 +126,20 @@ class Attempt:
     finished_at: float
     status: Status
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What one :meth:`Store.prune` batch removed."""
+
+    deleted: int
+    """Events removed whole (created before Stripe's 30 days: nothing can send them again)."""
+    stripped: int
+    """Events kept as their id and state only (payload and attempts dropped), so that a
+    late delivery, a resend or a catch-up of them is still recognised as a duplicate."""
+
+    def __add__(self, other: Pruned) -> Pruned:
+        return Pruned(self.deleted + other.deleted, self.stripped + other.stripped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +365,22 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def save_catchup_progress(self, progress: CatchupProgress) -> None:
         """Keep ``progress`` (replacing the account's previous one)."""
+
+    @abc.abstractmethod
+    async def prune(
+        self,
+        *,
+        done_before: float | None,
+        dead_before: float | None,
+        created_before: int,
+        now: float,
+        limit: int = 500,
+    ) -> Pruned:
+        """One batch of at most ``limit`` finished events past their retention: DONE and
+        SKIPPED ones completed before ``done_before``, DEAD ones received before
+        ``dead_before`` (None: keep them). Those created before ``created_before`` are
+        deleted; the others lose their payload and attempts (``erased_at`` = ``now``) but
+        keep their id. Pending and failed events are never touched."""
 
     async def __aenter__(self) -> Store:
         await self.open()

@@ -23,6 +23,7 @@ from ..inbox import (
     Backlog,
     CatchupProgress,
     Outcome,
+    Pruned,
     Source,
     Status,
     Store,
@@ -303,6 +304,40 @@ class MemoryStore(Store):
     async def save_catchup_progress(self, progress: CatchupProgress) -> None:
         self._check_available()
         self._catchup[(progress.account, progress.livemode)] = progress
+
+    async def prune(
+        self,
+        *,
+        done_before: float | None,
+        dead_before: float | None,
+        created_before: int,
+        now: float,
+        limit: int = 500,
+    ) -> Pruned:
+        self._check_available()
+        deleted = stripped = 0
+        for e in list(self._events.values()):
+            if deleted + stripped >= limit:
+                break
+            expired = (
+                done_before is not None
+                and e.status in (Status.DONE, Status.SKIPPED)
+                and e.completed_at is not None
+                and e.completed_at < done_before
+            ) or (
+                dead_before is not None and e.status == Status.DEAD and e.received_at < dead_before
+            )
+            if not expired:
+                continue
+            if e.created < created_before:
+                del self._events[e.id]
+                self._attempts.pop(e.id, None)
+                deleted += 1
+            elif e.erased_at is None:
+                self._events[e.id] = replace(e, payload=None, last_error=None, erased_at=now)
+                self._attempts.pop(e.id, None)
+                stripped += 1
+        return Pruned(deleted, stripped)
 
     def _check_available(self) -> None:
         if self.unavailable is not None:

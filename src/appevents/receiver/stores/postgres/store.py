@@ -51,6 +51,7 @@ from ...inbox import (
     Backlog,
     CatchupProgress,
     Outcome,
+    Pruned,
     Source,
     Status,
     Store,
@@ -379,6 +380,26 @@ class PostgresStore(Store):
                 await connection.execute(Q["save_catchup_progress"], params)
         except psycopg.Error as exc:
             raise self._unavailable("could not save the catch-up's progress", exc) from exc
+
+    async def prune(
+        self,
+        *,
+        done_before: float | None,
+        dead_before: float | None,
+        created_before: int,
+        now: float,
+        limit: int = 500,
+    ) -> Pruned:
+        params = {
+            "done_before": done_before,
+            "dead_before": dead_before,
+            "created_before": created_before,
+            "now": now,
+            "limit": limit,
+        }
+        row = await self._fetchone(Q["prune"], params)
+        assert row is not None  # the statement always returns its one row of counts
+        return Pruned(int(row[0]), int(row[1]))
 
     async def _fetchall(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         try:

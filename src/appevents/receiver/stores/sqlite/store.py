@@ -28,6 +28,7 @@ from ...inbox import (
     Backlog,
     CatchupProgress,
     Outcome,
+    Pruned,
     Source,
     Status,
     Store,
@@ -414,6 +415,42 @@ class SQLiteStore(Store):
                 w.db.execute(Q["save_catchup_progress"], params)
 
         await w.lane.run(save)
+
+    async def prune(
+        self,
+        *,
+        done_before: float | None,
+        dead_before: float | None,
+        created_before: int,
+        now: float,
+        limit: int = 500,
+    ) -> Pruned:
+        w = self._w
+
+        def prune() -> Pruned:
+            with w.writing():
+                params = (done_before, dead_before, created_before, limit)
+                chosen = w.db.execute(Q["prune_candidates"], params).fetchall()
+                gone = [seq for seq, whole in chosen if whole]
+                kept = [seq for seq, whole in chosen if not whole]
+                every = gone + kept
+                if not every:
+                    return Pruned(0, 0)
+                marks = ", ".join(["?"] * len(every))
+                w.db.execute(Q["prune_payloads"].format(marks=marks), every)
+                w.db.execute(Q["prune_attempts"].format(marks=marks), every)
+                if gone:
+                    sql = Q["prune_delete"].format(marks=", ".join(["?"] * len(gone)))
+                    w.db.execute(sql, gone)
+                if kept:
+                    sql = Q["prune_strip"].format(marks=", ".join(["?"] * len(kept)))
+                    w.db.execute(sql, [now, *kept])
+                return Pruned(len(gone), len(kept))
+
+        try:
+            return await w.lane.run(prune)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} could not prune: {exc}") from exc
 
 
 class _Transaction:

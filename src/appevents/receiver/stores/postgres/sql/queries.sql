@@ -276,3 +276,25 @@ VALUES (%(account)s, %(livemode)s, %(since)s, %(until)s, %(through)s, %(updated_
 ON CONFLICT (account, livemode) DO UPDATE SET
     since = excluded.since, until = excluded.until, through = excluded.through,
     updated_at = excluded.updated_at
+
+-- name: prune
+-- One batch of finished events past their retention (NULL thresholds keep them), oldest
+-- first; rows other workers or a concurrent prune hold are skipped. Those created before
+-- Stripe's 30 days go whole (attempts by cascade); the others keep their id and state.
+WITH chosen AS (
+    SELECT id, created < %(created_before)s AS whole FROM events
+    WHERE ((status IN ('done', 'skipped') AND completed_at < %(done_before)s)
+           OR (status = 'dead' AND received_at < %(dead_before)s))
+      AND (created < %(created_before)s OR erased_at IS NULL)
+    ORDER BY received_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), deleted AS (
+    DELETE FROM events AS e USING chosen AS c WHERE e.id = c.id AND c.whole RETURNING e.id
+), stripped AS (
+    UPDATE events AS e SET payload = NULL, last_error = NULL, erased_at = %(now)s
+    FROM chosen AS c WHERE e.id = c.id AND NOT c.whole RETURNING e.id
+), attempts_gone AS (
+    DELETE FROM attempts AS a USING chosen AS c WHERE a.event_id = c.id AND NOT c.whole
+)
+SELECT (SELECT count(*) FROM deleted), (SELECT count(*) FROM stripped)

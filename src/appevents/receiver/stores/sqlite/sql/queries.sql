@@ -260,3 +260,29 @@ VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (account, livemode) DO UPDATE SET
     since = excluded.since, until = excluded.until, through = excluded.through,
     updated_at = excluded.updated_at
+
+-- name: prune_candidates
+-- Finished events past their retention (?1 done completed before, ?2 dead received
+-- before; NULL keeps them), oldest first: seq, and whether it goes whole (created before
+-- ?3). Rows already stripped are only chosen again to go whole.
+SELECT seq, created < ?3 FROM inbox
+WHERE admitted = 1
+  AND ((status IN ('done', 'skipped') AND completed_at < ?1)
+       OR (status = 'dead' AND received_at < ?2))
+  AND (created < ?3 OR erased_at IS NULL)
+ORDER BY seq
+LIMIT ?4
+
+-- name: prune_delete
+-- {marks} is one "?" per seq.
+DELETE FROM inbox WHERE seq IN ({marks})
+
+-- name: prune_strip
+-- ?1 the time, then {marks}.
+UPDATE inbox SET erased_at = ?1, last_error = NULL WHERE seq IN ({marks})
+
+-- name: prune_payloads
+DELETE FROM payloads WHERE seq IN ({marks})
+
+-- name: prune_attempts
+DELETE FROM attempts WHERE event_seq IN ({marks})
