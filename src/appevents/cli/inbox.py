@@ -12,7 +12,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from ..errors import ConfigurationError
 from ..receiver.inbox import Attempt, Backlog, Status, Store, StoredEvent
+from ..receiver.retention import Retention, prune_all
 from .common import app_option, console, print_json, run, store_for_reading, store_option
 
 T = TypeVar("T")
@@ -158,6 +160,51 @@ def replay(
     )
     click.echo(f"{len(changed)} event(s) queued for replay" + (": " if changed else ""), nl=False)
     click.echo(", ".join(changed))
+
+
+@inbox.command("prune")
+@click.option(
+    "--done-older-than",
+    metavar="AGE",
+    help="Remove done (and skipped) events completed longer ago than this: 30d, 12h, 2w.",
+)
+@click.option(
+    "--dead-older-than",
+    metavar="AGE",
+    help="Remove dead-lettered events received longer ago than this. [default: keep them]",
+)
+@store_option
+@app_option
+def prune(
+    done_older_than: str | None,
+    dead_older_than: str | None,
+    store_url: str | None,
+    app_target: str | None,
+    app_dir: str,
+) -> None:
+    """Remove finished events past their retention, in small transactions.
+
+    Pending and failed events are never removed. An event created within Stripe's 30
+    days keeps its id and state (its payload and attempts go), so that a late delivery,
+    a resend or `appevents catchup` still finds it a duplicate; it goes whole later.
+    Environment: APPEVENTS_STORE, APPEVENTS_APP.
+    """
+    if not done_older_than and not dead_older_than:
+        raise click.UsageError(
+            "say what to remove: --done-older-than AGE and/or --dead-older-than AGE"
+        )
+    try:
+        retention = Retention(done=done_older_than or None, dead=dead_older_than or None)
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from None
+    now = time.time()
+    pruned = _with_store(
+        (store_url, app_target, app_dir), lambda s: prune_all(s, retention, now=now)
+    )
+    click.echo(
+        f"{pruned.deleted} event(s) removed, {pruned.stripped} kept as their id only "
+        "(created within Stripe's 30 days: a late copy is still recognised)"
+    )
 
 
 @inbox.command("stats")
