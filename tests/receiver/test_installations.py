@@ -57,6 +57,10 @@ SCENARIOS = [
     [ev(AUTH, 1), ev(DEAUTH, 3), ev(AUTH, 5), ev(DEAUTH, 7)],
     [ev(BIZ, 2), ev(AUTH, 1), ev(DEAUTH, 2, 1)],  # same second: the uninstall wins
     [ev(AUTH, 1), ev(AUTH, 1, 1), ev(BIZ, 4)],
+    # An install and an uninstall in one second: the uninstall wins, whichever id sorts first.
+    [ev(AUTH, 1, 1), ev(DEAUTH, 1, 0)],
+    [ev(AUTH, 1, 0), ev(DEAUTH, 1, 1)],
+    [ev(AUTH, 1, 0), ev(DEAUTH, 1, 1), ev(AUTH, 2)],
 ]
 
 
@@ -79,6 +83,24 @@ def test_install_use_uninstall_runs_each_hook_exactly_once_in_any_order(events):
         assert final.status == "uninstalled"
         assert uninstalls == 1
         assert max(erased) == 3  # everything up to the uninstall is erased
+
+
+@pytest.mark.parametrize("events", SCENARIOS[5:7])
+def test_an_install_and_uninstall_in_one_second_end_uninstalled_in_any_order(events):
+    for permutation in itertools.permutations(events):
+        final, _, uninstalls, _, erased = run(permutation)
+        assert final.status == "uninstalled", [e.id for e in permutation]
+        assert final.uninstalled_at == 1
+        assert uninstalls == 1
+        assert max(erased) == 1  # the install's payload goes with the uninstall
+
+
+def test_a_reinstall_in_the_uninstall_second_shows_with_the_next_event_in_any_order():
+    events = [ev(AUTH, 1), ev(DEAUTH, 2), ev(AUTH, 2, 1), ev(BIZ, 3)]
+    for permutation in itertools.permutations(events):
+        final, _, _, dispatched, _ = run(permutation)
+        assert final.status == "active", [e.id for e in permutation]
+        assert "evt_003_0" in dispatched
 
 
 def test_first_authorization_installs():

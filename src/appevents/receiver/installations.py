@@ -1,7 +1,7 @@
 """The installation lifecycle as a pure function of (event, current state).
 
-Stripe does not order deliveries, so every rule compares the events' ``created`` (then
-id), never their arrival:
+Stripe does not order deliveries, so every rule compares the events' ``created`` (then,
+within a second, an uninstall after an install, then id), never their arrival:
 
 - ``account.application.authorized`` newer than the last lifecycle event installs the
   app on the account, or re-activates and updates it; ``on_install`` runs.
@@ -94,13 +94,23 @@ def plan(event: Event, current: Installation | None) -> Plan:
 
 
 def _newer_than_lifecycle(event: Event, current: Installation | None) -> bool:
+    """Compare (created, uninstall, id): ``created`` has whole seconds, so an install and
+    an uninstall in the same second have no order; the uninstall wins, which never keeps
+    data an uninstall should have erased (a reinstall in that second shows again with the
+    app's next event, which implies it)."""
     if current is None or current.lifecycle_created is None:
         return True
-    return (event.created, event.id) > (current.lifecycle_created, current.lifecycle_event_id or "")
+    current_is_uninstall = current.last_deauthorized_at == current.lifecycle_created
+    return (event.created, event.type in _DEAUTHORIZED, event.id) > (
+        current.lifecycle_created,
+        current_is_uninstall,
+        current.lifecycle_event_id or "",
+    )
 
 
 def _authorized(event: Event, current: Installation | None) -> Plan:
-    if not _newer_than_lifecycle(event, current):
+    same_second_as_uninstall = current is not None and current.last_deauthorized_at == event.created
+    if not _newer_than_lifecycle(event, current) or same_second_as_uninstall:
         assert current is not None
         past = (
             current.last_deauthorized_at is not None
