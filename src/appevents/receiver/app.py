@@ -33,6 +33,7 @@ from .durations import positive_seconds
 from .handlers import Handler, HandlerFunction, HandlerRegistry
 from .http import ASGIEndpoint, WSGIEndpoint
 from .inbox import Store
+from .retention import Retention
 from .retry import RetryPolicy
 from .runtime import Runtime
 from .stores import open_store_url
@@ -68,6 +69,7 @@ class App:
         api_key: str | None = None,
         api_base: str = DEFAULT_API_BASE,
         api_version: str | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self.secrets: tuple[str, ...] = (
             () if secrets in ((), [], "") else _normalise_secrets(secrets)
@@ -94,6 +96,13 @@ class App:
         self.api_base = api_base
         """Stripe's API, or the sandbox's URL locally."""
         self.api_version = api_version
+        if retention is not None and not isinstance(retention, Retention):
+            raise ConfigurationError(
+                f"retention must be an appevents.Retention, such as Retention(done='30d'), "
+                f"got {retention!r}"
+            )
+        self.retention = retention
+        """Finished events past it are pruned by the worker (None: kept forever)."""
         """``Stripe-Version`` for those fetches (None: the key's default on /v1)."""
         StripeAPI(api_key, api_base, api_version=api_version)  # refuse a bad setting now
         self.registry = HandlerRegistry()
@@ -159,7 +168,7 @@ class App:
         unknown = set(settings) - {
             "secrets", "store", "path", "tolerance", "max_body_bytes", "commit_timeout",
             "retry", "manifest", "poll_interval", "clock", "random_fraction", "api_key",
-            "api_base", "api_version",
+            "api_base", "api_version", "retention",
         }  # fmt: skip
         if unknown:
             raise ConfigurationError(f"unknown App settings: {sorted(unknown)}")
@@ -195,6 +204,7 @@ class App:
             clock=self.clock,
             random_fraction=self.random_fraction,
             poll_interval=self.poll_interval,
+            retention=self.retention,
             **{"api": self.api(), "stripe_clients": self.stripe_clients(), **options},
         )
 

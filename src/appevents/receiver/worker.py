@@ -22,8 +22,9 @@ from dataclasses import dataclass, field, replace
 from ..errors import StoreError
 from ..event import Event
 from .handlers import Context, Handler, HandlerRegistry
-from .inbox import Outcome, Status, Store, StoredEvent, Transaction
+from .inbox import Outcome, Pruned, Status, Store, StoredEvent, Transaction
 from .installations import Installation, plan
+from .retention import Retention
 from .retry import DeadLetter, RetryPolicy
 from .stripe_api import StripeAPI
 from .stripe_client import StripeClients
@@ -87,8 +88,11 @@ class Worker:
         api: StripeAPI | None = None,
         heartbeat_interval: float = 5.0,
         stripe_clients: StripeClients | None = None,
+        retention: Retention | None = None,
     ) -> None:
-        """``api``: what ``ctx.fetch_event()`` asks (the App's key and base URL);
+        """``retention``: prune finished events past it, a batch every
+        ``retention.interval`` seconds (batch after batch while there are more).
+        ``api``: what ``ctx.fetch_event()`` asks (the App's key and base URL);
         ``stripe_clients``: where ``ctx.stripe`` comes from (one client per account).
         ``heartbeat_interval``: seconds between the worker's beats in the store, which
         metrics, ``/readyz`` and ``appevents inbox stats`` read to tell it is alive."""
@@ -108,6 +112,8 @@ class Worker:
         self.stripe_clients = stripe_clients
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_interval = heartbeat_interval
+        self.retention = retention
+        self._next_prune = float("-inf")
         self.observer: BatchObserver | None = None
         self._started_at: float | None = None
         self._last_beat = float("-inf")
@@ -173,6 +179,7 @@ class Worker:
         self._started_at = self.clock()
         while not self._stopping:
             await self._beat()
+            await self.prune_due()
             try:
                 if await self.run_once():
                     continue
@@ -190,6 +197,34 @@ class Worker:
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    async def prune_due(self) -> Pruned | None:
+        """One pruning batch if ``retention`` asks for one now; None if it did not run.
+
+        One batch between two processing batches: pruning a large backlog of old events
+        never holds the store for long."""
+        retention = self.retention
+        now = self.clock()
+        if retention is None or now < self._next_prune:
+            return None
+        done_before, dead_before, created_before = retention.thresholds(now)
+        self._next_prune = now + retention.interval
+        try:
+            pruned = await self.store.prune(
+                done_before=done_before,
+                dead_before=dead_before,
+                created_before=created_before,
+                now=now,
+                limit=retention.batch,
+            )
+        except StoreError as exc:
+            log.error("worker: pruning failed, next try in %.0fs: %s", retention.interval, exc)
+            return None
+        if pruned.deleted + pruned.stripped >= retention.batch:
+            self._next_prune = now  # more to prune: the next batch at the next turn
+        if pruned.deleted or pruned.stripped:
+            log.info("worker: pruned %d event(s), kept %d id(s)", pruned.deleted, pruned.stripped)
+        return pruned
 
     async def _beat(self) -> None:
         """Record in the store that this worker is alive, every ``heartbeat_interval``."""
