@@ -6,7 +6,7 @@ import appevents.receiver
 EXPECTED = {
     "App", "AppEventsError", "ConfigurationError", "Context", "DEFAULT_TOLERANCE", "Event",
     "EventRequest", "Installation", "InvalidEvent", "Manifest", "ManifestError", "NotFound",
-    "RelatedObject", "RetryPolicy", "SignatureError", "Status", "StoreError", "StoreUnavailable", "UnknownName",
+    "RelatedObject", "Retention", "RetryPolicy", "SignatureError", "Status", "StoreError", "StoreUnavailable", "UnknownName",
     "UnknownEventTypeWarning", "StripeAPIError",
     "Verifier", "__version__", "check_app_permissions", "missing_permissions",
     "required_permissions", "sign", "verify",

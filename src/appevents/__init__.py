@@ -17,7 +17,7 @@ from .errors import (
 )
 from .event import Event, EventRequest, RelatedObject
 from .manifest import Manifest, check_app_permissions, missing_permissions, required_permissions
-from .receiver import App, Context, Installation, RetryPolicy, Status
+from .receiver import App, Context, Installation, Retention, RetryPolicy, Status
 from .receiver.handlers import UnknownEventTypeWarning
 from .signature import DEFAULT_TOLERANCE, Verifier, sign, verify
 from .ui_request import UIRequest, sign_ui_request, verify_ui_request
@@ -38,6 +38,7 @@ __all__ = [
     "ManifestError",
     "NotFound",
     "RelatedObject",
+    "Retention",
     "RetryPolicy",
     "SignatureError",
     "Status",

@@ -2,8 +2,9 @@
 
 from .app import App
 from .handlers import Context
-from .inbox import Attempt, Outcome, Status, Store, StoredEvent
+from .inbox import Attempt, Outcome, Source, Status, Store, StoredEvent
 from .installations import Installation
+from .retention import Retention
 from .retry import DeadLetter, Retry, RetryPolicy
 from .runtime import Runtime
 from .stores import open_store_url
@@ -19,10 +20,12 @@ __all__ = [
     "Installation",
     "MemoryStore",
     "Outcome",
+    "Retention",
     "Retry",
     "RetryPolicy",
     "Runtime",
     "SQLiteStore",
+    "Source",
     "Status",
     "Store",
     "StoredEvent",
