@@ -44,3 +44,28 @@ def alias(request):
 async def store(alias):
     async with DjangoStore(alias) as store:
         yield store
+
+
+async def test_prune_deletes_the_old_strips_the_recent_and_keeps_the_unfinished(store, make_event):
+    from appevents.receiver.inbox import Outcome, Pruned, Status
+
+    old, recent, waiting = make_event(1, created=100), make_event(2, created=900), make_event(3)
+    await store.insert_events([old, recent, make_event(4, account="acct_2", created=950)], 10.0)
+
+    async def work(stored, tx):
+        return Outcome(Status.DONE, 20.0, 21.0)
+
+    while await store.process_due(now=30.0, limit=10, work=work):
+        pass
+    await store.insert_events([waiting], 40.0)
+    pruned = await store.prune(done_before=50.0, dead_before=None, created_before=500, now=60.0)
+    assert pruned == Pruned(deleted=1, stripped=2)
+    assert await store.insert_events([recent, old], 70.0) == [False, True]  # kept by id only
+    kept = await store.get_event(recent.id)
+    assert (kept.status, kept.payload, kept.erased_at, await store.attempts(recent.id)) == (
+        Status.DONE, None, 60.0, [],
+    )  # fmt: skip
+    assert (await store.get_event(waiting.id)).status == Status.PENDING
+    assert await store.prune(done_before=50.0, dead_before=None, created_before=500, now=61.0) == (
+        Pruned(0, 0)
+    )

@@ -14,7 +14,7 @@ from typing import Any
 
 from ...errors import StoreError
 from ...event import Event
-from ...receiver.inbox import Outcome, Source, StoredEvent
+from ...receiver.inbox import Outcome, Pruned, Source, StoredEvent
 from ...receiver.stores.postgres.migrations import LOCK_CLASS, migrations
 from ...receiver.stores.queries import load_queries
 from ...receiver.stores.rows import stored_event_from_row
@@ -136,3 +136,23 @@ class PostgresSQL:
     def beat(self, cursor: Any, name: str, started_at: float, now: float, forget: float) -> None:
         params = {"name": name, "started_at": started_at, "now": now, "forget": forget}
         cursor.execute(Q["beat"], params)
+
+    def prune(
+        self,
+        cursor: Any,
+        done_before: float | None,
+        dead_before: float | None,
+        created_before: int,
+        now: float,
+        limit: int,
+    ) -> Pruned:
+        params = {
+            "done_before": done_before,
+            "dead_before": dead_before,
+            "created_before": created_before,
+            "now": now,
+            "limit": limit,
+        }
+        cursor.execute(Q["prune"], params)
+        deleted, stripped = cursor.fetchone()  # the statement's one row of counts
+        return Pruned(int(deleted), int(stripped))

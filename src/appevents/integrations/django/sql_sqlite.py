@@ -14,7 +14,7 @@ from typing import Any
 
 from ...errors import StoreError
 from ...event import Event
-from ...receiver.inbox import Outcome, Source, StoredEvent
+from ...receiver.inbox import Outcome, Pruned, Source, StoredEvent
 from ...receiver.stores.queries import load_queries, load_script
 from ...receiver.stores.rows import stored_event_from_row
 from ...receiver.stores.sqlite.connection import MIGRATIONS, SCHEMA_VERSION, statements
@@ -194,3 +194,29 @@ class SQLiteSQL:
     def beat(self, cursor: Any, name: str, started_at: float, now: float, forget: float) -> None:
         cursor.execute(Q["forget_silent_workers"], (forget,))
         cursor.execute(Q["beat"], (name, started_at, now))
+
+    def prune(
+        self,
+        cursor: Any,
+        done_before: float | None,
+        dead_before: float | None,
+        created_before: int,
+        now: float,
+        limit: int,
+    ) -> Pruned:
+        cursor.execute(Q["prune_candidates"], (done_before, dead_before, created_before, limit))
+        chosen = cursor.fetchall()
+        gone = [seq for seq, whole in chosen if whole]
+        kept = [seq for seq, whole in chosen if not whole]
+        every = gone + kept
+        if not every:
+            return Pruned(0, 0)
+        marks = ", ".join(["?"] * len(every))
+        cursor.execute(Q["prune_payloads"].format(marks=marks), every)
+        cursor.execute(Q["prune_attempts"].format(marks=marks), every)
+        if gone:
+            cursor.execute(Q["prune_delete"].format(marks=", ".join(["?"] * len(gone))), gone)
+        if kept:
+            marks = ", ".join(["?"] * len(kept))
+            cursor.execute(Q["prune_strip"].format(marks=marks), [now, *kept])
+        return Pruned(len(gone), len(kept))

@@ -36,6 +36,7 @@ from ...receiver.inbox import (
     Backlog,
     CatchupProgress,
     Outcome,
+    Pruned,
     Source,
     Status,
     Store,
@@ -47,6 +48,7 @@ from ...receiver.installations import Installation
 from ...receiver.stores.lane import Lane
 from ...receiver.stores.rows import backlog_from_rows, installation_from_row
 from ...receiver.stores.sqlite.connection import run_without_suspending
+from .batch import BatchTransaction
 from .sql_postgres import PostgresSQL
 from .sql_sqlite import SQLiteSQL
 
@@ -209,7 +211,7 @@ class DjangoStore(Store):
         connection = connections[self.alias]
         with transaction.atomic(using=self.alias), self._cursor() as cursor:
             heads = self._sql.claim(cursor, now, limit)
-            tx = _Transaction(self, cursor)
+            tx = BatchTransaction(self._sql, cursor)
             started = time.monotonic()
             for key, head in heads:
                 if results and time.monotonic() - started > time_budget:
@@ -321,55 +323,19 @@ class DjangoStore(Store):
             lambda c: self._sql.execute(c, "save_catchup_progress", params),
         )
 
-
-class _Transaction:
-    """The batch's transaction as the worker's ``work`` sees it: every call runs at once,
-    on the processing lane's thread (the batch is inline)."""
-
-    def __init__(self, store: DjangoStore, cursor: Any) -> None:
-        self._store = store
-        self._cursor = cursor
-
-    @property
-    def connection(self) -> Any:
-        """A Django cursor (``%s`` placeholders) in the batch's transaction."""
-        return self._cursor
-
-    @property
-    def sync_connection(self) -> Any:
-        return self._cursor
-
-    async def call(self, function: Callable[..., T], *args: Any) -> T:
-        return function(*args)
-
-    async def get_installation(self, account: str, livemode: bool) -> Installation | None:
-        params = {"account": account, "livemode": livemode}
-        row = self._store._sql.execute(self._cursor, "get_installation", params).fetchone()
-        return None if row is None else installation_from_row(row)
-
-    async def save_installation(self, installation: Installation, now: float) -> None:
-        i = installation
-        params = {
-            "account": i.account,
-            "livemode": i.livemode,
-            "status": i.status,
-            "source": i.source,
-            "application_id": i.application_id,
-            "application_name": i.application_name,
-            "installed_at": i.installed_at,
-            "uninstalled_at": i.uninstalled_at,
-            "lifecycle_created": i.lifecycle_created,
-            "lifecycle_event_id": i.lifecycle_event_id,
-            "last_deauthorized_at": i.last_deauthorized_at,
-            "active_since_evidence": i.active_since_evidence,
-            "updated_at": now,
-        }
-        self._store._sql.execute(self._cursor, "save_installation", params)
-
-    async def erase_account(
-        self, account: str, livemode: bool, *, through_created: int, now: float
-    ) -> int:
-        return self._store._sql.erase_account(self._cursor, account, livemode, through_created, now)
+    async def prune(
+        self,
+        *,
+        done_before: float | None,
+        dead_before: float | None,
+        created_before: int,
+        now: float,
+        limit: int = 500,
+    ) -> Pruned:
+        return await self._write(
+            "could not prune",
+            lambda c: self._sql.prune(c, done_before, dead_before, created_before, now, limit),
+        )
 
 
 def _broken(outcome: Outcome) -> Outcome:
