@@ -1,5 +1,5 @@
-"""The store contract suite every store runs (tests/receiver/stores), on DjangoStore
-over Django's SQLite and PostgreSQL connections."""
+"""The suites every store runs (tests/receiver/stores: the contract, catch-up and
+retention), on DjangoStore over Django's SQLite (two journal modes) and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from djsite.support import fresh_database
 
 from appevents.integrations.django.store import DjangoStore
 from postgres_support import require_postgres
+from receiver.stores.test_catchup_store import (  # noqa: F401 - collected here
+    test_a_caught_up_event_is_processed_in_created_order_like_a_delivered_one,
+    test_catchup_progress_is_kept_per_account_and_mode_and_replaced,
+    test_each_event_keeps_its_source_and_a_duplicate_keeps_the_first,
+    test_newest_created_is_per_account_and_mode,
+)
+from receiver.stores.test_retention_store import (  # noqa: F401 - collected here
+    test_pruning_goes_in_batches_and_dead_events_stay_without_a_threshold,
+    test_pruning_keeps_what_is_unfinished_young_or_still_sendable,
+)
 from receiver.stores.test_store_contract import (  # noqa: F401 - collected here
     test_a_failed_head_blocks_its_account_until_due_but_not_others,
     test_dead_events_unblock_their_account_and_can_be_replayed,
