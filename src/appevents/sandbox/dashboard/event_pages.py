@@ -1,6 +1,7 @@
 """Events: the filterable list, one event (its JSON, linked objects, every delivery
 attempt, where it was withheld and the fix, a resend button), the objects it links to,
-and the `listen` sessions connected now."""
+and the `listen` sessions connected now. v2 thin events are listed with the others; their
+page is thin_queries' (no resend: the API has none for them)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from starlette.routing import Route
 
 from ..callers import Caller
 from ..state import endpoints
-from ..stripe_errors import ApiError, InvalidRequest
-from . import event_queries
+from ..stripe_errors import ApiError, InvalidRequest, ResourceMissing
+from . import event_queries, thin_queries
 from .event_queries import EventFilters
-from .signing import attempt_headers
+from .signing import attempt_headers, thin_attempt_headers
 from .site import Site, to
 
 __all__ = ["routes"]
@@ -40,8 +41,14 @@ def routes(site: Site) -> list[Route]:
                          error=error, live_stream=await site.live_stream())  # fmt: skip
 
     async def event_page(request: Request) -> Response:
+        event_id = request.path_params["id"]
         try:
-            detail = await site.read(event_queries.event_detail, request.path_params["id"])
+            if await site.read(thin_queries.is_thin, event_id):
+                thin = await site.read(thin_queries.thin_detail, event_id)
+                return site.page(request, "thin_event.html", detail=thin,
+                                 headers=thin_attempt_headers,
+                                 live_stream=await site.live_stream())  # fmt: skip
+            detail = await site.read(event_queries.event_detail, event_id)
         except ApiError as exc:
             return site.error(request, exc.status, exc.message)
         return site.page(request, "event.html", detail=detail, headers=attempt_headers,
@@ -51,6 +58,11 @@ def routes(site: Site) -> list[Route]:
         account, object_id = request.path_params["account"], request.path_params["id"]
         try:
             found = await site.read(event_queries.object_detail, account, object_id)
+        except ResourceMissing:
+            try:  # v2 accounts and persons live in tables of their own
+                found = await site.read(thin_queries.v2_object_detail, account, object_id)
+            except ApiError as exc:
+                return site.error(request, exc.status, exc.message)
         except ApiError as exc:
             return site.error(request, exc.status, exc.message)
         return site.page(request, "object.html", found=found)

@@ -20,7 +20,15 @@ from ..state.thin_events import THIN_ACCOUNT
 from ..stripe_errors import InvalidRequest, ResourceMissing
 from .queries import grant_fix
 
-__all__ = ["EventFilters", "event_detail", "events_page", "linked_objects", "marks"]
+__all__ = [
+    "EventFilters",
+    "app_of",
+    "deliveries_of",
+    "event_detail",
+    "events_page",
+    "linked_objects",
+    "marks",
+]
 
 PAGE = 50
 _ID = re.compile(r"[a-z][a-z0-9]*_[A-Za-z0-9]{6,}")
@@ -73,20 +81,23 @@ class EventRow:
     failed: int
     pending: int
     withheld: int
+    thin: bool
+    """A v2 thin event (``/v2/core/events``): its page is thin_queries'."""
 
 
 def events_page(
     db: sqlite3.Connection, filters: EventFilters, before: int | None = None
 ) -> tuple[list[EventRow], int | None]:
     """Newest first, ``PAGE`` at a time; returns the rows and the cursor of the next page."""
-    clauses: list[str] = ["e.account != ?"]
-    params: list[str | int | bool] = [THIN_ACCOUNT]
+    # A thin event's row names no account (THIN_ACCOUNT): its own row in thin_events does.
+    clauses: list[str] = ["1"]
+    params: list[str | int | bool] = []
     patterns = filters.type_patterns()
     if patterns:
         clauses.append("(" + " OR ".join("e.type GLOB ?" for _ in patterns) + ")")
         params.extend(_glob(p) for p in patterns)
     if filters.account:
-        clauses.append("e.account = ?")
+        clauses.append("COALESCE(t.account, e.account) = ?")
         params.append(filters.account)
     if filters.mode in ("test", "live"):
         clauses.append("e.livemode = ?")
@@ -101,13 +112,14 @@ def events_page(
         clauses.append("e.seq < ?")
         params.append(before)
     rows = db.execute(
-        "SELECT e.seq, e.id, e.account, e.livemode, e.type, e.created,"
+        "SELECT e.seq, e.id, COALESCE(t.account, e.account), e.livemode, e.type, e.created,"
         " (SELECT COUNT(*) FROM deliveries d WHERE d.event = e.id AND d.status = 'succeeded'),"
         " (SELECT COUNT(*) FROM deliveries d WHERE d.event = e.id AND d.status = 'failed'),"
         " (SELECT COUNT(*) FROM deliveries d WHERE d.event = e.id AND d.status = 'pending'),"
-        " (SELECT COUNT(*) FROM withheld w WHERE w.event = e.id)"
-        f" FROM events e WHERE {' AND '.join(clauses)} ORDER BY e.seq DESC LIMIT ?",
-        (*params, PAGE + 1),
+        " (SELECT COUNT(*) FROM withheld w WHERE w.event = e.id), t.id IS NOT NULL"
+        " FROM events e LEFT JOIN thin_events t ON e.account = ? AND t.id = e.id"
+        f" WHERE {' AND '.join(clauses)} ORDER BY e.seq DESC LIMIT ?",
+        (THIN_ACCOUNT, *params, PAGE + 1),
     ).fetchall()
     found = [EventRow(*r) for r in rows[:PAGE]]
     return found, (found[-1].seq if len(rows) > PAGE else None)
@@ -143,25 +155,14 @@ def event_detail(db: sqlite3.Connection, event_id: str) -> EventDetail:
     detail = EventDetail(loads(row["body"]), row["account"], row["body"])
     live = endpoints.live_endpoints(db)
     detail.live_endpoints = frozenset(live)
-    for d in db.execute(
-        "SELECT d.id, d.endpoint, d.status, d.attempts, d.next_attempt_at, w.url, w.secret"
-        " FROM deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint"
-        " WHERE d.event = ? ORDER BY d.id",
-        (event_id,),
-    ):
-        delivery = {k: d[k] for k in ("id", "endpoint", "status", "attempts", "next_attempt_at")}
-        delivery["url"] = d["url"]
-        delivery["deleted"] = d["endpoint"] not in live
-        delivery["attempts_log"] = attempts_of(db, d["id"])
-        delivery["secret"] = d["secret"]
-        detail.deliveries.append(delivery)
+    detail.deliveries = deliveries_of(db, event_id)
     for w in db.execute(
         "SELECT w.endpoint, w.reason, w.message, e.url, e.application, e.account AS owner"
         " FROM withheld w JOIN webhook_endpoints e ON e.id = w.endpoint"
         " WHERE w.event = ? ORDER BY w.rowid",
         (event_id,),
     ):
-        app = w["application"] or _app_of(db, w["owner"], detail.account)
+        app = w["application"] or app_of(db, w["owner"], detail.account)
         fix = grant_fix(db, w["reason"], detail.body["type"], detail.account, app)
         detail.withheld.append({**dict(w), "app": app, "fix": fix})
     detail.links = linked_objects(db, detail.account, detail.body.get("data", {}), event_id)
@@ -176,7 +177,26 @@ def event_detail(db: sqlite3.Connection, event_id: str) -> EventDetail:
     return detail
 
 
-def _app_of(db: sqlite3.Connection, owner: str, account: str) -> str | None:
+def deliveries_of(db: sqlite3.Connection, event_id: str) -> list[dict[str, Any]]:
+    """Every delivery of the event, with its attempts and its endpoint's URL and secret."""
+    live = endpoints.live_endpoints(db)
+    found = []
+    for d in db.execute(
+        "SELECT d.id, d.endpoint, d.status, d.attempts, d.next_attempt_at, w.url, w.secret"
+        " FROM deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint"
+        " WHERE d.event = ? ORDER BY d.id",
+        (event_id,),
+    ):
+        delivery = {k: d[k] for k in ("id", "endpoint", "status", "attempts", "next_attempt_at")}
+        delivery["url"] = d["url"]
+        delivery["deleted"] = d["endpoint"] not in live
+        delivery["attempts_log"] = attempts_of(db, d["id"])
+        delivery["secret"] = d["secret"]
+        found.append(delivery)
+    return found
+
+
+def app_of(db: sqlite3.Connection, owner: str, account: str) -> str | None:
     """The app of ``owner`` installed on ``account`` (a Connect endpoint made without one)."""
     row = db.execute(
         "SELECT i.app FROM installs i JOIN apps a ON a.id = i.app"
@@ -233,9 +253,12 @@ def object_detail(db: sqlite3.Connection, account: str, object_id: str) -> Objec
         raise ResourceMissing("object", object_id)
     body = loads(row["body"])
     about = db.execute(
-        "SELECT id, type, created FROM events WHERE account = ?"
-        " AND json_extract(body, '$.data.object.id') = ? ORDER BY seq DESC LIMIT 50",
-        (account, object_id),
+        "SELECT id, type, created FROM (SELECT id, type, created, seq FROM events"
+        " WHERE account = ? AND json_extract(body, '$.data.object.id') = ?"
+        " UNION ALL SELECT t.id, t.type, e.created, e.seq FROM thin_events t"  # its related_object
+        " JOIN events e ON e.id = t.id WHERE t.account = ? AND t.object_id = ?)"
+        " ORDER BY seq DESC LIMIT 50",
+        (account, object_id, account, object_id),
     ).fetchall()
     return ObjectDetail(
         account, body, bool(row["livemode"]), linked_objects(db, account, body, object_id),

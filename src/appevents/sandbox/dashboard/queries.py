@@ -188,7 +188,9 @@ def endpoint_view(db: sqlite3.Connection, endpoint_id: str, limit: int = 100) ->
     view = EndpointView(endpoint, kinds.get(endpoint.account, "unknown"))
     rows = db.execute(
         "SELECT d.id, d.event, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at,"
-        " ev.type, ev.account FROM deliveries d JOIN events ev ON ev.id = d.event"
+        " ev.type, COALESCE(t.account, ev.account) AS account"
+        " FROM deliveries d JOIN events ev ON ev.id = d.event"
+        " LEFT JOIN thin_events t ON t.id = d.event"  # a thin event's account is there
         " WHERE d.endpoint = ? ORDER BY d.id DESC LIMIT ?",
         (endpoint_id, limit),
     ).fetchall()

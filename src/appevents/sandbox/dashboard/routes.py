@@ -9,7 +9,7 @@ from ...web import CsrfGuard, static_mount
 from ..lane import Lane
 from ..listen import ListenHub
 from ..service import Sandbox
-from . import account_pages, endpoint_pages, event_pages, live
+from . import account_pages, destination_pages, endpoint_pages, event_pages, live
 from .site import Site
 
 __all__ = ["dashboard_routes"]
@@ -24,5 +24,6 @@ def dashboard_routes(
         *event_pages.routes(site),
         *account_pages.routes(site),
         *endpoint_pages.routes(site),
+        *destination_pages.routes(site),
         *live.routes(site),
     ]
