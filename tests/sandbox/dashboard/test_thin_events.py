@@ -178,3 +178,32 @@ def test_the_related_object_links_to_its_page_for_v1_objects_and_v2_accounts_and
     assert "v2.core.account" in account_page
     other = httpx.get(f"{sandbox.base}/objects/acct_someoneelse/{account.id}")
     assert other.status_code == 404  # only under the account that made it
+
+
+def test_a_thin_event_withheld_from_an_apps_destination_shows_the_grant_that_fixes_it(
+    sandbox, receiver
+) -> None:
+    _, url = receiver
+    manifest = {
+        "id": "com.example.meters", "version": "1.0.0", "name": "Meters", "icon": "",
+        "permissions": [{"permission": "event_read", "purpose": "events"}],
+    }  # fmt: skip
+    app = sandbox.post("/_sandbox/apps", {"manifest": manifest})["id"]
+    thin_destination(v2_client(sandbox), url, [NO_METER], events_from=["@accounts"])
+    merchant = sandbox.post("/_sandbox/accounts", {"business_profile": {"name": "Mill"}})
+    merchant_key = merchant["keys"]["test"]
+    sandbox.post(f"/_sandbox/apps/{app}/installs", {"account": merchant["id"], "mode": "test"},
+                 key=merchant_key)  # fmt: skip
+    no_meter_found(v2_client(sandbox, merchant_key))
+    [thin] = thin_events(v2_client(sandbox, merchant_key))
+    assert thin.context == merchant["id"]
+    assert listed(sandbox, account=merchant["id"], type="v1.*") == [(thin.id, True)]
+    page = httpx.get(f"{sandbox.base}/events/{thin.id}").text
+    withheld = page[page.index('<article class="card withheld"') :].split("</article>")[0]
+    assert "missing_permission" in withheld
+    fix = html.unescape(re.search(r'<pre class="command fix">(.*?)</pre>', withheld, re.S).group(1))
+    assert fix.splitlines() == [
+        'appevents apps grant permission billing_meter_read "Read Billing Meter data in '
+        'webhook events"',
+        f"appevents apps upgrade --account {merchant['id']}",
+    ]
