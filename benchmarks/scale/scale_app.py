@@ -4,8 +4,9 @@ event's ``done`` exactly once. No unique constraint: an effect written twice wou
 counted twice, which run.py checks after every run.
 
 A sync handler, as most apps write them: on SQLite ``ctx.transaction`` is the
-``sqlite3.Connection`` (``?`` placeholders), on PostgreSQL a ``SyncConnection`` over the
-batch's connection (``%s`` placeholders).
+``sqlite3.Connection`` (``?`` placeholders), on PostgreSQL the batch's
+``psycopg.Connection`` (``%s`` placeholders; the app is all-sync, so its batches run on a
+sync connection).
 
 Secret and store come from the ``appevents serve`` / ``appevents worker`` command line.
 """
