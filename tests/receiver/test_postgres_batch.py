@@ -348,3 +348,27 @@ async def test_two_sync_workers_on_one_database_process_each_event_once_in_accou
     assert query(postgres_schema, "SELECT count(*), count(DISTINCT event_id) FROM attempts") == [
         (len(events), len(events))
     ]
+
+
+async def test_a_sync_pool_that_cannot_connect_says_why(make_event):
+    # The role may hold one connection: the async pool's; the sync pool gets refused.
+    schema = create_schema()
+    role = f"{schema}_one"
+    query(schema, f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")
+    try:
+        query(schema, f"ALTER SCHEMA {schema} OWNER TO {role}")
+        database = psycopg.conninfo.conninfo_to_dict(postgres_url())["dbname"]
+        query(schema, f"GRANT CREATE ON DATABASE {database} TO {role}")
+        url = psycopg.conninfo.make_conninfo(postgres_url(), user=role)
+        store = PostgresStore(url, schema=schema, min_size=1, max_size=1, connect_timeout=1)
+        async with store:
+            await store.insert_events([make_event(1)], NOW)
+            app = new_app([NOW])
+            app.on("payment_intent.succeeded")(lambda event: None)
+            with pytest.raises(StoreUnavailable, match=f"too many connections for role.*{role}"):
+                await app.worker(store).run_once()
+            assert (await store.get_event("evt_000001")).status == Status.PENDING
+    finally:
+        drop_schema(schema)
+        query("public", f"DROP OWNED BY {role}")  # its grant on the database
+        query("public", f"DROP ROLE {role}")

@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from ....errors import NotFound, StoreError, StoreUnavailable
 from ....event import Event
@@ -168,7 +168,14 @@ class PostgresStore(Store):
                     name=f"appevents sync {self.url}",
                     open=False,
                 )
-                pool.open(wait=True, timeout=self.connect_timeout)
+                try:
+                    pool.open(wait=True, timeout=self.connect_timeout)
+                except BaseException as exc:
+                    pool.close()  # its threads would go on trying to connect
+                    if isinstance(exc, PoolTimeout):
+                        # The pool only says it timed out; a connection says why.
+                        psycopg.connect(self._conninfo).close()
+                    raise
                 self._sync_pool = pool
             return self._sync_pool
 
