@@ -282,6 +282,8 @@ class Sandbox:
         if endpoint.account != caller.key_account:
             raise ResourceMissing("webhook endpoint", endpoint_id, param="webhook_endpoint")
         account = visibility.visible_event(self.db, caller, event_id)
+        # A thin event is no /v1 event: refuse it as Stripe does, before owing anything.
+        events.get_event(self.db, event_id, account=account, livemode=caller.livemode)
         known = self.db.execute(
             "SELECT 1 FROM deliveries WHERE event = ? AND endpoint = ?"
             " UNION SELECT 1 FROM withheld WHERE event = ? AND endpoint = ?",

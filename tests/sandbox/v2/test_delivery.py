@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import stripe
 
 from sandbox_fixtures import Receiver, start, wait_for
@@ -118,6 +119,26 @@ def test_a_failed_thin_delivery_is_retried_and_every_attempt_recorded(sandbox, r
     wait_for(lambda: log()["status"] == "succeeded", timeout=30)
     assert [a["status_code"] for a in log()["attempts_log"]] == [500, 503, 200]
     assert {json.loads(b)["id"] for _, b in handler.received} == {event.id}
+
+
+def test_a_thin_event_cannot_be_resent_through_v1_and_nothing_is_sent_again(
+    sandbox, receiver
+) -> None:
+    handler, url = receiver
+    client = v2_client(sandbox)
+    destination = thin_destination(client, url, ["v2.core.event_destination.ping"])
+    event = client.v2.core.event_destinations.ping(destination.id)
+    bodies(handler, 1)
+    response = httpx.post(
+        f"{sandbox.base}/v1/events/{event.id}/retry",
+        data={"webhook_endpoint": destination.id},
+        headers={"Authorization": f"Bearer {sandbox.key}"},
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["message"] == f"No such event: '{event.id}'"
+    log = sandbox.get(f"/_sandbox/events/{event.id}/deliveries")["deliveries"][0]
+    assert [a["status_code"] for a in log["attempts_log"]] == [200]
+    assert len(handler.received) == 1
 
 
 def test_a_thin_destination_selecting_a_v1_type_gets_each_events_thin_twin(
