@@ -372,3 +372,33 @@ async def test_a_sync_pool_that_cannot_connect_says_why(make_event):
         drop_schema(schema)
         query("public", f"DROP OWNED BY {role}")  # its grant on the database
         query("public", f"DROP ROLE {role}")
+
+
+async def test_a_sync_handler_swallowing_a_database_error_fails_unless_it_nested_a_transaction(
+    postgres_store_factory, postgres_schema, make_event
+):
+    now = [NOW]
+    app = new_app(now)
+
+    @app.on("payment_intent.succeeded")
+    def record(event, ctx):
+        db = ctx.transaction
+        db.execute("INSERT INTO effects VALUES (%s, %s, 'kept?')", (event.id, ctx.account))
+        if ctx.account == "acct_nested":
+            with pytest.raises(psycopg.errors.UndefinedTable), db.transaction():
+                db.execute("SELECT * FROM no_such_table")
+        else:
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                db.execute("SELECT * FROM no_such_table")
+
+    async with postgres_store_factory() as store:
+        await store.setup(lambda db: db.execute(EFFECTS))
+        events = [make_event(1, account="acct_nested"), make_event(2, account="acct_bare")]
+        await store.insert_events(events, NOW)
+        results = await app.worker(store).run_once()
+        outcomes = {e.id: o for e, o in results}
+        assert outcomes["evt_000001"].status == Status.DONE
+        assert outcomes["evt_000002"].status == Status.FAILED
+        assert "caught a database error" in outcomes["evt_000002"].error
+        assert (await store.get_event("evt_000002")).available_at == NOW + 60
+    assert query(postgres_schema, "SELECT event_id FROM effects") == [("evt_000001",)]
