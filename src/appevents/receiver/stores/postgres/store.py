@@ -26,8 +26,9 @@ is cut off by ``idle_in_transaction_session_timeout``, a vanished machine by TCP
 keepalives (see ``connection``).
 
 A batch of an app whose handlers are all sync runs on a sync connection, on one thread
-(``sync_batch``); the others on the async pool (``async_batch``). Both read the batch's installations
-once after the claim and settle the whole batch in one statement (``batch``).
+(``sync_batch``); the others on the async pool (``async_batch``). Both read the batch's
+installations once after the claim and settle the whole batch in one statement
+(``batch``).
 """
 
 from __future__ import annotations
