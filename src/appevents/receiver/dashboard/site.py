@@ -10,17 +10,19 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ...errors import ConfigurationError, NotFound, StoreError
-from ...web import CsrfGuard, environment
+from ...web import CsrfGuard
+from ...web.live import LIVE_PATH
+from ...web.site import SECURITY_HEADERS, DashboardSite, to
 from ..inbox import Status, Store
 from .auth import TokenAuth
 
-__all__ = ["Refused", "Site", "to"]
+__all__ = ["LIVE_PATH", "Refused", "Site", "to"]
 
 NAV = (
     ("/", "Inbox"),
@@ -28,8 +30,6 @@ NAV = (
     ("/installations", "Installations"),
     ("/activity", "Activity"),
 )
-MAX_FORM_BYTES = 64 * 1024
-LIVE_PATH = "/live"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -42,7 +42,7 @@ class Refused(Exception):
         self.message = message
 
 
-class Site:
+class Site(DashboardSite):
     def __init__(
         self,
         store: Store,
@@ -55,30 +55,16 @@ class Site:
     ) -> None:
         """``wake`` tells the worker that replayed events are due (serve wires its worker);
         ``metrics``: the receiver's Metrics when it runs them, shown on the activity page."""
+        super().__init__(
+            "appevents.receiver.dashboard", csrf=csrf, sections={"/events": "/"},
+            headers=HEADERS, product="appevents receiver", nav=NAV, status_tone=status_tone,
+            footer="The receiver's inbox: payloads are shown as stored, erased ones never.",
+        )  # fmt: skip
         self.store = store
         self.auth = auth
-        self.csrf = csrf or CsrfGuard()
         self.clock = clock
         self.wake = wake
         self.metrics = metrics
-        self.env = environment(
-            ["appevents.receiver.dashboard"], product="appevents receiver", nav=NAV,
-            csrf_field=self.csrf.field, status_tone=status_tone,
-            footer="The receiver's inbox: payloads are shown as stored, erased ones never.",
-        )  # fmt: skip
-
-    def page(
-        self, request: Request, template: str, status: int = 200, **context: Any
-    ) -> HTMLResponse:
-        first = "/" + request.url.path.strip("/").split("/")[0]
-        current = {"/events": "/", "/": "/"}.get(first, first)
-        html = self.env.get_template(template).render(
-            current=current, notice=request.query_params.get("notice", ""), **context
-        )
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
-
-    def error(self, request: Request, status: int, message: str) -> HTMLResponse:
-        return self.page(request, "error.html", status=status, status_code=status, message=message)
 
     def login_page(self, request: Request, status: int, message: str = "") -> HTMLResponse:
         target = safe_next(request.query_params.get("next", "/"))
@@ -112,17 +98,6 @@ class Site:
                 return self.error(request, 400, str(exc))
 
         return checked
-
-    async def form(self, request: Request) -> dict[str, str] | Response:
-        """The posted form, or the refusal page (too large, CSRF token missing or wrong)."""
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            return self.error(request, 413, f"the form is over {MAX_FORM_BYTES} bytes")
-        form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
-        refusal = self.csrf.refusal(form, request.headers)
-        if refusal is not None:
-            return self.error(request, 403, f"Refused: {refusal}.")
-        return form
 
     async def act(
         self, request: Request, action: Callable[[dict[str, str]], Awaitable[str]]
@@ -159,20 +134,5 @@ def safe_next(target: str) -> str:
     return target
 
 
-def to(path: str, notice: str = "", **query: str) -> str:
-    """A URL to redirect to, with a notice the page shows once."""
-    params = {k: v for k, v in {**query, "notice": notice}.items() if v}
-    return f"{path}?{urlencode(params)}" if params else path
-
-
-SECURITY_HEADERS = {
-    # Our own files only: a script that got into a page would still not run.
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+HEADERS = {**SECURITY_HEADERS, "X-Frame-Options": "DENY"}
+"""The shared headers, and the older browsers' way of refusing to be framed."""
