@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import orjson
 
 from ..errors import ConfigurationError, StripeAPIError
 from .catchup import TokenBucket, Window
-from .stripe_api import DEFAULT_API_BASE, DEFAULT_TIMEOUT
+from .stripe_api import DEFAULT_API_BASE, DEFAULT_TIMEOUT, checked_api_base, json_body, stripe_error
 
 __all__ = ["EventsAPI", "Page"]
 
@@ -61,13 +60,8 @@ class EventsAPI:
                 f"catch-up needs the platform's secret key (sk_...), got {api_key!r}: pass "
                 "--api-key or set APPEVENTS_API_KEY (or App(api_key=...))"
             )
-        if not isinstance(api_base, str) or not api_base.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"api_base {api_base!r} is not an http(s) URL: use {DEFAULT_API_BASE!r}, or "
-                "the sandbox's URL such as 'http://127.0.0.1:12111'"
-            )
+        self.api_base = checked_api_base(api_base)
         self.api_key = api_key
-        self.api_base = api_base.rstrip("/")
         self.limiter = limiter
         self.retry_pause = retry_pause
         self.page_size = page_size
@@ -136,10 +130,7 @@ class EventsAPI:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _answer(self, response: httpx.Response, url: str, account: str | None) -> dict[str, Any]:
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            body = None
+        body = json_body(response)
         if response.is_success and isinstance(body, dict):
             return body
         if response.is_success:
@@ -150,14 +141,10 @@ class EventsAPI:
                 status=response.status_code,
                 url=url,
             )
-        error = body.get("error") if isinstance(body, dict) else None
-        error = error if isinstance(error, dict) else {}
-        code = error.get("code") if isinstance(error.get("code"), str) else None
-        message = error.get("message") if isinstance(error.get("message"), str) else None
+        code, message, said = stripe_error(body, response)
         fix = _FIXES.get(response.status_code, "see Stripe's message").format(
             account=account, base=self.api_base
         )
-        said = message or response.text[:200] or response.reason_phrase
         raise StripeAPIError(
             f"GET {url} for {_whose(account)} answered {response.status_code}: {said}"
             + (f" ({code})" if code else "")

@@ -28,7 +28,15 @@ import orjson
 from ..errors import ConfigurationError, StripeAPIError
 from ..event import Event
 
-__all__ = ["DEFAULT_API_BASE", "V2_API_VERSION", "APIRequest", "StripeAPI"]
+__all__ = [
+    "DEFAULT_API_BASE",
+    "V2_API_VERSION",
+    "APIRequest",
+    "StripeAPI",
+    "checked_api_base",
+    "json_body",
+    "stripe_error",
+]
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 V2_API_VERSION = "2026-10-28.endive"
@@ -71,13 +79,8 @@ class StripeAPI:
             raise ConfigurationError(
                 f"api_key {api_key!r} is not a key: pass the platform's secret key (sk_...)"
             )
-        if not isinstance(api_base, str) or not api_base.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"api_base {api_base!r} is not an http(s) URL: use {DEFAULT_API_BASE!r}, or "
-                "the sandbox's URL such as 'http://127.0.0.1:12111'"
-            )
+        self.api_base = checked_api_base(api_base)
         self.api_key = api_key
-        self.api_base = api_base.rstrip("/")
         self.api_version = api_version
         self.timeout = timeout
         self._client: httpx.Client | None = None
@@ -163,10 +166,7 @@ class StripeAPI:
 
     def _answer(self, request: APIRequest, response: httpx.Response) -> dict[str, Any]:
         url = self.api_base + request.path
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            body = None
+        body = json_body(response)
         if response.is_success and isinstance(body, dict):
             return body
         event = request.event
@@ -178,10 +178,7 @@ class StripeAPI:
                 status=response.status_code,
                 url=url,
             )
-        error = body.get("error") if isinstance(body, dict) else None
-        error = error if isinstance(error, dict) else {}
-        code = error.get("code") if isinstance(error.get("code"), str) else None
-        message = error.get("message") if isinstance(error.get("message"), str) else None
+        code, message, said = stripe_error(body, response)
         fix = _FIXES.get(response.status_code)
         if fix is None:
             fix = _SERVER_FIX if response.status_code >= 500 else "see Stripe's message"
@@ -189,7 +186,6 @@ class StripeAPI:
         fix = fix.format(
             base=self.api_base, account=event.account, what=what, livemode=event.livemode
         )
-        said = message or response.text[:200] or response.reason_phrase
         raise StripeAPIError(
             f"GET {url} for event {event.id} (account {event.account}) answered "
             f"{response.status_code}: {said}" + (f" ({code})" if code else "") + f"; {fix}",
@@ -198,3 +194,34 @@ class StripeAPI:
             stripe_message=message,
             url=url,
         )
+
+
+# -- shared with the catch-up's EventsAPI and ctx.stripe's StripeClients ----------------------
+
+
+def checked_api_base(api_base: object) -> str:
+    """``api_base`` without its trailing ``/``; ConfigurationError unless an http(s) URL."""
+    if not isinstance(api_base, str) or not api_base.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"api_base {api_base!r} is not an http(s) URL: use {DEFAULT_API_BASE!r}, or "
+            "the sandbox's URL such as 'http://127.0.0.1:12111'"
+        )
+    return api_base.rstrip("/")
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The answer's body decoded as JSON; None when it is not JSON."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def stripe_error(body: Any, response: httpx.Response) -> tuple[str | None, str | None, str]:
+    """From a refusal: Stripe's error ``code`` and ``message`` (None where its body has
+    none), and what to quote (the message, else the body's start, else the reason)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    message = error.get("message") if isinstance(error.get("message"), str) else None
+    return code, message, message or response.text[:200] or response.reason_phrase

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
-from .stripe_api import DEFAULT_API_BASE
+from .stripe_api import DEFAULT_API_BASE, checked_api_base
 
 if TYPE_CHECKING:
     import stripe
@@ -44,7 +44,7 @@ class StripeClients:
         max_accounts: int = MAX_ACCOUNTS,
     ) -> None:
         self.api_key = api_key
-        self.api_base = api_base.rstrip("/")
+        self.api_base = checked_api_base(api_base)
         self.api_version = api_version
         self.timeout = timeout
         self.max_accounts = max_accounts
