@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import uuid
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from appevents.receiver.runtime import Runtime
 from appevents.receiver.server import WebhookServer
 from environment import postgres_url
 from postgres_support import drop_schema, require_postgres
+from servers import started
 
 T = TypeVar("T")
 
@@ -75,33 +75,13 @@ def observed_server(
     runtime = Runtime(app, store or app.open_store(), run_worker=run_worker, metrics=metrics)
     listener = ObservabilityServer(runtime, readiness or Readiness(clock=app.clock))
     server = WebhookServer(runtime, host="127.0.0.1", port=0, companions=[listener])
-    ready = threading.Event()
-    failed: list[BaseException] = []
-    loop = asyncio.new_event_loop()
-
-    def run() -> None:
-        try:
-            loop.run_until_complete(server.serve(on_ready=lambda _: ready.set()))
-        except BaseException as exc:  # reported below
-            failed.append(exc)
-            ready.set()
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    if not ready.wait(15) or failed:
-        raise RuntimeError(f"the observed server did not start: {failed}")
-    try:
+    with started(server, "the observed server") as loop:
         yield Observed(
             f"http://127.0.0.1:{server.bound_port}{app.path}",
             f"http://127.0.0.1:{listener.bound_port}",
             runtime,
             loop,
         )
-    finally:
-        loop.call_soon_threadsafe(server.stop)
-        thread.join(15)
 
 
 @contextlib.contextmanager

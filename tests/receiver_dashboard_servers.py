@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from appevents.receiver.retry import RetryPolicy
 from appevents.receiver.runtime import Runtime
 from appevents.receiver.server import WebhookServer
 from appevents.testing import signed_headers
-from servers import poll_until
+from servers import poll_until, started
 
 T = TypeVar("T")
 SECRET = "whsec_receiver_dashboard_tests"
@@ -107,24 +106,7 @@ def served_dashboard(
         runtime.store, TokenAuth(token), clock=app.clock, wake=runtime.worker.notify
     )
     server = WebhookServer(runtime, host="127.0.0.1", port=0, companions=[dashboard])
-    ready = threading.Event()
-    failed: list[BaseException] = []
-    loop = asyncio.new_event_loop()
-
-    def run() -> None:
-        try:
-            loop.run_until_complete(server.serve(on_ready=lambda _: ready.set()))
-        except BaseException as exc:  # reported below
-            failed.append(exc)
-            ready.set()
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    if not ready.wait(15) or failed:
-        raise RuntimeError(f"the receiver with its dashboard did not start: {failed}")
-    try:
+    with started(server, "the receiver with its dashboard") as loop:
         yield Served(
             f"http://127.0.0.1:{server.bound_port}{app.path}",
             f"http://127.0.0.1:{dashboard.bound_port}",
@@ -134,6 +116,3 @@ def served_dashboard(
             flags,
             clock,
         )
-    finally:
-        loop.call_soon_threadsafe(server.stop)
-        thread.join(15)

@@ -50,6 +50,14 @@ def running_webhook_server(
     from appevents.receiver.server import WebhookServer
 
     server = WebhookServer(app.runtime(), host="127.0.0.1", port=0, **options)
+    with started(server, "the webhook server") as loop:
+        yield server, loop
+
+
+@contextlib.contextmanager
+def started(server: Any, what: str) -> Iterator[asyncio.AbstractEventLoop]:
+    """``server`` (a WebhookServer, with its companions) serving on its own loop in a
+    thread, stopped on exit; yields the loop (to run coroutines on it)."""
     ready = threading.Event()
     failed: list[BaseException] = []
     loop = asyncio.new_event_loop()
@@ -65,10 +73,10 @@ def running_webhook_server(
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    if not ready.wait(10) or failed:
-        raise RuntimeError(f"the webhook server did not start: {failed}")
+    if not ready.wait(15) or failed:
+        raise RuntimeError(f"{what} did not start: {failed}")
     try:
-        yield server, loop
+        yield loop
     finally:
         loop.call_soon_threadsafe(server.stop)
         thread.join(15)
@@ -102,12 +110,22 @@ def serve_process(args: list[str], *, cwd: Path, port: int, env: dict[str, str] 
                   ) -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
     """`appevents serve …` as a real process, in its own process group, always stopped."""
     command = [sys.executable, "-m", "appevents.cli.main", "serve", *args, "--port", str(port)]
+    with server_process(command, f"http://127.0.0.1:{port}/webhook", cwd=cwd, env=env) as process:
+        yield process
+
+
+@contextlib.contextmanager
+def server_process(
+    command: list[str], url: str, *, cwd: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``command`` as a process in its own process group (so that its workers stop with
+    it), once ``url`` answers; killed on exit."""
     process = subprocess.Popen(
         command, cwd=cwd, start_new_session=True, env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        wait_http(f"http://127.0.0.1:{port}/webhook", process)
+        wait_http(url, process)
         yield process
     finally:
         with contextlib.suppress(ProcessLookupError):

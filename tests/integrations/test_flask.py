@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from appevents import App, ConfigurationError, sign_ui_request
 from appevents.integrations.flask import AppEvents, ui_request_required
 from appevents.testing import make_event, signed_headers
-from servers import free_port, poll_until, wait_http
+from servers import free_port, poll_until, server_process, wait_http
 
 SECRET = "whsec_flask_test"
 APP_SECRET = "absec_flask_ui_test"
@@ -268,19 +268,9 @@ def served(tmp_path, command: list[str], port: int):
     (tmp_path / "served_site.py").write_text(
         SERVED_MODULE.format(secret=SECRET, db=tmp_path / "inbox.db")
     )
-    process = subprocess.Popen(
-        command, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_http(f"http://127.0.0.1:{port}/stripe/webhook", process)
+    url = f"http://127.0.0.1:{port}/stripe/webhook"
+    with server_process(command, url, cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}) as process:
         yield process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-        if process.stderr:
-            process.stderr.close()
 
 
 def deliver_some(base: str, count: int) -> list[str]:
