@@ -9,67 +9,29 @@ telemetry and update check off, pointed at a sandbox by its hidden ``--api-base`
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
-import pytest
-
-from environment import in_ci
+import npm_cache
 
 VERSION = "1.52.0"  # the release these tests were written against
-CACHE = (
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    / "appevents-tests"
-    / "stripe-cli"
-)
+CACHE = npm_cache.cache("stripe-cli")
 _NODE_PLATFORMS = {"linux": "linux", "darwin": "darwin", "win32": "win32"}
 _NODE_ARCHES = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip the calling test, loudly; in CI, fail it."""
-    message = f"the official Stripe CLI is unavailable: {reason}"
-    if in_ci():
-        pytest.fail(message + " (CI runs the Stripe CLI interop tests: install Node.js and npm)")
-    print(f"\n*** {message}: its interop tests are SKIPPED ***", file=sys.stderr)
-    pytest.skip(message + "; install Node.js and npm to run this test")
+    npm_cache.unavailable("the official Stripe CLI", "Stripe CLI", reason)
 
 
 def binary() -> Path:
     """The Stripe CLI's own executable (not npm's node shim, which would outlive a kill)."""
-    found = _installed()
-    if found is not None:
-        return found
-    npm = shutil.which("npm")
-    if npm is None:
-        unavailable("npm is not on PATH")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    # Test workers (and other checkouts' suites) share the cache: one installs while the
-    # others wait, then find its install, instead of two npm runs writing the same files.
-    with (CACHE / ".install.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = _installed()
-        if found is not None:
-            return found
-        try:
-            done = subprocess.run(
-                [str(npm), "install", "--prefix", str(CACHE), "--no-fund", "--no-audit",
-                 f"@stripe/cli@{VERSION}"],
-                capture_output=True, text=True, timeout=600,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            unavailable(f"`npm install @stripe/cli@{VERSION}` took over 10 minutes")
-        found = _installed()
-    if done.returncode != 0 or found is None:
-        unavailable(f"`npm install @stripe/cli@{VERSION}` failed: {done.stderr.strip()[-500:]}")
-    assert found is not None
-    return found
+    return npm_cache.install(f"@stripe/cli@{VERSION}", CACHE, _installed, unavailable)
 
 
 def _installed() -> Path | None:
