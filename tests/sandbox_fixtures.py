@@ -20,7 +20,7 @@ import stripe
 from appevents.sandbox.delivery import DeliverySettings
 from appevents.sandbox.schedule import HOUR, DisablePolicy, RetrySchedule
 from appevents.sandbox.server import SandboxServer
-from servers import asgi_server, wait_http
+from servers import asgi_server, read_request, respond, wait_http
 
 # An hour of Stripe's schedules lasts a second here.
 TIME_SCALE = 1 / HOUR
@@ -90,17 +90,10 @@ class Receiver:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        self.received.append(({k.decode(): v.decode() for k, v in scope["headers"]}, body))
+        self.received.append(await read_request(scope, receive))
         status = self.statuses.pop(0) if self.statuses else self.default
         headers = [(b"location", b"https://elsewhere.example/hook")] if 300 <= status < 400 else []
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": f"answered {status}".encode()})
+        await respond(send, status, f"answered {status}".encode(), headers)
 
 
 @pytest.fixture

@@ -29,6 +29,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def read_request(scope: Any, receive: Any) -> tuple[dict[str, str], bytes]:
+    """An ASGI HTTP request's headers (lower-case names) and its whole body."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    return {k.decode().lower(): v.decode() for k, v in scope["headers"]}, body
+
+
+async def respond(
+    send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer an ASGI HTTP request with ``status``, ``headers`` and ``body``."""
+    await send({"type": "http.response.start", "status": status, "headers": headers or []})
+    await send({"type": "http.response.body", "body": body})
+
+
 @contextlib.contextmanager
 def asgi_server(app: Any, port: int = 0) -> Iterator[str]:
     with serve_asgi(app, bind_loopback(port)) as base:

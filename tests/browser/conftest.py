@@ -24,6 +24,7 @@ from appevents.loopback import serve_asgi
 from appevents.sandbox.delivery import DeliverySettings
 from appevents.sandbox.schedule import DisablePolicy, RetrySchedule
 from appevents.sandbox.server import SandboxServer
+from servers import read_request, respond
 
 CHROMIUM_ENV = "APPEVENTS_CHROMIUM"
 SCREENSHOTS_ENV = "APPEVENTS_SCREENSHOTS"
@@ -90,19 +91,11 @@ def receiver_app(receiver: Receiver) -> Any:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        headers, body = await read_request(scope, receive)
         with receiver.arrived:
             receiver.received.append((headers, body))
             receiver.arrived.notify_all()
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json")]})  # fmt: skip
-        await send({"type": "http.response.body", "body": b'{"received": true}'})
+        await respond(send, 200, b'{"received": true}', [(b"content-type", b"application/json")])
 
     return app
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from appevents import SignatureError, verify_ui_request
 from appevents.cli.main import cli
 from cli_results import assert_one_error, run
-from servers import asgi_server
+from servers import asgi_server, read_request, respond
 
 MANIFEST = {
     "id": "com.example.uicli",
@@ -33,21 +33,14 @@ class Backend:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        headers, body = await read_request(scope, receive)
         try:
             caller = verify_ui_request(body, headers, self.secret)
             status, answer = 200, {"user_id": caller.user_id, "payload": caller.payload}
         except SignatureError as exc:
             status, answer = 401, {"error": exc.reason}
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json")]})  # fmt: skip
-        await send({"type": "http.response.body", "body": json.dumps(answer).encode()})
+        content = [(b"content-type", b"application/json")]
+        await respond(send, status, json.dumps(answer).encode(), content)
 
 
 @pytest.fixture

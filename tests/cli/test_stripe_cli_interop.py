@@ -29,7 +29,7 @@ import stripe_cli
 from appevents.sandbox.service import API_VERSION
 from appevents.signature import verify
 from sandbox_fixtures import RunningSandbox, wait_for
-from servers import asgi_server
+from servers import asgi_server, read_request, respond
 
 pytestmark = pytest.mark.slow
 
@@ -49,17 +49,10 @@ class Hooks:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        headers, body = await read_request(scope, receive)
         self.received.append((scope["path"], headers, body))
         await asyncio.sleep(0)
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"handled"})
+        await respond(send, 200, b"handled")
 
     def event_ids(self) -> list[str]:
         return [json.loads(body)["id"] for _, _, body in self.received]
