@@ -7,7 +7,6 @@ prefix=...)`` alone runs the receiver (its lifespan merged into the site's), and
 
 import contextlib
 import json
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -16,30 +15,15 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI, Request
 
-from appevents import App, ConfigurationError, UIRequest, sign_ui_request
+from appevents import ConfigurationError, UIRequest, sign_ui_request
 from appevents.integrations.fastapi import UIRequestDependency, appevents_router, ui_request
 from appevents.integrations.starlette import appevents_lifespan, mounted_receiver
-from appevents.testing import make_event, signed_headers
+from appevents.testing import make_event
+from asgi_sites import deliver, receiver_app, stored_ids
 from servers import asgi_server, poll_until
 
-SECRET = "whsec_fastapi_test"
 APP_SECRET = "absec_fastapi_ui_test"
 NOW = 1_800_000_000
-
-
-def receiver_app(tmp_path, handled: list[str]) -> App:
-    app = App(SECRET, store=f"sqlite:///{tmp_path / 'inbox.db'}")
-    app.on("*")(lambda event: handled.append(event.id))
-    return app
-
-
-def stored_ids(tmp_path) -> list[str]:
-    with contextlib.closing(sqlite3.connect(tmp_path / "inbox.db")) as db:
-        return [row[0] for row in db.execute("SELECT id FROM events ORDER BY id")]
-
-
-def deliver(url: str, body: bytes, secret: str = SECRET) -> httpx.Response:
-    return httpx.post(url, content=body, headers=signed_headers(body, secret))
 
 
 def test_include_router_with_a_prefix_is_all_a_site_needs(tmp_path):

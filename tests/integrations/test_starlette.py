@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 
 import httpx
@@ -24,24 +23,8 @@ from appevents.integrations.starlette import (
     mounted_receiver,
 )
 from appevents.testing import make_event, signed_headers
+from asgi_sites import SECRET, deliver, receiver_app, stored_ids
 from servers import asgi_server, poll_until
-
-SECRET = "whsec_starlette_test"
-
-
-def receiver_app(tmp_path, handled: list[str]) -> App:
-    app = App(SECRET, store=f"sqlite:///{tmp_path / 'inbox.db'}")
-    app.on("*")(lambda event: handled.append(event.id))
-    return app
-
-
-def stored_ids(tmp_path) -> list[str]:
-    with contextlib.closing(sqlite3.connect(tmp_path / "inbox.db")) as db:
-        return [row[0] for row in db.execute("SELECT id FROM events ORDER BY id")]
-
-
-def deliver(url: str, body: bytes, secret: str = SECRET) -> httpx.Response:
-    return httpx.post(url, content=body, headers=signed_headers(body, secret))
 
 
 def test_mounted_under_a_prefix_answers_at_the_prefix_and_the_worker_processes(tmp_path):
