@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ...receiver.installations import Installation
+from ...receiver.stores.params import installation_params
 from ...receiver.stores.rows import installation_from_row
 from .sql_postgres import PostgresSQL
 from .sql_sqlite import SQLiteSQL
@@ -41,22 +42,7 @@ class BatchTransaction:
         return None if row is None else installation_from_row(row)
 
     async def save_installation(self, installation: Installation, now: float) -> None:
-        i = installation
-        params = {
-            "account": i.account,
-            "livemode": i.livemode,
-            "status": i.status,
-            "source": i.source,
-            "application_id": i.application_id,
-            "application_name": i.application_name,
-            "installed_at": i.installed_at,
-            "uninstalled_at": i.uninstalled_at,
-            "lifecycle_created": i.lifecycle_created,
-            "lifecycle_event_id": i.lifecycle_event_id,
-            "last_deauthorized_at": i.last_deauthorized_at,
-            "active_since_evidence": i.active_since_evidence,
-            "updated_at": now,
-        }
+        params = installation_params(installation, now)
         self._sql.execute(self._cursor, "save_installation", params)
 
     async def erase_account(

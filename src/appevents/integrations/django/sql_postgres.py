@@ -15,6 +15,7 @@ from typing import Any
 from ...errors import StoreError
 from ...event import Event
 from ...receiver.inbox import Outcome, Pruned, Source, StoredEvent
+from ...receiver.stores.params import erase_params, insert_params
 from ...receiver.stores.postgres.migrations import LOCK_CLASS, migrations
 from ...receiver.stores.queries import load_queries
 from ...receiver.stores.rows import stored_event_from_row
@@ -66,19 +67,7 @@ class PostgresSQL:
     def insert(
         self, cursor: Any, events: Sequence[Event], received_at: float, source: Source
     ) -> list[bool]:
-        cursor.execute(
-            Q["insert_events"],
-            {
-                "received_at": received_at,
-                "ids": [e.id for e in events],
-                "accounts": [e.account or "" for e in events],
-                "livemodes": [e.livemode for e in events],
-                "types": [e.type for e in events],
-                "created": [e.created for e in events],
-                "payloads": [e.raw for e in events],
-                "source": str(source),
-            },
-        )
+        cursor.execute(Q["insert_events"], insert_params(events, received_at, source))
         inserted = {row[0] for row in cursor.fetchall()}
         new = []
         for event in events:  # the same id twice in one batch: only the first is new
@@ -111,12 +100,7 @@ class PostgresSQL:
     def erase_account(
         self, cursor: Any, account: str, livemode: bool, through_created: int, now: float
     ) -> int:
-        params = {
-            "now": now,
-            "account": account,
-            "livemode": livemode,
-            "through_created": through_created,
-        }
+        params = erase_params(account, livemode, through_created, now)
         cursor.execute(Q["erase_account"], params)
         erased = int(cursor.rowcount)
         cursor.execute(Q["erase_account_attempts"], params)

@@ -19,12 +19,12 @@ from psycopg.pq import TransactionStatus
 
 from ...inbox import Outcome, StoredEvent, Work
 from ...installations import Installation
+from ..params import erase_params, installation_params
 from ..queries import load_queries
 from ..rows import installation_from_row, stored_event_from_row
 from .batch import (
     Installations,
     installation_keys,
-    installation_params,
     installations_of,
     kept_outcome,
     settlements,
@@ -123,12 +123,7 @@ class _Transaction:
     async def erase_account(
         self, account: str, livemode: bool, *, through_created: int, now: float
     ) -> int:
-        params = {
-            "now": now,
-            "account": account,
-            "livemode": livemode,
-            "through_created": through_created,
-        }
+        params = erase_params(account, livemode, through_created, now)
         cursor = await self._connection.execute(Q["erase_account"], params)
         await self._connection.execute(Q["erase_account_attempts"], params)
         return cursor.rowcount

@@ -20,7 +20,6 @@ __all__ = [
     "ABORTED_RETRY_DELAY",
     "Installations",
     "installation_keys",
-    "installation_params",
     "installations_of",
     "kept_outcome",
     "settlements",
@@ -87,25 +86,6 @@ def installations_of(heads: Sequence[StoredEvent], found: Sequence[Installation]
     }
     known.update({(i.account, i.livemode): i for i in found})
     return Installations(known)
-
-
-def installation_params(installation: Installation, now: float) -> dict[str, Any]:
-    i = installation
-    return {
-        "account": i.account,
-        "livemode": i.livemode,
-        "status": i.status,
-        "source": i.source,
-        "application_id": i.application_id,
-        "application_name": i.application_name,
-        "installed_at": i.installed_at,
-        "uninstalled_at": i.uninstalled_at,
-        "lifecycle_created": i.lifecycle_created,
-        "lifecycle_event_id": i.lifecycle_event_id,
-        "last_deauthorized_at": i.last_deauthorized_at,
-        "active_since_evidence": i.active_since_evidence,
-        "updated_at": now,
-    }
 
 
 def kept_outcome(outcome: Outcome, aborted: bool) -> Outcome:

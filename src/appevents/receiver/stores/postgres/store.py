@@ -59,6 +59,7 @@ from ...inbox import (
     check_replayable,
 )
 from ...installations import Installation
+from ..params import insert_params
 from ..queries import load_queries
 from ..rows import backlog_from_rows, installation_from_row, stored_event_from_row
 from .async_batch import process_batch_async
@@ -208,16 +209,7 @@ class PostgresStore(Store):
             return []
         if self._pool is None:
             raise StoreUnavailable(f"store {self.url} is not open")
-        batch = {
-            "received_at": received_at,
-            "ids": [e.id for e in events],
-            "accounts": [e.account or "" for e in events],
-            "livemodes": [e.livemode for e in events],
-            "types": [e.type for e in events],
-            "created": [e.created for e in events],
-            "payloads": [e.raw for e in events],
-            "source": str(source),
-        }
+        batch = insert_params(events, received_at, source)
         try:
             async with self._pool.connection() as connection:
                 cursor = await connection.execute(Q["insert_events"], batch)

@@ -26,13 +26,13 @@ from psycopg.pq import TransactionStatus
 
 from ...inbox import Outcome, StoredEvent, Work
 from ...installations import Installation
+from ..params import erase_params, installation_params
 from ..queries import load_queries
 from ..rows import installation_from_row, stored_event_from_row
 from ..sqlite.connection import run_without_suspending
 from .batch import (
     Installations,
     installation_keys,
-    installation_params,
     installations_of,
     kept_outcome,
     settlements,
@@ -136,12 +136,7 @@ class SyncTransaction:
     async def erase_account(
         self, account: str, livemode: bool, *, through_created: int, now: float
     ) -> int:
-        params = {
-            "now": now,
-            "account": account,
-            "livemode": livemode,
-            "through_created": through_created,
-        }
+        params = erase_params(account, livemode, through_created, now)
         erased = self._connection.execute(Q["erase_account"], params).rowcount
         self._connection.execute(Q["erase_account_attempts"], params)
         return erased
