@@ -43,7 +43,8 @@ class DashboardSite:
     ) -> None:
         """Templates of ``package`` before the shared ones; ``sections`` maps a path's first
         segment to the navigation entry it belongs under when they differ (``/`` and
-        ``/events`` are one section); ``globals_`` are visible to every template."""
+        ``/events`` are one section); ``globals_`` are visible to every template, among
+        them ``back``: the (path, text) of the error page's way back."""
         self.csrf = csrf or CsrfGuard()
         self.sections = dict(sections)
         self.headers = dict(headers)

@@ -58,6 +58,7 @@ class Site(DashboardSite):
         super().__init__(
             "appevents.receiver.dashboard", csrf=csrf, sections={"/events": "/"},
             headers=HEADERS, product="appevents receiver", nav=NAV, status_tone=status_tone,
+            back=("/", "Back to the inbox"),
             footer="The receiver's inbox: payloads are shown as stored, erased ones never.",
         )  # fmt: skip
         self.store = store

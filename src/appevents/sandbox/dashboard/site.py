@@ -42,7 +42,7 @@ class Site(DashboardSite):
     ) -> None:
         super().__init__(
             "appevents.sandbox.dashboard", csrf=csrf, sections={"/": "/events"},
-            product="appevents sandbox", nav=NAV,
+            product="appevents sandbox", nav=NAV, back=("/events", "Back to the events"),
             footer="A local Stripe for events: what you see here never left this machine.",
         )  # fmt: skip
         self.sandbox = sandbox
