@@ -114,6 +114,14 @@ class _QuietHandler(WSGIRequestHandler):
 @contextlib.contextmanager
 def wsgi_server(app: Any) -> Iterator[str]:
     server: WSGIServer = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
+    with serving(server) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serving(server: Any) -> Iterator[str]:
+    """A socketserver-style WSGI server (wsgiref's, Werkzeug's) serving in a thread until
+    exit; yields its base URL."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

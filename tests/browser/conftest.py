@@ -8,11 +8,12 @@ set (kept), else to the test's tmp folder."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,21 @@ def receiver() -> Iterator[Receiver]:
 def page(browser: Any, world: World) -> Iterator[Any]:
     """A fresh context (cookies, storage) at laptop size; closed before the sandbox stops,
     so that no live stream holds the server."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=world.url)
+    with browser_page(browser, world.url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Callable[[str], contextlib.AbstractContextManager[Any]]:
+    """``with open_page(base_url) as page``: :func:`browser_page` for another server."""
+    return lambda base_url: browser_page(browser, base_url)
+
+
+@contextlib.contextmanager
+def browser_page(browser: Any, base_url: str) -> Iterator[Any]:
+    """A page in a fresh browser context on ``base_url``, closed on exit; no JavaScript
+    error may have happened on it."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=base_url)
     context.set_default_timeout(10_000)
     opened = context.new_page()
     errors: list[str] = []

@@ -25,18 +25,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 
 @pytest.fixture
-def tab(browser: Any, served: Served) -> Iterator[Any]:
+def tab(open_page: Any, served: Served) -> Iterator[Any]:
     """A fresh browser context on the dashboard, closed before the receiver stops."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=served.base)
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    try:
+    with open_page(served.base) as opened:
         yield opened
-    finally:
-        context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def deliver(served: Served, event_type: str, **object_fields: Any) -> str:

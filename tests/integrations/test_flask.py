@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from appevents import App, ConfigurationError, sign_ui_request
 from appevents.integrations.flask import AppEvents, ui_request_required
 from appevents.testing import make_event, signed_headers
-from servers import free_port, poll_until, server_process, wait_http
+from servers import free_port, poll_until, server_process, serving, wait_http
 
 SECRET = "whsec_flask_test"
 APP_SECRET = "absec_flask_ui_test"
@@ -49,15 +49,8 @@ def deliver(url: str, body: bytes, secret: str = SECRET) -> httpx.Response:
 @contextlib.contextmanager
 def wsgi_server(flask_app: Flask):
     """Werkzeug's threaded server (what ``flask run`` serves with) on a free port."""
-    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(make_server("127.0.0.1", 0, flask_app, threaded=True)) as base:
+        yield base
 
 
 def loop_threads() -> int:
