@@ -15,7 +15,7 @@ from typing import Any
 from ...errors import StoreError
 from ...event import Event
 from ...receiver.inbox import Outcome, Pruned, Source, StoredEvent
-from ...receiver.stores.params import erase_params, insert_params
+from ...receiver.stores.params import erase_params, insert_params, prune_params
 from ...receiver.stores.postgres.migrations import LOCK_CLASS, migrations
 from ...receiver.stores.queries import load_queries
 from ...receiver.stores.rows import stored_event_from_row
@@ -130,13 +130,7 @@ class PostgresSQL:
         now: float,
         limit: int,
     ) -> Pruned:
-        params = {
-            "done_before": done_before,
-            "dead_before": dead_before,
-            "created_before": created_before,
-            "now": now,
-            "limit": limit,
-        }
+        params = prune_params(done_before, dead_before, created_before, now, limit)
         cursor.execute(Q["prune"], params)
         deleted, stripped = cursor.fetchone()  # the statement's one row of counts
         return Pruned(int(deleted), int(stripped))

@@ -11,7 +11,7 @@ from ...event import Event
 from ..inbox import Source
 from ..installations import Installation
 
-__all__ = ["erase_params", "insert_params", "installation_params"]
+__all__ = ["erase_params", "insert_params", "installation_params", "prune_params"]
 
 
 def insert_params(events: Sequence[Event], received_at: float, source: Source) -> dict[str, Any]:
@@ -55,4 +55,21 @@ def erase_params(account: str, livemode: bool, through_created: int, now: float)
         "account": account,
         "livemode": livemode,
         "through_created": through_created,
+    }
+
+
+def prune_params(
+    done_before: float | None,
+    dead_before: float | None,
+    created_before: int,
+    now: float,
+    limit: int,
+) -> dict[str, Any]:
+    """``prune``'s: the retention's cut-offs (None: kept), Stripe's 30 days, the batch."""
+    return {
+        "done_before": done_before,
+        "dead_before": dead_before,
+        "created_before": created_before,
+        "now": now,
+        "limit": limit,
     }

@@ -59,7 +59,7 @@ from ...inbox import (
     check_replayable,
 )
 from ...installations import Installation
-from ..params import insert_params
+from ..params import insert_params, prune_params
 from ..queries import load_queries
 from ..rows import backlog_from_rows, installation_from_row, stored_event_from_row
 from .async_batch import process_batch_async
@@ -364,13 +364,7 @@ class PostgresStore(Store):
         now: float,
         limit: int = 500,
     ) -> Pruned:
-        params = {
-            "done_before": done_before,
-            "dead_before": dead_before,
-            "created_before": created_before,
-            "now": now,
-            "limit": limit,
-        }
+        params = prune_params(done_before, dead_before, created_before, now, limit)
         row = await self._fetchone(Q["prune"], params)
         assert row is not None  # the statement always returns its one row of counts
         return Pruned(int(row[0]), int(row[1]))
