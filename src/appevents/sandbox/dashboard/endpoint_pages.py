@@ -27,11 +27,12 @@ def routes(site: Site) -> list[Route]:
                          accounts=rows)  # fmt: skip
 
     async def endpoint_page(request: Request) -> Response:
+        stream = await site.live_stream()
         try:
             view = await site.read(queries.endpoint_view, request.path_params["id"])
         except ApiError as exc:
             return site.error(request, exc.status, exc.message)
-        return site.page(request, "endpoint.html", view=view, live_stream=await site.live_stream())
+        return site.page(request, "endpoint.html", view=view, live_stream=stream)
 
     def owner(endpoint_id: str) -> Caller:
         found = endpoints.get_endpoint(sandbox.db, endpoint_id)

@@ -30,6 +30,7 @@ def routes(site: Site) -> list[Route]:
             q.get("until", ""), q.get("mode", ""),
         )  # fmt: skip
         before = q.get("before")
+        stream = await site.live_stream()
         try:
             rows, more = await site.read(
                 event_queries.events_page, filters, int(before) if before else None
@@ -38,21 +39,22 @@ def routes(site: Site) -> list[Route]:
         except (ApiError, ValueError) as exc:
             rows, more, error = [], None, getattr(exc, "message", str(exc))
         return site.page(request, "events.html", rows=rows, more=more, filters=filters,
-                         error=error, live_stream=await site.live_stream())  # fmt: skip
+                         error=error, live_stream=stream)  # fmt: skip
 
     async def event_page(request: Request) -> Response:
         event_id = request.path_params["id"]
+        stream = await site.live_stream()
         try:
             if await site.read(thin_queries.is_thin, event_id):
                 thin = await site.read(thin_queries.thin_detail, event_id)
                 return site.page(request, "thin_event.html", detail=thin,
                                  headers=thin_attempt_headers,
-                                 live_stream=await site.live_stream())  # fmt: skip
+                                 live_stream=stream)  # fmt: skip
             detail = await site.read(event_queries.event_detail, event_id)
         except ApiError as exc:
             return site.error(request, exc.status, exc.message)
         return site.page(request, "event.html", detail=detail, headers=attempt_headers,
-                         live_stream=await site.live_stream())  # fmt: skip
+                         live_stream=stream)  # fmt: skip
 
     async def object_page(request: Request) -> Response:
         account, object_id = request.path_params["account"], request.path_params["id"]
@@ -68,9 +70,9 @@ def routes(site: Site) -> list[Route]:
         return site.page(request, "object.html", found=found)
 
     async def listen_page(request: Request) -> Response:
+        stream = await site.live_stream()
         sessions = await site.read(event_queries.connections, site.hub)
-        return site.page(request, "listen.html", sessions=sessions,
-                         live_stream=await site.live_stream())  # fmt: skip
+        return site.page(request, "listen.html", sessions=sessions, live_stream=stream)
 
     def resend(event_id: str, form: dict[str, str]) -> str:
         endpoint_id = form.get("endpoint", "").strip()

@@ -58,8 +58,9 @@ class Site(DashboardSite):
         return await self.lane.run(event_queries.marks, self.sandbox.db, self.hub)
 
     async def live_stream(self) -> str:
-        """The live view's URL for a page rendered now: the stream says "changed" as soon
-        as anything differs from what the page shows."""
+        """The live view's URL for a page about to read what it shows: the stream says
+        "changed" as soon as anything differs. Take it before the page's reads, so that a
+        change landing between them refreshes the page rather than going unseen."""
         return live_url(await self.mark())
 
     async def act(self, request: Request, action: Callable[[dict[str, str]], str]) -> Response:
