@@ -31,3 +31,12 @@ def bodies(receiver: Receiver, count: int, timeout: float = 10.0) -> list[dict[s
     """The first ``count`` bodies the receiver got, once it got them."""
     wait_for(lambda: len(receiver.received) >= count, timeout)
     return [json.loads(body) for _, body in receiver.received[:count]]
+
+
+def manifest(app_id: str, version: str, permissions: list[str]) -> dict[str, Any]:
+    """A stripe-app.json of ``app_id`` granting ``permissions``, for `/_sandbox/apps`."""
+    name = app_id.rsplit(".", 1)[-1].capitalize()
+    return {
+        "id": app_id, "version": version, "name": name, "icon": "",
+        "permissions": [{"permission": p, "purpose": f"{name} needs it"} for p in permissions],
+    }  # fmt: skip

@@ -42,9 +42,9 @@ AppRef = str | Path | Mapping[str, Any]
 
 LIFECYCLE_STEP = 1.0
 """Seconds the clock moves on after an install or uninstall. Events carry whole seconds,
-and a receiver orders an account's install and uninstall by them: one made in the same
-second as the other could count as the older (as it could at Stripe, where it is rare).
-A test installs and uninstalls within milliseconds, so the harness keeps them apart."""
+and a receiver orders an account's install and uninstall by them; within one second the
+uninstall wins (receiver/installations.py), so a reinstall right after an uninstall would
+not count. A test does both within milliseconds, so the harness keeps them apart."""
 
 
 class ShiftedClock:

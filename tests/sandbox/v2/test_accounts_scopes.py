@@ -7,20 +7,14 @@ database of the previous schema version is upgraded to hold v2 accounts."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 import pytest
 import stripe
 
 from appevents.sandbox.state.db import SCHEMA_VERSION, connect
-from v2_world import bodies, thin_destination, v2_client
+from v2_world import bodies, manifest, thin_destination, v2_client
 
-
-def manifest(version: str, permissions: list[str]) -> dict[str, Any]:
-    return {
-        "id": "com.example.accounts", "version": version, "name": "Accounts", "icon": "",
-        "permissions": [{"permission": p, "purpose": "onboarding"} for p in permissions],
-    }  # fmt: skip
+ACCOUNTS = "com.example.accounts"
 
 
 def test_an_apps_accounts_destination_gets_an_installed_merchants_account_events(
@@ -29,8 +23,8 @@ def test_an_apps_accounts_destination_gets_an_installed_merchants_account_events
     handler, url = receiver
     platform = v2_client(sandbox)
     app = sandbox.post("/_sandbox/apps", {"manifest": manifest(
-        "1.0.0", ["event_read", "connected_account_read"])})  # fmt: skip
-    sandbox.post("/_sandbox/apps", {"manifest": manifest("2.0.0", ["event_read"])})
+        ACCOUNTS, "1.0.0", ["event_read", "connected_account_read"])})  # fmt: skip
+    sandbox.post("/_sandbox/apps", {"manifest": manifest(ACCOUNTS, "2.0.0", ["event_read"])})
     destination = thin_destination(platform, url, ["v2.core.account.created"],
                                    events_from=["@accounts"])  # fmt: skip
     granted, lacking = (sandbox.post("/_sandbox/accounts", {}) for _ in range(2))

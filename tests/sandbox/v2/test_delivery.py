@@ -13,16 +13,10 @@ import stripe
 
 from sandbox_fixtures import Receiver, start, wait_for
 from servers import asgi_server
-from v2_world import bodies, thin_destination, v2_client
+from v2_world import bodies, manifest, thin_destination, v2_client
 
 NO_METER = "v1.billing.meter.no_meter_found"
-
-
-def manifest(version: str, permissions: list[str]) -> dict[str, Any]:
-    return {
-        "id": "com.example.meters", "version": version, "name": "Meters", "icon": "",
-        "permissions": [{"permission": p, "purpose": "metering"} for p in permissions],
-    }  # fmt: skip
+METERS = "com.example.meters"
 
 
 def test_a_snapshot_destination_gets_v1_events_as_an_endpoint_and_a_thin_one_none(
@@ -54,8 +48,8 @@ def test_app_destinations_get_installed_accounts_events_with_the_permission(
     handler, url = receiver
     platform = v2_client(sandbox)
     app = sandbox.post("/_sandbox/apps", {"manifest": manifest(
-        "1.0.0", ["event_read", "billing_meter_read", "billing_meter_write"])})  # fmt: skip
-    sandbox.post("/_sandbox/apps", {"manifest": manifest("2.0.0", ["billing_meter_write"])})
+        METERS, "1.0.0", ["event_read", "billing_meter_read", "billing_meter_write"])})  # fmt: skip
+    sandbox.post("/_sandbox/apps", {"manifest": manifest(METERS, "2.0.0", ["billing_meter_write"])})
     accounts_only = thin_destination(platform, url + "/accounts", [NO_METER],
                                      events_from=["@accounts"])  # fmt: skip
     both = thin_destination(platform, url + "/both", [NO_METER], events_from=["@self", "@accounts"])
